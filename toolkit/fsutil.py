@@ -1,0 +1,63 @@
+"""Atomic writes and the workspace lock.
+
+Outputs are written to a temporary file in the same folder and renamed into place, so a killed run
+leaves either the old file or the new one, never half of one; a lock file keeps two runs apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from toolkit.errors import BusyError
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to target; on success it replaces target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
+    """Call writer(tmp) and move the result onto target."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+    return target
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> Path:
+    return write_atomic(target, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text_atomic(target: Path, text: str) -> Path:
+    return write_atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def workspace_lock(lock_path: Path, wait: float = 0) -> Iterator[None]:
+    """Hold the workspace lock, or raise BusyError with a message the clerk understands."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise BusyError(f"另一个 ducha 任务正在运行（锁文件 {lock_path}），请等它结束后再试") from exc
+    try:
+        yield
+    finally:
+        lock.release()

@@ -1,0 +1,105 @@
+"""The layout of a unit's report workbook, shared by the writer (template.py) and the readers
+(reader.py, validate.py) so neither can drift from the other.
+
+Rows and columns are 1-based, as Excel shows them; cell() gives the A1 name used in messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEMPLATE_VERSION = "1"
+
+SHEET_GUIDE = "填报说明"
+SHEET_PROGRESS = "进展填报"
+SHEET_INDICATORS = "量化指标"
+SHEET_META = "_meta"
+SHEET_LISTS = "_lists"  # hidden: the status dropdown source
+REQUIRED_SHEETS = (SHEET_GUIDE, SHEET_PROGRESS)
+
+STATUS_DONE = "已完成"
+STATUS_ON_TRACK = "正常推进"
+STATUS_LAGGING = "进度滞后"
+STATUS_NOT_STARTED = "未启动"
+STATUSES = (STATUS_DONE, STATUS_ON_TRACK, STATUS_LAGGING, STATUS_NOT_STARTED)
+STATUS_LIST_NAME = "完成状态选项"  # defined name over _lists!$A$1:$A$4
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # identifier used in code
+    header: str  # the exact header text in the workbook
+    locked: bool
+    width: float
+
+
+PROGRESS_COLUMNS = (
+    Column("no", "任务编号", True, 9),
+    Column("content", "任务内容", True, 50),
+    Column("leaders", "责任领导", True, 14),
+    Column("role", "本单位职责", True, 11),
+    Column("status", "完成状态", False, 12),
+    Column("progress", "完成进度(%)", False, 11),
+    Column("done", "本季度进展情况", False, 40),
+    Column("problems", "存在问题", False, 26),
+    Column("next", "下步计划", False, 26),
+    Column("person", "具体责任人", False, 12),
+    Column("phone", "联系电话", False, 15),
+)
+
+INDICATOR_COLUMNS = (
+    Column("no", "任务编号", True, 9),
+    Column("name", "指标名称", True, 30),
+    Column("target", "目标值", True, 10),
+    Column("unit", "计量单位", True, 10),
+    Column("direction", "方向", True, 7),
+    Column("value", "截至本季度完成值", False, 16),
+    Column("note", "说明", False, 40),
+)
+
+# 进展填报: title, unit line, period line, filler block, then the table.
+TITLE_ROW = 1
+UNIT_ROW = 2  # A2: 填报单位：<单位名称>
+PERIOD_ROW = 3  # A3: 报告期 / 截止时间
+FILLER_ROW = 4  # label/value pairs, see FILLER_FIELDS
+HEADER_ROW = 5
+FIRST_DATA_ROW = 6
+UNIT_PREFIX = "填报单位："
+
+# (label, label column, value column) on FILLER_ROW
+FILLER_FIELDS = (
+    ("填报人", 1, 2),
+    ("联系电话", 3, 4),
+    ("单位负责人", 5, 6),
+    ("填报日期", 7, 8),
+)
+
+# 量化指标
+INDICATOR_HEADER_ROW = 1
+INDICATOR_FIRST_ROW = 2
+
+# _meta: key in column A, value in column B, from row 1.
+META_KEYS = ("unit", "period", "deadline", "template_version", "generated_at", "tasks", "indicators")
+META_SIGNATURE_KEY = "signature"
+
+
+def col_letter(col: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell(row: int, col: int) -> str:
+    """(6, 5) → E6."""
+    return f"{col_letter(col)}{row}"
+
+
+def column_index(columns: tuple[Column, ...], key: str) -> int:
+    """1-based column of a key in a table."""
+    for i, column in enumerate(columns, start=1):
+        if column.key == key:
+            return i
+    raise KeyError(key)

@@ -1,0 +1,127 @@
+"""The ledger's data model: tasks, units, indicators, and who owns what.
+
+Every step after `ledger build` (generate, validate, merge, briefing, mail) reads these types, so
+they live apart from the Excel layout that stores them (ledger.py) and the parser that first
+produces them (notice.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+ROLE_LEAD = "牵头"
+ROLE_CO = "配合"
+ROLE_COUNTY = "县区落实"
+ROLES = (ROLE_LEAD, ROLE_CO, ROLE_COUNTY)
+
+UNIT_KINDS = ("市直部门", "县区", "开发区", "驻汴单位", "分组")
+GROUP_KIND = "分组"
+
+
+@dataclass(frozen=True)
+class Task:
+    no: int
+    category: str  # 类别: 一、主要预期目标 / 二、全年重点工作
+    section: str  # 板块
+    content: str  # 任务内容
+    leaders: tuple[str, ...]  # 责任领导
+    units_text: str  # 责任单位, the notice's wording (repaired)
+    lead: str  # 牵头单位 (canonical)
+    co: tuple[str, ...] = ()  # 配合单位 (canonical)
+    county: tuple[str, ...] = ()  # 县区单位 (canonical; group names such as 各县区 kept)
+    deadline: str = ""  # 时间节点
+    person: str = ""  # 具体责任人
+    note: str = ""  # 备注
+
+    @property
+    def leaders_text(self) -> str:
+        return "、".join(self.leaders)
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str  # 单位名称 (canonical)
+    kind: str  # 类型, one of UNIT_KINDS
+    aliases: tuple[str, ...] = ()  # 别名
+    groups: tuple[str, ...] = ()  # 所属分组
+    contact: str = ""  # 联系人
+    email: str = ""  # 邮箱
+    phone: str = ""  # 联系电话
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == GROUP_KIND
+
+
+@dataclass(frozen=True)
+class Indicator:
+    task_no: int
+    name: str  # 指标名称
+    target: float  # 目标值
+    unit: str  # 计量单位
+    direction: str  # 方向: ≥ ≈ ≤ =
+    source: str  # 原文
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One task as one unit sees it: the row in that unit's workbook."""
+
+    task: Task
+    role: str
+
+
+@dataclass
+class Ledger:
+    tasks: list[Task]
+    units: list[Unit]
+    indicators: list[Indicator] = field(default_factory=list)
+
+    def task(self, no: int) -> Task:
+        for task in self.tasks:
+            if task.no == no:
+                return task
+        raise KeyError(no)
+
+    def unit(self, name: str) -> Unit | None:
+        """Find a unit or group by canonical name or alias."""
+        for unit in self.units:
+            if name == unit.name or name in unit.aliases:
+                return unit
+        return None
+
+    def members(self, group: str) -> list[str]:
+        """Canonical names of the units that belong to a group, in 单位名录 order."""
+        return [u.name for u in self.units if not u.is_group and group in u.groups]
+
+    def expand(self, name: str) -> list[str]:
+        """A unit name stays itself; a group name becomes its members."""
+        unit = self.unit(name)
+        if unit is not None and unit.is_group:
+            return self.members(unit.name)
+        return [unit.name if unit else name]
+
+    def assignments(self) -> dict[str, list[Assignment]]:
+        """Every unit's tasks in task order, groups expanded; a unit gets each task once, in its
+        strongest role (牵头 over 配合 over 县区落实)."""
+        roles: dict[str, dict[int, str]] = defaultdict(dict)
+        for task in sorted(self.tasks, key=lambda t: t.no):
+            named = [(task.lead, ROLE_LEAD)] + [(u, ROLE_CO) for u in task.co]
+            named += [(u, ROLE_COUNTY) for u in task.county]
+            for name, role in named:
+                for unit in self.expand(name):
+                    held = roles[unit].get(task.no)
+                    if held is None or ROLES.index(role) < ROLES.index(held):
+                        roles[unit][task.no] = role
+        by_no = {t.no: t for t in self.tasks}
+        order = {u.name: i for i, u in enumerate(self.units)}
+        return {
+            unit: [Assignment(by_no[no], role) for no, role in sorted(tasks.items())]
+            for unit, tasks in sorted(roles.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        }
+
+    def indicators_for(self, unit: str) -> list[Indicator]:
+        """Indicators of the tasks this unit leads: the lead reports the number."""
+        led = {a.task.no for a in self.assignments().get(unit, []) if a.role == ROLE_LEAD}
+        return [i for i in self.indicators if i.task_no in led]
