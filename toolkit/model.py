@@ -125,3 +125,63 @@ class Ledger:
         """Indicators of the tasks this unit leads: the lead reports the number."""
         led = {a.task.no for a in self.assignments().get(unit, []) if a.role == ROLE_LEAD}
         return [i for i in self.indicators if i.task_no in led]
+
+
+# --- What comes back: one returned file, checked (intake/reader/validate → store/merge) ---
+
+VERDICT_ACCEPTED = "accepted"
+VERDICT_SUPERSEDED = "superseded"
+VERDICT_DUPLICATE = "duplicate"
+VERDICT_REJECTED = "rejected"
+VERDICTS = (VERDICT_ACCEPTED, VERDICT_SUPERSEDED, VERDICT_DUPLICATE, VERDICT_REJECTED)
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """One row of 进展填报 as a unit filled it, values already normalised."""
+
+    unit: str
+    task_no: int
+    role: str
+    status: str  # one of layout.STATUSES, or "" when unusable
+    progress: float | None  # 0–100, None when missing or unusable
+    done: str  # 本季度进展情况
+    problems: str  # 存在问题
+    next: str  # 下步计划
+    person: str  # 具体责任人
+    phone: str  # 联系电话
+    row: int  # the Excel row it came from
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    """One row of 量化指标 as a unit filled it."""
+
+    unit: str
+    task_no: int
+    name: str
+    value: float | None  # 截至本季度完成值
+    note: str  # 说明
+    row: int
+
+
+@dataclass
+class CheckedFile:
+    """A returned file after intake, reading and validation; the store records all of it."""
+
+    path: str  # where it was found in the drop folder
+    sha256: str
+    size: int
+    received: str  # ISO local time: the file's modification time
+    format: str  # xlsx / xlsm / xls / ods / html / encrypted / pdf / zip / empty / unknown …
+    unit: str | None = None
+    period: str | None = None
+    signed: bool = False
+    filler: dict[str, str] = field(default_factory=dict)  # 填报人 / 联系电话 / 单位负责人 / 填报日期
+    issues: list = field(default_factory=list)  # list[problems.Issue]
+    tasks: list[TaskReport] = field(default_factory=list)
+    indicators: list[IndicatorReport] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return any(issue.level == "error" for issue in self.issues)
