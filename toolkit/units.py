@@ -1,0 +1,121 @@
+"""Responsible units: canonical names, spelling variants, kinds, groups, and the 责任单位 split.
+
+The notice spells some units two ways and names groups (各县区) instead of units; one unit must
+receive one workbook however it was spelled, and a group must reach every member. The tables
+here only seed the ledger's 单位名录 sheet: once built, that sheet (which the clerk edits in
+Excel) is the source of truth for aliases, kinds and group membership.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from toolkit.model import UNIT_KINDS, Unit
+
+KIND_CITY, KIND_COUNTY, KIND_ZONE, KIND_STATIONED, KIND_GROUP = UNIT_KINDS  # KIND_GROUP == GROUP_KIND
+
+COUNTY_SEPARATOR = "，"  # city departments before it, counties/districts/zones after it
+UNIT_SEPARATOR = "、"
+
+GROUP_COUNTIES = "各县区"
+GROUP_ZONES = "各开发区管委会"
+COUNTIES = ("杞县", "通许县", "尉氏县", "兰考县")
+DISTRICTS = ("龙亭区", "顺河回族区", "鼓楼区", "禹王台区", "祥符区")
+
+# Development zones and parks with their own management committee.
+ZONES = ("城乡一体化示范区", "产城融合示范区", "自贸试验区开封片区", "宋都古城文化产业园区")
+# Units under vertical (provincial or national) management stationed in the city: the city
+# government asks, it does not command, so briefings list them apart.
+STATIONED = (
+    "中国人民银行开封市分行",
+    "国家金融监督管理总局开封监管分局",
+    "开封海关",
+    "市税务局",
+    "市气象局",
+    "市通信管理办公室",
+    "市河务局",
+    "市消防救援支队",
+)
+GROUPS = (GROUP_COUNTIES, GROUP_ZONES)
+
+# Spelling variant → canonical name. The canonical spelling is the one the notice uses most.
+ALIASES = {
+    "市住房和城乡建设局": "市住房城乡建设局",
+    "市委宣传部（市文明办）": "市委宣传部",
+    "自贸试验区开封片区（综保区）": "自贸试验区开封片区",
+    "宋都古城文化园区": "宋都古城文化产业园区",
+}
+
+KIND_ORDER = {kind: i for i, kind in enumerate(UNIT_KINDS)}
+
+
+def canonical(name: str) -> str:
+    """The one spelling a unit is known by in the ledger."""
+    return ALIASES.get(name, name)
+
+
+def aliases_of(name: str) -> tuple[str, ...]:
+    return tuple(alias for alias, target in ALIASES.items() if target == name)
+
+
+def kind_of(name: str) -> str:
+    """Seed kind of a canonical name; anything not listed is a city department (市直部门)."""
+    if name in GROUPS or name.startswith("各"):
+        return KIND_GROUP
+    if name in COUNTIES or name in DISTRICTS:
+        return KIND_COUNTY
+    if name in ZONES:
+        return KIND_ZONE
+    if name in STATIONED:
+        return KIND_STATIONED
+    return KIND_CITY
+
+
+def groups_of(name: str) -> tuple[str, ...]:
+    """Seed membership: the counties and districts form 各县区; which zones count is the clerk's
+    decision, made in 单位名录.所属分组."""
+    return (GROUP_COUNTIES,) if name in COUNTIES or name in DISTRICTS else ()
+
+
+def split_names(text: str) -> list[str]:
+    """'市商务局、 市民政局' → ['市商务局', '市民政局'] (as written, not canonical)."""
+    return [part.strip() for part in text.split(UNIT_SEPARATOR) if part.strip()]
+
+
+def split_units(units_text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """责任单位 → (牵头单位, 配合单位, 县区单位), canonical names.
+
+    Before the full-width comma: city departments, the first leads. After it: counties,
+    districts and zones (group names kept). With no comma every unit is before it, so an item
+    owned by a county alone (item 77: 尉氏县) is led by that county.
+    """
+    city_text, _, county_text = units_text.partition(COUNTY_SEPARATOR)
+    city = [canonical(n) for n in split_names(city_text)]
+    county = [canonical(n) for n in split_names(county_text.replace(COUNTY_SEPARATOR, UNIT_SEPARATOR))]
+    lead = city[0] if city else ""
+    return lead, _unique(city[1:], exclude=lead), _unique(county, exclude=lead)
+
+
+def _unique(names: Iterable[str], exclude: str) -> tuple[str, ...]:
+    seen = {exclude}
+    kept = []
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            kept.append(name)
+    return tuple(kept)
+
+
+def catalogue(names: Iterable[str]) -> list[Unit]:
+    """单位名录 rows for every name the notice uses, plus every member of 各县区 (a group must be
+    able to reach its members even when none is named): ordered by kind, then counties in their
+    customary order, then first appearance."""
+    seen: dict[str, int] = {}
+    for name in (*(canonical(n) for n in names), *COUNTIES, *DISTRICTS):
+        seen.setdefault(name, len(seen))
+    customary = {name: i for i, name in enumerate((*COUNTIES, *DISTRICTS))}
+
+    def order(name: str) -> tuple[int, int, int]:
+        return KIND_ORDER[kind_of(name)], customary.get(name, len(customary)), seen[name]
+
+    return [Unit(n, kind_of(n), aliases_of(n), groups_of(n)) for n in sorted(seen, key=order)]
