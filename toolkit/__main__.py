@@ -1,3 +1,5 @@
 from toolkit.cli import main
 
-main()
+# Guarded: `ducha generate` may start a process pool, whose workers re-import __main__ on Windows.
+if __name__ == "__main__":
+    main()

@@ -106,11 +106,14 @@ class Ledger:
         """Every unit's tasks in task order, groups expanded; a unit gets each task once, in its
         strongest role (牵头 over 配合 over 县区落实)."""
         roles: dict[str, dict[int, str]] = defaultdict(dict)
+        expanded: dict[str, list[str]] = {}  # names repeat across tasks; expand() scans the units
         for task in sorted(self.tasks, key=lambda t: t.no):
             named = [(task.lead, ROLE_LEAD)] + [(u, ROLE_CO) for u in task.co]
             named += [(u, ROLE_COUNTY) for u in task.county]
             for name, role in named:
-                for unit in self.expand(name):
+                if name not in expanded:
+                    expanded[name] = self.expand(name)
+                for unit in expanded[name]:
                     held = roles[unit].get(task.no)
                     if held is None or ROLES.index(role) < ROLES.index(held):
                         roles[unit][task.no] = role
@@ -121,9 +124,11 @@ class Ledger:
             for unit, tasks in sorted(roles.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
         }
 
-    def indicators_for(self, unit: str) -> list[Indicator]:
-        """Indicators of the tasks this unit leads: the lead reports the number."""
-        led = {a.task.no for a in self.assignments().get(unit, []) if a.role == ROLE_LEAD}
+    def indicators_for(self, unit: str, assignments: list[Assignment] | None = None) -> list[Indicator]:
+        """Indicators of the tasks this unit leads: the lead reports the number. Pass the unit's
+        rows from assignments() when looping over many units, to avoid recomputing them."""
+        rows = self.assignments().get(unit, []) if assignments is None else assignments
+        led = {a.task.no for a in rows if a.role == ROLE_LEAD}
         return [i for i in self.indicators if i.task_no in led]
 
 

@@ -1,0 +1,517 @@
+"""The unit's report workbook, read back as the merge and a unit's client would read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+from tests.conftest import ROOT, require_tool
+from toolkit import layout, meta, template
+from toolkit.cli import cli
+from toolkit.config import Bureau, load_config
+from toolkit.errors import DuchaError
+from toolkit.fsutil import workspace_lock
+from toolkit.model import Assignment, Indicator, Ledger, Task, Unit
+from toolkit.period import Period
+
+SECRET = b"s" * 32
+NOW = dt.datetime(2024, 3, 1, 9, 30)
+Q1 = Period.parse("2024Q1")
+HEADER = ["任务编号", "任务内容", "责任领导", "本单位职责", "完成状态", "完成进度(%)"]
+HEADER += ["本季度进展情况", "存在问题", "下步计划", "具体责任人", "联系电话"]
+FORMULA_TEXT = '=HYPERLINK("http://evil.example","点我") 经济增长6.5%左右'
+URL_TEXT = "-完成老旧小区改造 http://example.com/a"
+
+
+def small_ledger() -> Ledger:
+    """Two county members, an empty group, an alias, a unit without tasks, hostile task text."""
+    units = [
+        Unit("市发展改革委", "市直部门", aliases=("市发改委",)),
+        Unit("市统计局", "市直部门"),
+        Unit("市人社局", "市直部门"),
+        Unit("市住房和城乡建设局", "市直部门", aliases=("市住房城乡建设局",)),
+        Unit("市教育局", "市直部门"),
+        Unit("兰考县", "县区", groups=("各县区",)),
+        Unit("杞县", "县区", groups=("各县区",)),
+        Unit("各县区", "分组"),
+        Unit("各开发区管委会", "分组"),
+    ]
+    tasks = [
+        Task(
+            1,
+            "一、主要预期目标",
+            "一、主要预期目标",
+            FORMULA_TEXT,
+            ("袁钢",),
+            "",
+            "市发展改革委",
+            ("市统计局",),
+            ("各县区",),
+        ),
+        Task(
+            2,
+            "一、主要预期目标",
+            "一、主要预期目标",
+            "+新增城镇就业6.24万人以上",
+            ("常务副市长",),
+            "",
+            "市人社局",
+            ("市发展改革委",),
+        ),
+        Task(
+            3,
+            "二、全年重点工作",
+            "（一）",
+            URL_TEXT,
+            ("李四", "王五"),
+            "",
+            "市住房和城乡建设局",
+            (),
+            ("兰考县", "各开发区管委会"),
+        ),
+        Task(
+            4, "二、全年重点工作", "（一）", "@统计监测", ("袁钢",), "", "市统计局", ("兰考县",), ("各县区",)
+        ),
+    ]
+    indicators = [
+        Indicator(1, "经济增长", 6.5, "%", "≈", "经济增长6.5%左右"),
+        Indicator(2, "新增城镇就业", 6.24, "万人", "≥", "新增城镇就业6.24万人以上"),
+    ]
+    return Ledger(tasks, units, indicators)
+
+
+# unit → [(task no, role)] in task order, worked out by hand from small_ledger()
+EXPECTED = {
+    "市发展改革委": [(1, "牵头"), (2, "配合")],
+    "市统计局": [(1, "配合"), (4, "牵头")],
+    "市人社局": [(2, "牵头")],
+    "市住房和城乡建设局": [(3, "牵头")],
+    "兰考县": [(1, "县区落实"), (3, "县区落实"), (4, "配合")],
+    "杞县": [(1, "县区落实"), (4, "县区落实")],
+}
+EXPECTED_INDICATORS = {"市发展改革委": [(1, "经济增长")], "市人社局": [(2, "新增城镇就业")]}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> template.GenerateResult:
+    out = tmp_path_factory.mktemp("outbox") / "2024Q1"
+    return template.generate_from(small_ledger(), Q1, Bureau(), SECRET, out, now=NOW)
+
+
+def calamine_rows(path: Path, sheet: str) -> list[list[object]]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+
+
+def meta_from(path: Path) -> dict[str, str]:
+    return {str(k): str(v) for k, v, *_ in calamine_rows(path, layout.SHEET_META)}
+
+
+def path_of(result: template.GenerateResult, unit: str) -> Path:
+    return next(w.path for w in result.workbooks if w.unit == unit)
+
+
+def test_every_unit_with_a_task_gets_one_workbook_and_the_rest_are_reported(generated):
+    assert [w.unit for w in generated.workbooks] == list(EXPECTED)
+    assert sorted(p.name for p in generated.out_dir.iterdir()) == sorted(f"2024Q1_{u}.xlsx" for u in EXPECTED)
+    counts = {w.unit: (w.lead, w.co, w.county, w.indicators) for w in generated.workbooks}
+    assert counts["兰考县"] == (0, 1, 2, 0)
+    assert counts["市发展改革委"] == (1, 1, 0, 1)
+    assert generated.units_without_tasks == ["市教育局"]
+    assert generated.empty_groups == {"各开发区管委会": [3]}
+
+
+@pytest.mark.parametrize("unit", list(EXPECTED))
+def test_progress_sheet_reads_back_with_calamine(generated, unit):
+    rows = calamine_rows(path_of(generated, unit), layout.SHEET_PROGRESS)
+    assert rows[layout.TITLE_ROW - 1][0] == "开封市2024年政府工作报告确定事项第一季度推进情况表"
+    assert rows[layout.UNIT_ROW - 1][0] == f"填报单位：{unit}"
+    assert "2024年3月28日" in rows[layout.PERIOD_ROW - 1][0]
+    assert rows[layout.FILLER_ROW - 1][:8] == ["填报人", "", "联系电话", "", "单位负责人", "", "填报日期", ""]
+    assert rows[layout.HEADER_ROW - 1] == HEADER
+    data = rows[layout.FIRST_DATA_ROW - 1 :]
+    assert [(int(r[0]), r[3]) for r in data] == EXPECTED[unit]
+    assert all(r[4:] == [""] * 7 for r in data)
+
+
+@pytest.mark.parametrize("unit", list(EXPECTED))
+def test_locked_columns_inputs_and_protection_with_openpyxl(generated, unit):
+    ws = openpyxl.load_workbook(path_of(generated, unit))[layout.SHEET_PROGRESS]
+    assert ws.protection.sheet is True
+    # In OOXML formatRows="0" means "not protected": units may resize rows and columns.
+    assert ws.protection.formatRows is False and ws.protection.formatColumns is False
+    assert ws.protection.deleteRows is True and ws.protection.insertColumns is True
+    last = layout.FIRST_DATA_ROW + len(EXPECTED[unit]) - 1
+    for row in range(layout.FIRST_DATA_ROW, last + 1):
+        for col, column in enumerate(layout.PROGRESS_COLUMNS, start=1):
+            c = ws.cell(row, col)
+            assert c.protection.locked is column.locked, c.coordinate
+            assert (c.fill.fgColor.rgb == "FF" + template.INPUT_FILL[1:]) is not column.locked, c.coordinate
+    assert [ws.cell(row, 4).value for row in range(layout.FIRST_DATA_ROW, last + 1)] == [
+        r for _, r in EXPECTED[unit]
+    ]
+    for _, label_col, value_col in layout.FILLER_FIELDS:
+        assert ws.cell(layout.FILLER_ROW, label_col).protection.locked is True
+        assert ws.cell(layout.FILLER_ROW, value_col).protection.locked is False
+    assert ws.freeze_panes == f"A{layout.FIRST_DATA_ROW}"
+    assert ws.print_title_rows == f"${layout.HEADER_ROW}:${layout.HEADER_ROW}"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True and ws.page_setup.fitToHeight == 0
+    assert ws.column_dimensions["B"].width == pytest.approx(50, abs=1)
+    assert ws["B6"].alignment.wrap_text is True
+
+
+def test_status_dropdown_and_progress_validation(generated):
+    wb = openpyxl.load_workbook(path_of(generated, "兰考县"))
+    validations = {str(dv.sqref): dv for dv in wb[layout.SHEET_PROGRESS].data_validations.dataValidation}
+    assert set(validations) == {"E6:E8", "F6:F8"}
+    status, progress = validations["E6:E8"], validations["F6:F8"]
+    assert (status.type, status.formula1) == ("list", layout.STATUS_LIST_NAME)
+    assert (progress.type, progress.formula1, progress.formula2) == ("whole", "0", "100")
+    assert progress.operator in (None, "between")  # absent means between
+    for dv in (status, progress):
+        assert dv.showInputMessage and dv.showErrorMessage
+        assert dv.errorStyle in (None, "stop")  # absent means stop
+        assert dv.promptTitle and dv.errorTitle and "请" in dv.prompt and dv.error
+    assert "已完成、正常推进、进度滞后、未启动" in status.prompt
+    assert "0 到 100 之间的整数" in progress.error
+    assert wb.defined_names[layout.STATUS_LIST_NAME].attr_text == "_lists!$A$1:$A$4"
+    assert [c.value for c in wb[layout.SHEET_LISTS]["A"]] == list(layout.STATUSES)
+
+
+def test_sheet_order_visibility_and_active_sheet(generated):
+    with_indicators = openpyxl.load_workbook(path_of(generated, "市人社局"))
+    assert with_indicators.sheetnames == ["填报说明", "进展填报", "量化指标", "_lists", "_meta"]
+    assert [ws.sheet_state for ws in with_indicators.worksheets] == ["visible"] * 3 + ["hidden", "veryHidden"]
+    assert with_indicators.active.title == "填报说明"
+    meta_sheets = CalamineWorkbook.from_path(str(path_of(generated, "杞县"))).sheets_metadata
+    assert [(m.name, m.visible) for m in meta_sheets] == [
+        ("填报说明", SheetVisibleEnum.Visible),
+        ("进展填报", SheetVisibleEnum.Visible),
+        ("_lists", SheetVisibleEnum.Hidden),
+        ("_meta", SheetVisibleEnum.VeryHidden),
+    ]
+
+
+def test_indicator_sheet_locks_issued_cells_and_validates_the_value(generated):
+    path = path_of(generated, "市发展改革委")
+    rows = calamine_rows(path, layout.SHEET_INDICATORS)
+    assert rows == [
+        ["任务编号", "指标名称", "目标值", "计量单位", "方向", "截至本季度完成值", "说明"],
+        [1.0, "经济增长", 6.5, "%", "≈", "", ""],
+    ]
+    ws = openpyxl.load_workbook(path)[layout.SHEET_INDICATORS]
+    assert [ws.cell(2, c).protection.locked for c in range(1, 8)] == [True] * 5 + [False] * 2
+    (dv,) = ws.data_validations.dataValidation
+    assert (str(dv.sqref), dv.type) == ("F2", "decimal")
+    assert "只填写数字" in dv.prompt and dv.showErrorMessage
+    assert ws.protection.sheet is True and ws.freeze_panes == "A2"
+
+
+@pytest.mark.parametrize("unit", list(EXPECTED))
+def test_meta_is_signed_and_lists_what_was_issued(generated, unit):
+    fields = meta_from(path_of(generated, unit))
+    assert list(fields) == [*layout.META_KEYS, layout.META_SIGNATURE_KEY]
+    assert meta.verify(fields, SECRET)
+    assert not meta.verify(fields, b"x" * 32)
+    assert fields["unit"] == unit and fields["period"] == "2024Q1" and fields["deadline"] == "2024-03-28"
+    assert fields["template_version"] == layout.TEMPLATE_VERSION
+    assert fields["generated_at"] == "2024-03-01T09:30:00"
+    ledger = small_ledger()
+    expected = [
+        [no, role, meta.task_hash(ledger.task(no).content, ledger.task(no).leaders_text, role)]
+        for no, role in EXPECTED[unit]
+    ]
+    assert json.loads(fields["tasks"]) == expected
+    assert json.loads(fields["indicators"]) == [list(i) for i in EXPECTED_INDICATORS.get(unit, [])]
+    assert not meta.verify(fields | {"unit": "市教育局"}, SECRET)
+
+
+def test_meta_never_contains_the_secret(generated):
+    for w in generated.workbooks:
+        with zipfile.ZipFile(w.path) as z:
+            blob = b"".join(z.read(n) for n in z.namelist())
+        assert SECRET not in blob and SECRET.hex().encode() not in blob
+
+
+def test_ledger_text_stays_text_never_formula_or_link(generated):
+    path = path_of(generated, "兰考县")
+    ws = openpyxl.load_workbook(path)[layout.SHEET_PROGRESS]
+    contents = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(6, 9)}
+    assert contents[1].value == FORMULA_TEXT and contents[1].data_type == "s"
+    assert contents[3].value == URL_TEXT and contents[3].data_type == "s"
+    assert contents[4].value == "@统计监测" and contents[4].data_type == "s"
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any("<f>" in s or "<hyperlink" in s for s in sheets)
+        assert not any("hyperlink" in z.read(n).decode() for n in z.namelist() if n.endswith(".rels"))
+
+
+def test_same_inputs_give_identical_files_and_a_new_time_changes_only_meta(tmp_path, generated):
+    again = template.generate_from(small_ledger(), Q1, Bureau(), SECRET, tmp_path / "a", now=NOW)
+    for first, second in zip(generated.workbooks, again.workbooks, strict=True):
+        assert first.path.read_bytes() == second.path.read_bytes()
+    later = template.generate_from(
+        small_ledger(), Q1, Bureau(), SECRET, tmp_path / "b", now=NOW + dt.timedelta(days=1)
+    )
+    first, second = path_of(generated, "兰考县"), path_of(later, "兰考县")
+    assert first.read_bytes() != second.read_bytes()
+    assert calamine_rows(first, layout.SHEET_PROGRESS) == calamine_rows(second, layout.SHEET_PROGRESS)
+    assert meta_from(second)["generated_at"] == "2024-03-02T09:30:00"
+    props = openpyxl.load_workbook(second).properties
+    assert props.created == dt.datetime(2024, 3, 2, 9, 30)
+
+
+def test_process_pool_writes_the_same_files(tmp_path, generated):
+    pooled = template.generate_from(small_ledger(), Q1, Bureau(), SECRET, tmp_path, now=NOW, workers=2)
+    assert [w.unit for w in pooled.workbooks] == list(EXPECTED)
+    for first, second in zip(generated.workbooks, pooled.workbooks, strict=True):
+        assert first.path.read_bytes() == second.path.read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_prefill_carries_last_answers_into_input_cells_only(tmp_path):
+    ledger = small_ledger()
+    rows = [Assignment(ledger.task(1), "牵头"), Assignment(ledger.task(2), "配合")]
+    path = tmp_path / "pre.xlsx"
+    template.write_workbook(
+        path,
+        unit="市发展改革委",
+        assignments=rows,
+        indicators=[ledger.indicators[0]],
+        period=Period.parse("2024Q2"),
+        bureau=Bureau(),
+        secret=SECRET,
+        generated_at="2024-06-01T08:00:00",
+        prefill={
+            1: {
+                "status": "正常推进",
+                "progress": 25,
+                "done": "=已开工",
+                "content": "篡改",
+                "phone": "0371-1234",
+            }
+        },
+        indicator_prefill={(1, "经济增长"): {"value": 6.1, "note": "一季度数据"}},
+    )
+    data = calamine_rows(path, layout.SHEET_PROGRESS)[layout.FIRST_DATA_ROW - 1 :]
+    assert data[0] == [
+        1.0,
+        FORMULA_TEXT,
+        "袁钢",
+        "牵头",
+        "正常推进",
+        25.0,
+        "=已开工",
+        "",
+        "",
+        "",
+        "0371-1234",
+    ]
+    assert data[1][4:] == [""] * 7
+    assert calamine_rows(path, layout.SHEET_INDICATORS)[1][5:] == [6.1, "一季度数据"]
+    assert "第二季度推进情况表" in calamine_rows(path, layout.SHEET_PROGRESS)[0][0]
+    assert meta.verify(meta_from(path), SECRET)
+
+
+def test_guide_says_what_to_fill_when_how_and_whom_to_ask(generated):
+    text = "\n".join(
+        f"{r[0]}|{r[1]}" for r in calamine_rows(path_of(generated, "兰考县"), layout.SHEET_GUIDE)[1:]
+    )
+    assert "填报单位|兰考县" in text
+    assert "报送截止时间|2024年3月28日" in text
+    assert "本单位共 3 项任务（牵头 0 项、配合 1 项、县区落实 2 项）" in text
+    assert "第一季度为 25%" in text and "红灯：落后序时进度 25 个百分点及以上" in text
+    for status in layout.STATUSES:
+        assert f"{status}：" in text
+    assert "请勿重命名工作表、移动列或删除行" in text
+    assert "kaifengducha@126.com" in text and "刘华阳" in text and "23859529" in text
+    assert "量化指标|" not in text  # 兰考县 reports no indicator
+    q3 = template.guide_rows("市人社局", [], True, Period.parse("2024Q3"), Bureau())
+    assert any(k == "量化指标" for k, _ in q3)
+    assert any("第三季度为 75%" in v for _, v in q3)
+
+
+def test_units_filter_accepts_aliases_and_groups_and_rejects_unknown_names(tmp_path):
+    result = template.generate_from(
+        small_ledger(), Q1, Bureau(), SECRET, tmp_path, ["市发改委", "各县区", "市教育局"], now=NOW
+    )
+    assert [w.unit for w in result.workbooks] == ["市发展改革委", "兰考县", "杞县"]
+    assert result.units_without_tasks == ["市教育局"]
+    with pytest.raises(DuchaError, match="没有这些单位：市商务局、某某局"):
+        template.generate_from(
+            small_ledger(), Q1, Bureau(), SECRET, tmp_path, ["市商务局", "兰考县", "某某局"]
+        )
+
+
+def test_file_names_are_safe_on_windows():
+    assert template.file_name(Q1, '市"A"/B局') == "2024Q1_市_A__B局.xlsx"
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace whose ledger is small_ledger() (the ledger file itself is ledger.py's job)."""
+    (tmp_path / "ducha.toml").write_text('[deadlines]\n"2024Q1" = "2024-03-29"\n', encoding="utf-8")
+    monkeypatch.setattr(template, "load_ledger", lambda config: small_ledger())
+    return tmp_path
+
+
+def test_cli_generate_json_lists_workbooks_and_writes_them(cli_workspace):
+    result = CliRunner().invoke(
+        cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["period"] == "2024Q1" and data["deadline"] == "2024-03-29"
+    assert [w["unit"] for w in data["workbooks"]] == list(EXPECTED)
+    assert data["workbooks"][0] == {
+        "unit": "市发展改革委",
+        "lead": 1,
+        "co": 1,
+        "county": 0,
+        "indicators": 1,
+        "path": str(cli_workspace / "outbox" / "2024Q1" / "2024Q1_市发展改革委.xlsx"),
+    }
+    assert data["units_without_tasks"] == ["市教育局"]
+    assert data["empty_groups"] == [{"group": "各开发区管委会", "tasks": [3]}]
+    fields = meta_from(Path(data["workbooks"][0]["path"]))
+    assert fields["deadline"] == "2024-03-29"
+    assert meta.verify(fields, meta.load_secret(cli_workspace / ".ducha_secret"))
+
+
+def test_cli_generate_table_units_and_out(cli_workspace, tmp_path):
+    out = tmp_path / "elsewhere"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(cli_workspace),
+            "generate",
+            "--period",
+            "2024Q1",
+            "--units",
+            "杞县，市教育局",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "杞县" in result.output and "已生成 1 个填报表" in result.output
+    assert "没有任务、未生成填报表的单位：市教育局" in result.output
+    assert "分组“各开发区管委会”没有成员单位（涉及任务：3）" in result.output
+    assert [p.name for p in out.iterdir()] == ["2024Q1_杞县.xlsx"]
+    assert not (cli_workspace / "outbox").exists()
+
+
+def test_cli_generate_errors(cli_workspace):
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q5"])
+    assert bad.exit_code == 2 and "2024Q1" in bad.output
+    missing = runner.invoke(cli, ["--config", str(cli_workspace), "generate"])
+    assert missing.exit_code == 2
+    unknown = runner.invoke(
+        cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1", "--units", "市商务局"]
+    )
+    assert unknown.exit_code == 1 and "错误：" in unknown.output and "市商务局" in unknown.output
+
+
+def test_cli_generate_refuses_while_another_run_holds_the_lock(cli_workspace):
+    with workspace_lock(load_config(cli_workspace).paths.lock):
+        busy = CliRunner().invoke(cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1"])
+    assert busy.exit_code == 1 and "另一个 ducha 任务正在运行" in busy.output
+    assert not (cli_workspace / "outbox").exists()
+
+
+# --- the real ledger and a real client ----------------------------------------------------------
+
+
+def test_real_ledger_every_workbook_reads_back_and_verifies(tmp_path):
+    if not (ROOT / "master_ledger.xlsx").exists():
+        pytest.skip("master_ledger.xlsx not built yet (ducha ledger build)")
+    from toolkit.ledger import load_ledger
+
+    ledger = load_ledger(load_config(ROOT))
+    result = template.generate_from(ledger, Q1, Bureau(), SECRET, tmp_path, now=NOW)
+    assignments = ledger.assignments()
+    assert [w.unit for w in result.workbooks] == list(assignments)
+    for w in result.workbooks:
+        rows = calamine_rows(w.path, layout.SHEET_PROGRESS)
+        assert rows[layout.HEADER_ROW - 1] == HEADER
+        issued = [(a.task.no, a.task.content, a.role) for a in assignments[w.unit]]
+        assert [(int(r[0]), r[1], r[3]) for r in rows[layout.FIRST_DATA_ROW - 1 :]] == issued
+        assert meta.verify(meta_from(w.path), SECRET)
+
+
+@pytest.fixture(scope="module")
+def libreoffice_copies(generated, tmp_path_factory) -> dict[str, Path]:
+    """The 市发展改革委 workbook saved again by LibreOffice as .xlsx and as .ods."""
+    soffice = require_tool("soffice", "libreoffice")
+    base = tmp_path_factory.mktemp("lo")
+    source = path_of(generated, "市发展改革委")
+    copies = {}
+    for ext, target in (("xlsx", "xlsx:Calc MS Excel 2007 XML"), ("ods", "ods")):
+        out = base / ext
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{base}/profile",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(out),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        copies[ext] = out / f"{source.stem}.{ext}"
+    return copies
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_libreoffice_round_trip_keeps_sheets_signature_and_rows(libreoffice_copies, generated, ext):
+    path = libreoffice_copies[ext]
+    sheets = CalamineWorkbook.from_path(str(path)).sheets_metadata
+    assert [m.name for m in sheets] == ["填报说明", "进展填报", "量化指标", "_lists", "_meta"]
+    # LibreOffice has no "very hidden": it keeps _meta hidden, not very hidden.
+    assert [m.visible for m in sheets[3:]] == [SheetVisibleEnum.Hidden, SheetVisibleEnum.Hidden]
+    assert meta.verify(meta_from(path), SECRET)
+    original = path_of(generated, "市发展改革委")
+    assert (
+        calamine_rows(path, layout.SHEET_PROGRESS)[:7] == calamine_rows(original, layout.SHEET_PROGRESS)[:7]
+    )
+
+
+def test_libreoffice_xlsx_keeps_dropdown_validation_and_protection(libreoffice_copies):
+    wb = openpyxl.load_workbook(libreoffice_copies["xlsx"])
+    ws = wb[layout.SHEET_PROGRESS]
+    kinds = {dv.type: (dv.formula1, str(dv.sqref)) for dv in ws.data_validations.dataValidation}
+    assert kinds["list"] == (layout.STATUS_LIST_NAME, "E6:E7")
+    assert kinds["whole"] == ("0", "F6:F7")
+    assert wb.defined_names[layout.STATUS_LIST_NAME].attr_text == "_lists!$A$1:$A$4"
+    assert ws.protection.sheet is True and ws["B6"].protection.locked and not ws["E6"].protection.locked
+
+
+def test_libreoffice_ods_keeps_dropdown_bound_to_the_named_list_and_the_0_100_rule(libreoffice_copies):
+    with zipfile.ZipFile(libreoffice_copies["ods"]) as z:
+        content = z.read("content.xml").decode()
+    validation = re.search(
+        r'table:name="(\w+)" table:condition="of:cell-content-is-in-list\(([^)]*)\)', content
+    )
+    assert validation and validation[2] == layout.STATUS_LIST_NAME
+    assert f'table:content-validation-name="{validation[1]}"' in content
+    assert f'table:name="{layout.STATUS_LIST_NAME}"' in content and "$_lists.$A$1:.$A$4" in content
+    assert "of:cell-content-is-whole-number() and cell-content-is-between(0,100)" in content
