@@ -1,0 +1,282 @@
+"""The drop folder: find returned files, tell their format from the bytes, bound them, archive them.
+
+Units mail back files under any name and extension (a PDF named .xlsx, an HTML page saved as
+.xls), so nothing here trusts the file name. Every check is cheap and bounded (a zip's central
+directory, an OLE2 directory, a few KB of header) and runs before any workbook parser sees the file,
+so a hostile file is turned away before it can cost memory or time. A dropped file is only ever
+read: the merge works on a copy archived by content hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from toolkit import fsutil
+from toolkit.config import Config
+from toolkit.errors import ConfigError, DuchaError
+
+# Formats the reader opens; everything else is rejected with REJECT_REASONS.
+READABLE = ("xlsx", "xls", "ods")
+ZIP_FORMATS = ("xlsx", "xlsm", "xlsb", "ods", "zip")
+
+REJECT_REASONS = {
+    "xlsm": "这是含宏的工作簿（.xlsm），为安全起见不予读取",
+    "xlsb": "这是二进制格式工作簿（.xlsb），无法读取",
+    "encrypted": "文件设置了打开密码，无法读取",
+    "html": "这是网页（HTML）文件，只是扩展名为 .xls，并非 Excel 工作簿",
+    "xml": "这是 Excel 2003 XML 表格，并非 Excel 工作簿",
+    "pdf": "这是 PDF 文件，不是 Excel 工作簿",
+    "image": "这是图片文件，不是 Excel 工作簿",
+    "zip": "这是压缩包，不是 Excel 工作簿",
+    "empty": "文件为空（0 字节）",
+    "truncated": "文件已损坏或不完整（可能下载或保存时中断）",
+    "unknown": "无法识别的文件类型，不是 Excel 工作簿",
+}
+
+# Files a drop folder collects that nobody sent: Office/WPS owner files (~$x.xlsx), LibreOffice
+# locks (.~lock.x#), hidden files (our own .tmp files, .DS_Store) and Windows shell files.
+_IGNORED_NAMES = re.compile(r"^(~\$|\.|~WRL)|^(thumbs\.db|desktop\.ini)$", re.IGNORECASE)
+
+_MIB = 1024 * 1024
+_BOMB_MEMBER_FLOOR = _MIB  # members smaller than this cannot hurt, whatever their ratio
+_HEAD = 4096
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one returned file, checked before parsing ([limits] in ducha.toml)."""
+
+    max_file_mb: float = 20.0  # size of the file as received
+    max_members: int = 1000  # entries in a zip-based workbook
+    max_uncompressed_mb: float = 30.0  # total declared uncompressed size of those entries
+    max_ratio: float = 200.0  # uncompressed/compressed size of any entry over 1 MiB
+    max_cells: int = 500_000  # rows × columns spanned by a sheet we read
+    row_margin: int = 200  # data rows read beyond the number of issued tasks
+
+    @classmethod
+    def from_config(cls, config: Config) -> Limits:
+        """Typed [limits]; a wrong key or a non-positive number is a ConfigError naming it."""
+        data = config.section("limits")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"ducha.toml 的 [limits] 中有未知配置项：{'、'.join(unknown)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            default = getattr(cls, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"ducha.toml 的 [limits] {key} 应为正数，如 {default!r}")
+            values[key] = type(default)(value)
+        return cls(**values)
+
+
+def scan(drop: Path) -> list[Path]:
+    """Every returned file under drop, recursively, sorted by relative path so runs are repeatable.
+
+    Skips what no unit sent (see _IGNORED_NAMES), and does not follow symlinked folders, so the
+    scan stays inside the drop folder. A missing folder is a DuchaError the clerk can fix.
+    """
+    if not drop.is_dir():
+        raise DuchaError(f"收件夹不存在：{drop}（请检查 ducha.toml 的 [paths] drop，或用 --drop 指定）")
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(drop, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = Path(folder) / name
+            if not _IGNORED_NAMES.search(name) and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(drop).as_posix())
+
+
+def file_facts(path: Path) -> tuple[str, int, str]:
+    """(sha256, size, received): received is the modification time, the moment the clerk saved
+    the attachment, as local ISO time to the second."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_MIB), b""):
+            digest.update(chunk)
+    stat = path.stat()
+    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0).isoformat()
+    return digest.hexdigest(), stat.st_size, received
+
+
+def archive(path: Path, archive_dir: Path, sha256: str) -> Path:
+    """Copy path to archive_dir/<sha256><ext> (archive_dir is archive/<period>), keeping its
+    modification time. Idempotent: an existing copy is reused. The copy is hashed while written,
+    so a file that changed since it was hashed is refused rather than archived under a wrong name."""
+    suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
+    target = archive_dir / f"{sha256}{suffix}"
+    if target.is_file() and target.stat().st_size == path.stat().st_size:
+        return target
+    stat = path.stat()
+    with fsutil.atomic_path(target) as tmp:
+        digest = hashlib.sha256()
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for chunk in iter(lambda: src.read(_MIB), b""):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise DuchaError(f"文件 {path} 在读取过程中被修改，请等其保存完成后重新运行")
+        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return target
+
+
+def sniff(path: Path) -> str:
+    """The format of path judged from its bytes: one of xlsx, xlsm, xlsb, xls, encrypted, ods,
+    html, xml, pdf, image, zip, empty, truncated, unknown."""
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD)
+        if not head:
+            return "empty"
+        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            return _sniff_zip(path)
+        if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+            return _sniff_ole(fh, path.stat().st_size)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if _is_image(head):
+        return "image"
+    return _sniff_markup(head)
+
+
+def check_limits(path: Path, fmt: str, limits: Limits) -> str | None:
+    """A Chinese reason when the file is over a limit, else None. Reads only the zip directory,
+    whose declared sizes bound what zipfile will inflate."""
+    size = path.stat().st_size
+    if size > limits.max_file_mb * _MIB:
+        return f"文件大小 {size / _MIB:.1f} MB，超过上限 {limits.max_file_mb:g} MB"
+    if fmt not in ZIP_FORMATS:
+        return None
+    with zipfile.ZipFile(path) as zf:
+        members = zf.infolist()
+    if len(members) > limits.max_members:
+        return f"压缩结构含 {len(members)} 个部件，超过上限 {limits.max_members}"
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed_mb * _MIB:
+        return f"解压后共 {total / _MIB:.1f} MB，超过上限 {limits.max_uncompressed_mb:g} MB"
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _BOMB_MEMBER_FLOOR and ratio > limits.max_ratio:
+            return f"部件 {member.filename} 压缩比 {ratio:.0f}:1，超过上限 {limits.max_ratio:g}:1（疑似压缩炸弹）"
+    return None
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names:
+                mimetype = zf.open("mimetype").read(200)
+                return "ods" if b"opendocument.spreadsheet" in mimetype else "zip"
+            types = zf.open("[Content_Types].xml").read(_MIB) if "[Content_Types].xml" in names else b""
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
+        return "truncated"
+    if b"sheet.binary.macroEnabled" in types:
+        return "xlsb"
+    if b"macroEnabled" in types or "xl/vbaProject.bin" in names:
+        return "xlsm"
+    if b"spreadsheetml" in types or "xl/workbook.xml" in names:
+        return "xlsx"
+    return "zip"
+
+
+_FREE_SECTOR_MARK = 0xFFFFFFFA  # sector numbers at or above this are markers, not sectors
+_CFB_MAX_STEPS = 100_000  # bounds chain walking in a hostile file
+
+
+def _sniff_ole(fh: BinaryIO, size: int) -> str:
+    """An OLE2 compound file: Excel 97–2003 (.xls) holds a Workbook stream; Excel saves a
+    password-protected .xlsx as OLE2 with EncryptionInfo/EncryptedPackage."""
+    names = _cfb_stream_names(fh, size)
+    if names is None:
+        return "truncated"
+    if {"EncryptionInfo", "EncryptedPackage"} & names:
+        return "encrypted"
+    if {"Workbook", "Book"} & names:
+        return "xls"
+    return "unknown"
+
+
+def _cfb_stream_names(fh: BinaryIO, size: int) -> set[str] | None:
+    """Names of all entries in a compound file's directory, or None when it is broken.
+
+    A minimal reader of the [MS-CFB] header, FAT and directory chain: enough to name the streams,
+    without a dependency, and bounded in steps so a looping chain cannot hang the merge."""
+
+    def u32(data: bytes, offset: int) -> int:
+        return int.from_bytes(data[offset : offset + 4], "little")
+
+    fh.seek(0)
+    header = fh.read(512)
+    shift = int.from_bytes(header[30:32], "little") if len(header) == 512 else 0
+    if shift not in (9, 12):
+        return None
+    sector_size = 1 << shift
+    per_sector = sector_size // 4
+
+    def sector(number: int) -> bytes | None:
+        offset = (number + 1) * sector_size
+        if number >= _FREE_SECTOR_MARK or offset >= size:
+            return None
+        fh.seek(offset)
+        return fh.read(sector_size).ljust(sector_size, b"\0")
+
+    fat_count, first_dir, difat_next, difat_count = u32(header, 44), u32(header, 48), u32(header, 68), u32(header, 72)
+    difat = [u32(header, 76 + 4 * i) for i in range(109)]
+    for _ in range(min(difat_count, _CFB_MAX_STEPS)):
+        block = sector(difat_next)
+        if block is None:
+            return None
+        difat += [u32(block, 4 * i) for i in range(per_sector - 1)]
+        difat_next = u32(block, sector_size - 4)
+    fat_sectors = [s for s in difat if s < _FREE_SECTOR_MARK][:fat_count]
+
+    names: set[str] = set()
+    current, seen = first_dir, set()
+    while current < _FREE_SECTOR_MARK:
+        block = sector(current)
+        if block is None or current in seen or len(seen) > _CFB_MAX_STEPS:
+            return None
+        seen.add(current)
+        for start in range(0, sector_size, 128):
+            entry = block[start : start + 128]
+            length = int.from_bytes(entry[64:66], "little")
+            if entry[66] in (1, 2, 5) and 2 <= length <= 64:
+                names.add(entry[: length - 2].decode("utf-16-le", "replace"))
+        index, slot = divmod(current, per_sector)
+        fat_block = sector(fat_sectors[index]) if index < len(fat_sectors) else None
+        if fat_block is None:
+            return None
+        current = u32(fat_block, 4 * slot)
+    return names
+
+
+def _is_image(head: bytes) -> bool:
+    return (
+        head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*"))
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    )
+
+
+def _sniff_markup(head: bytes) -> str:
+    """HTML pages and Excel 2003 XML that Excel or WPS saved with an .xls name."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", "replace")
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    text = text.lstrip().lower()
+    if not text.startswith("<"):
+        return "unknown"
+    if "urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return "xml"
+    if any(mark in text for mark in ("<html", "<!doctype html", "<table", "<body")):
+        return "html"
+    return "unknown"

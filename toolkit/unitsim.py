@@ -1,0 +1,235 @@
+"""Fill a generated workbook the way a unit does, so tests and `make demo` can play a quarter.
+
+A unit opens the workbook in Excel or WPS, types into the shaded cells and saves, sometimes under a
+new name and sometimes with mistakes. openpyxl stands in for the unit's office program: it edits
+the real generated file and keeps everything it did not touch (the very hidden _meta sheet, the
+validations). Typical use:
+
+    answers = good_answers(range(1, 4))            # or good_answers(assignments)
+    fill(outbox / "2024Q1_市商务局.xlsx", drop / "商务局(1).xlsx")          # a correct return
+    fill(src, dst, mutate=["progress_120", "edit_locked"])                 # a return with mistakes
+
+Each named mutation in MUTATIONS changes the first task row (or the workbook) as a careless unit
+would; EXPECTED_CODES says which issue code validate must report for it. A mutation may also be
+any callable taking the openpyxl Workbook.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.workbook import Workbook
+
+from toolkit import layout
+from toolkit.fsutil import write_atomic
+from toolkit.model import Assignment
+
+Answers = dict[int, dict[str, Any]]  # task no → {PROGRESS_COLUMNS key: value}
+Mutation = Callable[[Workbook], "Mapping[str, Any] | None"]  # may return {formula: cached value}
+
+DEFAULT_FILLER = {"填报人": "李明", "联系电话": "0371-23859529", "单位负责人": "王强", "填报日期": "2024-03-20"}
+
+# One answer per status; good_answers cycles through them so a filled workbook shows all four.
+_ANSWER_CYCLE = (
+    {"status": "正常推进", "progress": 60, "done": "已完成年度任务的六成，项目按计划推进。", "problems": "",
+     "next": "加快推进剩余工作，确保按期完成。"},
+    {"status": "已完成", "progress": 100, "done": "已全面完成年度任务，并通过验收。", "problems": "",
+     "next": "巩固成果，做好长效管理。"},
+    {"status": "进度滞后", "progress": 10, "done": "已完成前期调研和方案编制。", "problems": "资金到位较慢，影响施工进度。",
+     "next": "协调资金，倒排工期，力争下季度赶上序时进度。"},
+    {"status": "未启动", "progress": 0, "done": "", "problems": "前期手续尚在办理。", "next": "加快办理前期手续，尽快启动。"},
+)
+
+
+def good_answers(tasks: Iterable[Assignment | int], seed: int = 0) -> Answers:
+    """Correct, complete answers for the given tasks (assignments or task numbers): no errors and
+    no warnings when validated. seed shifts which task gets which status."""
+    answers: Answers = {}
+    for i, task in enumerate(tasks):
+        no = task.task.no if isinstance(task, Assignment) else int(task)
+        answer = dict(_ANSWER_CYCLE[(i + seed) % len(_ANSWER_CYCLE)])
+        answer |= {"person": f"责任人{no}", "phone": f"1380378{no % 10000:04d}"}
+        answers[no] = answer
+    return answers
+
+
+def task_rows(wb: Workbook) -> dict[int, int]:
+    """Task no → Excel row in 进展填报, as the generator laid them out."""
+    ws = wb[layout.SHEET_PROGRESS]
+    rows = {}
+    for row in range(layout.FIRST_DATA_ROW, ws.max_row + 1):
+        value = ws.cell(row, 1).value
+        if isinstance(value, int | float):
+            rows[int(value)] = row
+    return rows
+
+
+def _col(key: str) -> int:
+    return layout.column_index(layout.PROGRESS_COLUMNS, key)
+
+
+def _first_row(wb: Workbook) -> int:
+    return min(task_rows(wb).values())
+
+
+def _set(key: str, value: Any) -> Mutation:
+    def mutate(wb: Workbook) -> None:
+        wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col(key)).value = value
+
+    return mutate
+
+
+def _edit_locked(wb: Workbook) -> None:
+    cell = wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col("content"))
+    cell.value = f"{cell.value}（已调整）"
+
+
+def _delete_row(wb: Workbook) -> None:
+    wb[layout.SHEET_PROGRESS].delete_rows(_first_row(wb))
+
+
+def _duplicate_row(wb: Workbook) -> None:
+    ws = wb[layout.SHEET_PROGRESS]
+    source, target = _first_row(wb), max(task_rows(wb).values()) + 1
+    for col in range(1, len(layout.PROGRESS_COLUMNS) + 1):
+        ws.cell(target, col).value = ws.cell(source, col).value
+
+
+def _swap_rows(wb: Workbook) -> None:
+    ws = wb[layout.SHEET_PROGRESS]
+    first, second = sorted(task_rows(wb).values())[:2]
+    for col in range(1, len(layout.PROGRESS_COLUMNS) + 1):
+        a, b = ws.cell(first, col), ws.cell(second, col)
+        a.value, b.value = b.value, a.value
+
+
+def _renumber(wb: Workbook) -> None:
+    wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col("no")).value = 999
+
+
+def _rename_sheet(wb: Workbook) -> None:
+    wb[layout.SHEET_PROGRESS].title = "Sheet1"
+
+
+def _remove_meta(wb: Workbook) -> None:
+    del wb[layout.SHEET_META]
+
+
+def _formula(wb: Workbook) -> dict[str, Any]:
+    wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col("progress")).value = "=40+20"
+    return {"40+20": 60}
+
+
+def _percent(wb: Workbook) -> None:
+    cell = wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col("progress"))
+    cell.value, cell.number_format = 0.6, "0%"
+
+
+MUTATIONS: dict[str, Mutation] = {
+    "wrong_status": _set("status", "差不多了"),
+    "synonym_status": _set("status", "推进中"),
+    "progress_120": _set("progress", 120),
+    "progress_text": _set("progress", "八成"),
+    "progress_percent_text": _set("progress", "６０％"),
+    "progress_percent_format": _percent,
+    "no_person": _set("person", None),
+    "bad_phone": _set("phone", "12345"),
+    "edit_locked": _edit_locked,
+    "delete_row": _delete_row,
+    "duplicate_row": _duplicate_row,
+    "swap_rows": _swap_rows,
+    "renumber": _renumber,
+    "rename_sheet": _rename_sheet,
+    "remove_meta": _remove_meta,
+    "formula": _formula,
+}
+
+# mutation → (level, code) validate reports; None when the file stays clean.
+EXPECTED_CODES: dict[str, tuple[str, str] | None] = {
+    "wrong_status": ("error", "status_invalid"),
+    "synonym_status": ("warning", "status_normalised"),
+    "progress_120": ("error", "progress_out_of_range"),
+    "progress_text": ("error", "progress_invalid"),
+    "progress_percent_text": None,
+    "progress_percent_format": None,
+    "no_person": ("error", "person_missing"),
+    "bad_phone": ("warning", "phone_invalid"),
+    "edit_locked": ("error", "locked_cell_changed"),
+    "delete_row": ("error", "task_missing"),
+    "duplicate_row": ("error", "task_duplicated"),
+    "swap_rows": ("warning", "task_reordered"),
+    "renumber": ("error", "task_renumbered"),
+    "rename_sheet": ("warning", "sheet_renamed"),
+    "remove_meta": ("warning", "unsigned"),
+    "formula": ("warning", "formula_used"),
+}
+
+
+def fill(
+    src: Path,
+    dst: Path,
+    answers: Answers | None = None,
+    *,
+    filler: Mapping[str, Any] | None = None,
+    indicators: Mapping[tuple[int, str], Any] | None = None,
+    mutate: Sequence[str | Mutation] = (),
+    seed: int = 0,
+) -> Path:
+    """Fill the workbook at src as a unit would and save it at dst (any name; folders created).
+
+    answers default to good_answers for the workbook's tasks; filler to DEFAULT_FILLER; indicator
+    values ((task no, name) → value) default to half of each target; seed varies the default
+    answers (a unit's second, corrected return). mutate applies MUTATIONS by
+    name, or callables, after filling."""
+    wb = openpyxl.load_workbook(src)
+    rows = task_rows(wb)
+    answers = good_answers(rows, seed) if answers is None else answers
+    ws = wb[layout.SHEET_PROGRESS]
+    for no, values in answers.items():
+        for key, value in values.items():
+            ws.cell(rows[no], _col(key)).value = value
+    for label, _, value_col in layout.FILLER_FIELDS:
+        ws.cell(layout.FILLER_ROW, value_col).value = (DEFAULT_FILLER if filler is None else filler).get(label)
+    if layout.SHEET_INDICATORS in wb.sheetnames:
+        _fill_indicators(wb[layout.SHEET_INDICATORS], indicators)
+    cached: dict[str, Any] = {}
+    for mutation in mutate:
+        cached |= (MUTATIONS[mutation] if isinstance(mutation, str) else mutation)(wb) or {}
+
+    def save(tmp: Path) -> None:
+        wb.save(tmp)
+        if cached:
+            _store_cached_values(tmp, cached)
+
+    return write_atomic(dst, save)
+
+
+def _fill_indicators(ws: Any, values: Mapping[tuple[int, str], Any] | None) -> None:
+    columns = {c.key: i for i, c in enumerate(layout.INDICATOR_COLUMNS, start=1)}
+    for row in range(layout.INDICATOR_FIRST_ROW, ws.max_row + 1):
+        no, name = ws.cell(row, columns["no"]).value, ws.cell(row, columns["name"]).value
+        if no is None:
+            continue
+        target = ws.cell(row, columns["target"]).value
+        default = round(float(target) / 2, 2) if isinstance(target, int | float) else None
+        value = default if values is None else values.get((int(no), str(name)))
+        ws.cell(row, columns["value"]).value = value
+
+
+def _store_cached_values(path: Path, cached: Mapping[str, Any]) -> None:
+    """Write each formula's result into the file, as Excel does on save (openpyxl leaves it
+    empty), so readers see what the unit saw."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/"):
+                for formula, value in cached.items():
+                    pattern = re.compile(rb"<f>" + re.escape(formula.encode()) + rb"</f><v\s*/?>(</v>)?")
+                    data = pattern.sub(f"<f>{formula}</f><v>{value}</v>".encode(), data)
+            zf.writestr(info, data)
