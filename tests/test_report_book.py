@@ -1,0 +1,179 @@
+"""汇总表 and receipts as the clerk and the units open them: sheets, cells, colours, comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
+from python_calamine import CalamineWorkbook
+
+from toolkit import report_book
+from toolkit.config import Bureau
+from toolkit.merge import MergedQuarter, build_merged
+from toolkit.period import Period
+from toolkit.problems import Issue
+from toolkit.store import open_store
+
+Q1 = Period.parse("2024Q1")
+
+
+def _merged(tmp_path: Path) -> MergedQuarter:
+    """Four files, one rejected; built from a store as merge does."""
+    store_path = tmp_path / "ducha.db"
+    if not store_path.exists():
+        _fill(store_path)
+    with open_store(store_path) as store:
+        records = store.load_period("2024Q1")
+    return build_merged(small_ledger(), records, Q1, dt.date(2024, 3, 30))
+
+
+def _fill(store_path: Path) -> None:
+    files = [
+        checked(NDRC, "2024-03-20T10:00:00", {1: ("正常推进", 30.0), 2: ("进度滞后", 10.0)},
+                indicators={(1, "经济增长"): 6.1}, done="=HYPERLINK(\"http://x\")", problems="+资金未到位"),
+        checked(COMMERCE, "2024-03-21T10:00:00", {2: ("正常推进", None), 3: ("正常推进", 50.0)},
+                issues=[error(cell="F7"), warning(cell="K7"), error("unit_line", "B4", "进展填报!B4 填报人为空"),
+                        Issue("warning", "sheet_extra", "统计", "", "多了一个工作表“统计”")],
+                path="/drop/sub/商务局 一季度.xlsx"),
+        checked(COMMERCE, "2024-03-22T10:00:00", {2: ("正常推进", 30.0), 3: ("正常推进", 50.0)},
+                issues=[warning(cell="K6")]),
+        checked(LONGTING, "2024-03-29T10:00:00", {3: ("已完成", 100.0)}, done="@SUM(1)"),
+    ]
+    with open_store(store_path) as store:
+        for f in files:
+            store.record(f, "2024Q1", "/archive", "accepted")
+
+
+@pytest.fixture
+def outputs(tmp_path: Path) -> list[Path]:
+    return report_book.write_outputs(_merged(tmp_path), tmp_path / "reports", Bureau())
+
+
+def test_outputs_are_the_book_and_one_receipt_per_sender(outputs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "2024Q1"
+    assert outputs == [
+        out / "汇总表.xlsx",
+        out / "回执" / "2024Q1_市发展改革委_回执.xlsx",
+        out / "回执" / "2024Q1_市商务局_回执.xlsx",
+        out / "回执" / "2024Q1_龙亭区_回执.xlsx",
+    ]
+    assert not (out / "回执" / f"2024Q1_{SHUNHE}_回执.xlsx").exists()
+
+
+def test_book_sheets_read_back_with_openpyxl(outputs: list[Path]) -> None:
+    wb = openpyxl.load_workbook(outputs[0])
+    assert wb.sheetnames == ["总览", "任务进展", "单位报送", "问题清单", "量化指标"]
+    tasks = wb["任务进展"]
+    assert [c.value for c in tasks[1]] == ["任务编号", "板块", "任务内容", "责任领导", "牵头单位", "综合状态", "红黄绿灯",
+                                          "完成进度(%)", "各单位进展", "存在问题", "未报送单位"]
+    assert [c.value for c in tasks[3]][:8] == [2, "（一）扩大有效需求", "社会消费品零售总额增长6%。", "张三", COMMERCE,
+                                              "进度滞后", "黄灯", 30]
+    assert tasks["I3"].value == "【市商务局】正常推进，30%：按计划推进\n【市发展改革委】进度滞后，10%：=HYPERLINK(\"http://x\")"
+    assert tasks["J3"].value == "【市发展改革委】+资金未到位"
+    assert tasks.freeze_panes == "A2"
+    assert tasks.auto_filter.ref == "A1:K4"
+    assert tasks.page_setup.orientation == "landscape"
+    assert tasks.print_title_rows == "$1:$1"
+    rules = [(r.formula, r.dxf.fill.bgColor.rgb) for cf in tasks.conditional_formatting for r in cf.rules]
+    assert ('"红灯"',) in [tuple(f) for f, _ in rules]
+    assert all(rgb in ("FFC6EFCE", "FFFFEB9C", "FFFFC7CE", "FFEDEDED") for _, rgb in rules)
+    units = wb["单位报送"]
+    assert [[c.value for c in row][:3] for row in units.iter_rows(min_row=2)] == [
+        [NDRC, "市直部门", "已报送"], [COMMERCE, "市直部门", "已报送"], [LONGTING, "县区", "迟报"], [SHUNHE, "县区", "未报送"]]
+    issues = wb["问题清单"]
+    assert [c.value for c in issues[2]] == ["商务局 一季度.xlsx", COMMERCE, "2024-03-21 10:00:00", "退回修改", "错误",
+                                           "progress_not_number", "进展填报!F7", "进展填报!F7 的完成进度应为数字"]
+    indicators = wb["量化指标"]
+    assert [c.value for c in indicators[2]][:9] == [1, "经济增长", 6.5, "%", "≈", NDRC, 6.1, "2024Q1", 93.8]
+    overview = wb["总览"]
+    values = [[c.value for c in row][:2] for row in overview.iter_rows(min_row=4, max_row=9)]
+    assert values == [["单位报送", "数量"], ["应报单位", 4], ["已报送", 2], ["迟报", 1], ["退回修改", 0], ["未报送", 1]]
+    assert overview.page_setup.orientation == "portrait"
+
+
+def test_book_has_a_native_chart(outputs: list[Path]) -> None:
+    with zipfile.ZipFile(outputs[0]) as zf:
+        chart = zf.read("xl/charts/chart1.xml").decode()
+    assert "<c:barChart>" in chart and "总览!$A$" in chart
+
+
+def test_unit_text_stays_inert_text(outputs: list[Path]) -> None:
+    with zipfile.ZipFile(outputs[0]) as zf:
+        sheets = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in xml for xml in sheets)
+    rows = CalamineWorkbook.from_path(str(outputs[0])).get_sheet_by_name("任务进展").to_python()
+    assert rows[3][8] == "【市商务局】正常推进，50%：按计划推进\n【龙亭区】已完成，100%：@SUM(1)"
+    assert rows[1][9] == "【市发展改革委】+资金未到位"
+
+
+def test_book_reads_back_with_calamine(outputs: list[Path]) -> None:
+    book = CalamineWorkbook.from_path(str(outputs[0]))
+    assert book.sheet_names == ["总览", "任务进展", "单位报送", "问题清单", "量化指标"]
+    units = book.get_sheet_by_name("单位报送").to_python()
+    assert [row[2] for row in units[1:]] == ["已报送", "已报送", "迟报", "未报送"]
+    issues = book.get_sheet_by_name("问题清单").to_python()
+    assert len(issues) == 1 + 5  # four issues of the superseded file, one of the accepted one
+
+
+def test_receipt_shows_verdict_problems_and_marks_cells(outputs: list[Path]) -> None:
+    wb = openpyxl.load_workbook(outputs[2])
+    assert wb.sheetnames == ["回执", "问题清单", "进展填报"]
+    front = wb["回执"]
+    assert front["A3"].value == f"填报单位：{COMMERCE}"
+    assert front["A4"].value == "结论：已收到，报表合格，已采用。"
+    assert [[c.value for c in row] for row in front.iter_rows(min_row=7, max_row=8)] == [
+        ["商务局 一季度.xlsx", "2024-03-21 10:00:00", "退回修改", 2, 2],
+        [outputs[2].name and f"{COMMERCE}-{_n(front['A8'].value)}.xlsx", "2024-03-22 10:00:00", "采用", 0, 1],
+    ]
+    problems = [[c.value for c in row] for row in wb["问题清单"].iter_rows(min_row=2)]
+    assert problems[0] == [front["A8"].value, "提醒", "进展填报!K6", "进展填报!K6 联系电话格式不对"]
+    assert [p[2] for p in problems[1:]] == ["进展填报!F7", "进展填报!K7", "进展填报!B4", "统计"]
+    rows = wb["进展填报"]
+    assert (rows["A2"].value, rows["A4"].value, rows["B4"].value) == (f"填报单位：{COMMERCE}", "填报人", "李四")
+    assert rows["A6"].value == 2 and rows["B6"].value == "社会消费品零售总额增长6%。" and rows["F6"].value == 30
+    assert rows["K6"].comment.text == "进展填报!K6 联系电话格式不对"
+    assert rows["K6"].fill.fgColor.rgb == "FFFFEB9C"
+    assert rows["F7"].comment is None  # problems of an earlier file are listed, not marked
+
+
+def _n(name: str) -> str:
+    return name.rsplit("-", 1)[1].split(".")[0]
+
+
+def test_rejected_receipt_marks_errors_red_and_says_what_to_do(tmp_path: Path) -> None:
+    bad = checked(COMMERCE, "2024-03-21T10:00:00", {2: ("正常推进", None), 3: ("正常推进", 50.0)},
+                  issues=[error(cell="F6"), warning(cell="F6", message="进展填报!F6 另一条提醒"),
+                          Issue("error", "value_not_number", "量化指标", "F2", "量化指标!F2 应为数字")],
+                  indicators={(3, "促消费活动"): None})
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(bad, "2024Q1", "/archive", "rejected")
+        merged = build_merged(small_ledger(), store.load_period("2024Q1"), Q1, dt.date(2024, 3, 20))
+    path = report_book.write_outputs(merged, tmp_path, Bureau())[1]
+    wb = openpyxl.load_workbook(path)
+    assert wb["回执"]["A4"].value == "结论：报表有错误，未能采用，请按“问题清单”逐项修改后重新报送。"
+    cell = wb["进展填报"]["F6"]
+    assert cell.value is None
+    assert cell.fill.fgColor.rgb == "FFFFC7CE"
+    assert cell.comment.text == "进展填报!F7 的完成进度应为数字\n进展填报!F6 另一条提醒"
+    indicator = wb["量化指标"]
+    assert [c.value for c in indicator[2]][:5] == [3, "促消费活动", 100, "场", "≥"]
+    assert indicator["F2"].comment.text == "量化指标!F2 应为数字"
+
+
+def test_rewriting_the_same_merge_changes_no_byte(tmp_path: Path) -> None:
+    first = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in first}
+    (tmp_path / "elsewhere").mkdir()
+    again = report_book.write_outputs(_merged(tmp_path), tmp_path / "elsewhere", Bureau())
+    assert [p.read_bytes() for p in again] == [b for b, _ in before.values()]
+    second = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    assert second == first
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in second} == before
+
+
+def test_unsafe_unit_names_make_safe_receipt_names() -> None:
+    assert report_book.receipt_name("2024Q1", "市委/市政府:督查") == "2024Q1_市委_市政府_督查_回执.xlsx"

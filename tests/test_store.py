@@ -1,0 +1,129 @@
+"""The store: what is recorded comes back whole, one file per transaction, history across periods."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from merge_fixtures import COMMERCE, NDRC, checked, error, warning
+
+from toolkit.config import load_config
+from toolkit.errors import DuchaError
+from toolkit.store import SCHEMA, SCHEMA_VERSION, last_answers, open_store
+
+
+def test_a_recorded_file_comes_back_with_paths_issues_and_rows(tmp_path: Path) -> None:
+    cf = checked(NDRC, "2024-03-20T10:00:00", {1: ("正常推进", 30.0), 2: ("进度滞后", None)},
+                 issues=[warning()], indicators={(1, "经济增长"): 6.1}, problems="资金未到位")
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(cf, "2024Q1", "/archive/2024Q1/x.xlsx", "accepted")
+        store.add_path(cf.sha256, "/drop/copy.xlsx", "2024-03-21T09:00:00")
+        [record] = store.load_period("2024Q1")
+    assert (record.sha256, record.unit, record.received, record.verdict) == (
+        cf.sha256, NDRC, "2024-03-20T10:00:00", "accepted")
+    assert record.paths == [(cf.path, "2024-03-20T10:00:00"), ("/drop/copy.xlsx", "2024-03-21T09:00:00")]
+    assert record.issues == cf.issues
+    assert record.tasks == cf.tasks
+    assert record.tasks[1].progress is None and record.tasks[1].problems == "资金未到位"
+    assert record.indicators == cf.indicators
+    assert record.filler == {"填报人": "李四"} and record.signed
+
+
+def test_rechecking_a_file_replaces_its_rows_instead_of_adding(tmp_path: Path) -> None:
+    cf = checked(NDRC, "2024-03-20T10:00:00", issues=[error(), warning()])
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(cf, "2024Q1", "/a", "rejected")
+        cf.issues = [warning()]
+        store.record(cf, "2024Q1", "/a", "accepted")
+        [record] = store.load_period("2024Q1")
+    assert record.issues == [warning()]
+    assert record.verdict == "accepted"
+
+
+def test_a_failure_inside_a_file_write_leaves_nothing_of_that_file(tmp_path: Path) -> None:
+    good = checked(NDRC, "2024-03-20T10:00:00")
+    bad = checked(COMMERCE, "2024-03-21T10:00:00")
+    bad.tasks.append(None)  # fails after the file, submission and issue rows were written
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(good, "2024Q1", "/a", "accepted")
+        with pytest.raises(AttributeError):
+            store.record(bad, "2024Q1", "/b", "accepted")
+        assert [r.unit for r in store.load_period("2024Q1")] == [NDRC]
+        assert store.checked_periods(bad.sha256) == {}
+        assert all(bad.sha256 not in repr(rows) for rows in store.dump().values())
+
+
+def test_checks_are_kept_per_period(tmp_path: Path) -> None:
+    cf = checked(NDRC, "2024-03-20T10:00:00", period="2024Q2", issues=[error("wrong_period")])
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(cf, "2024Q1", "/a", "rejected", other_period=True)
+        cf.issues = []
+        store.record(cf, "2024Q2", "/a", "accepted")
+        assert store.checked_periods(cf.sha256) == {"2024Q1": True, "2024Q2": False}
+        assert [r.verdict for r in store.load_period("2024Q1")] == ["rejected"]
+        assert [r.verdict for r in store.load_period("2024Q2")] == ["accepted"]
+        assert len(store.dump()["files"]) == 1
+
+
+def test_schema_is_versioned_and_a_newer_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ducha.db"
+    with open_store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"files", "file_paths", "submissions", "issues", "task_reports", "indicator_reports"} <= tables
+    assert all("IF NOT EXISTS" in statement for statement in SCHEMA)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(DuchaError, match="更新版本的 ducha"), open_store(path):
+        pass
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "ducha.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DuchaError, match="无法打开数据库"), open_store(path):
+        pass
+
+
+def test_last_answers_come_from_the_latest_accepted_file_before_the_period(workspace: Path) -> None:
+    config = load_config(workspace)
+    q1 = checked(NDRC, "2024-03-20T10:00:00", {1: ("正常推进", 30.0), 2: ("进度滞后", 10.0)},
+                 indicators={(1, "经济增长"): 6.1}, problems="资金未到位")
+    q1_old = checked(NDRC, "2024-03-10T10:00:00", {1: ("未启动", 0.0)})
+    q2 = checked(NDRC, "2024-06-20T10:00:00", {1: ("已完成", 100.0)}, period="2024Q2")
+    with open_store(config.paths.store) as store:
+        store.record(q1, "2024Q1", "/a", "accepted")
+        store.record(q1_old, "2024Q1", "/b", "superseded")
+        store.record(q2, "2024Q2", "/c", "accepted")
+    tasks, indicators = last_answers(config, NDRC, "2024Q2")
+    assert tasks == {
+        1: {"status": "正常推进", "progress": 30.0, "done": "按计划推进", "problems": "资金未到位", "next": "继续推进",
+            "person": "李四", "phone": "13800000000"},
+        2: {"status": "进度滞后", "progress": 10.0, "done": "按计划推进", "problems": "资金未到位",
+            "next": "继续推进", "person": "李四", "phone": "13800000000"},
+    }
+    assert indicators == {(1, "经济增长"): {"value": 6.1, "note": ""}}
+    assert last_answers(config, NDRC, "2024Q3")[0][1]["status"] == "已完成"
+    assert last_answers(config, NDRC, "2024Q1") == ({}, {})
+    assert last_answers(config, COMMERCE, "2024Q2") == ({}, {})
+
+
+def test_last_answers_without_a_store_is_empty_and_creates_nothing(workspace: Path) -> None:
+    config = load_config(workspace)
+    assert last_answers(config, NDRC, "2024Q2") == ({}, {})
+    assert not config.paths.store.exists()
+
+
+def test_latest_indicator_values_keep_the_last_known_number(tmp_path: Path) -> None:
+    q1 = checked(NDRC, "2024-03-20T10:00:00", indicators={(1, "经济增长"): 6.1})
+    q2 = checked(NDRC, "2024-06-20T10:00:00", indicators={(1, "经济增长"): 6.3}, period="2024Q2")
+    rejected = checked(NDRC, "2024-06-21T10:00:00", indicators={(1, "经济增长"): 99.0}, period="2024Q2")
+    with open_store(tmp_path / "ducha.db") as store:
+        store.record(q1, "2024Q1", "/a", "accepted")
+        store.record(q2, "2024Q2", "/b", "accepted")
+        store.record(rejected, "2024Q2", "/c", "rejected")
+        assert store.latest_indicator_values("2024Q2") == {(NDRC, 1, "经济增长"): (6.1, "2024Q1")}
+        assert store.latest_indicator_values("2024Q4") == {(NDRC, 1, "经济增长"): (6.3, "2024Q2")}
