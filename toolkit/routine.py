@@ -1,0 +1,373 @@
+"""The quarter's routine on a calendar: what is due when, and a runner that does it exactly once.
+
+The clerk's year is the same four times: send the workbooks three weeks before the 28th, remind
+a week and a day before, merge daily in the last week, merge for good after the deadline and
+render the briefing. `due_actions` is a pure function of (periods, now, what was done, offsets),
+so the whole year can be tested day by day without a clock; the runner only asks it, does what it
+says and records each action in the store, which is why a restart never repeats an action and
+catches up the ones missed while the computer was off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from toolkit.config import Config
+from toolkit.errors import ConfigError, DuchaError
+from toolkit.period import Period
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+GENERATE, SEND, MERGE, RECEIPTS, REMIND, BRIEFING = "generate", "send", "merge", "receipts", "remind", "briefing"
+# Order within one day: units that reported overnight are merged before anyone is reminded.
+KINDS = (GENERATE, SEND, MERGE, RECEIPTS, REMIND, BRIEFING)
+KIND_LABELS = {
+    GENERATE: "生成填报表",
+    SEND: "下发填报表",
+    MERGE: "汇总",
+    RECEIPTS: "发送回执",
+    REMIND: "催报",
+    BRIEFING: "生成通报",
+}
+# Kinds where a later action makes an earlier missed one pointless (one reminder, not three).
+SUPERSEDED_BY_LATER = (MERGE, RECEIPTS, REMIND)
+# A merge, receipts or briefing missed for longer than this after the deadline is not caught up:
+# a scheduler first started in July must not send the first quarter's mail.
+CATCH_UP_DAYS = 45
+FINAL = "final"
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+RESULT_LABELS = {DONE: "完成", SKIPPED: "跳过", FAILED: "失败"}
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """The [schedule] section: days relative to each quarter's deadline, and the daily tick time."""
+
+    time: dt.time = dt.time(9, 0)
+    send: int = 21  # generate and e-mail the workbooks this many days before
+    remind: tuple[int, ...] = (7, 1)  # remind non-reporters this many days before (negative: after)
+    merge_from: int = 7  # merge daily from this many days before …
+    final: int = 1  # … up to the final merge this many days after the deadline
+    briefing: int = 1  # render the briefing this many days after the deadline
+    receipts: bool = True  # e-mail the receipts after each merge
+
+
+def offsets_from(config: Config) -> Offsets:
+    """Read [schedule] from ducha.toml; a wrong value is a ConfigError that names the key."""
+    data = dict(config.section("schedule"))
+    defaults = Offsets()
+    unknown = sorted(set(data) - set(Offsets.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"ducha.toml 的 [schedule] 中有未知配置项：{'、'.join(unknown)}")
+    values: dict[str, object] = {}
+    if "time" in data:
+        try:
+            values["time"] = dt.time.fromisoformat(str(data.pop("time")))
+        except ValueError as exc:
+            raise ConfigError("ducha.toml 的 [schedule] time 应为 24 小时制时刻，如 \"09:00\"") from exc
+    if "remind" in data:
+        remind = data.pop("remind")
+        if not isinstance(remind, list) or not all(type(d) is int for d in remind):
+            raise ConfigError("ducha.toml 的 [schedule] remind 应为整数列表（截止前天数），如 [7, 1]")
+        values["remind"] = tuple(sorted(set(remind), reverse=True))
+    for key, value in data.items():
+        default = getattr(defaults, key)
+        if type(value) is not type(default):
+            raise ConfigError(f"ducha.toml 的 [schedule] {key} 类型不对，应类似 {default!r}")
+        values[key] = value
+    offsets = Offsets(**values)  # type: ignore[arg-type]
+    if offsets.send <= 0 or offsets.merge_from < 0 or offsets.final < 0 or offsets.briefing < offsets.final:
+        raise ConfigError(
+            "ducha.toml 的 [schedule] 天数不合理：send 应大于 0，merge_from、final 不小于 0，"
+            "briefing 不早于 final（通报在最终汇总之后）"
+        )
+    return offsets
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do for one quarter on one day. `tag` tells two actions of a kind apart
+    (D-7 is the reminder a week before the deadline, final the last merge); `skip` is set when the
+    action is recorded without being done because a later one of its kind replaces it."""
+
+    day: dt.date
+    period: str
+    kind: str
+    tag: str = ""
+    skip: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable across offset changes of other kinds: 2024Q1/remind/D-7."""
+        return f"{self.period}/{self.kind}/{self.tag}"
+
+    @property
+    def label(self) -> str:
+        """2024Q1 催报（截止前7天）"""
+        return f"{self.period} {KIND_LABELS[self.kind]}{_tag_label(self.tag)}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "day": self.day.isoformat(),
+            "period": self.period,
+            "kind": self.kind,
+            "tag": self.tag,
+            "key": self.key,
+            "label": self.label,
+            "skip": self.skip,
+        }
+
+
+def _tag(days: int) -> str:
+    return f"D{days:+d}" if days else "D"
+
+
+def _tag_label(tag: str) -> str:
+    if tag == FINAL:
+        return "（最终）"
+    if not tag:
+        return ""
+    days = int(tag[1:] or 0)
+    if days < 0:
+        return f"（截止前{-days}天）"
+    return "（截止当天）" if days == 0 else f"（截止后{days}天）"
+
+
+def period_actions(period: Period, offsets: Offsets) -> list[tuple[Action, dt.date]]:
+    """Every action of one quarter with the last day it is still worth doing."""
+    deadline = period.deadline
+    stale = deadline + dt.timedelta(days=CATCH_UP_DAYS)
+    final_day = deadline + dt.timedelta(days=offsets.final)
+
+    def at(days: int) -> dt.date:
+        return deadline + dt.timedelta(days=days)
+
+    key = period.key
+    send_day = at(-offsets.send)
+    actions = [(Action(send_day, key, GENERATE, _tag(-offsets.send)), deadline)]
+    actions.append((Action(send_day, key, SEND, _tag(-offsets.send)), deadline))
+    merge_tags = [(d, _tag(d)) for d in range(-offsets.merge_from, offsets.final)] + [(offsets.final, FINAL)]
+    for days, tag in merge_tags:
+        actions.append((Action(at(days), key, MERGE, tag), stale))
+        if offsets.receipts:
+            actions.append((Action(at(days), key, RECEIPTS, tag), stale))
+    actions += [(Action(at(-days), key, REMIND, _tag(-days)), final_day) for days in offsets.remind]
+    actions.append((Action(at(offsets.briefing), key, BRIEFING, _tag(offsets.briefing)), stale))
+    return sorted(actions, key=lambda pair: _order(pair[0]))
+
+
+def _order(action: Action) -> tuple[dt.date, str, int, str]:
+    return action.day, action.period, KINDS.index(action.kind), action.tag
+
+
+def _periods(year_or_periods: int | Iterable[Period]) -> list[Period]:
+    if isinstance(year_or_periods, int):
+        return [Period.parse(f"{year_or_periods}Q{q}") for q in range(1, 5)]
+    return list(year_or_periods)
+
+
+def due_actions(
+    year_or_periods: int | Iterable[Period], now: dt.datetime, done: set[str], offsets: Offsets
+) -> list[Action]:
+    """What to do at `now`, in order: every action whose day has come, not done yet and not stale.
+
+    When several merges (or receipts, or reminders) of one quarter are due at once — the computer
+    was off — only the latest is done; the others come back with `skip` set so they are recorded
+    and never asked for again. An action's day counts from midnight, so a cron job at any hour works.
+    """
+    today = _local(now).date()
+    due = [
+        action
+        for period in _periods(year_or_periods)
+        for action, last_day in period_actions(period, offsets)
+        if action.day <= today <= last_day and action.key not in done
+    ]
+    latest: dict[tuple[str, str], Action] = {}
+    for action in due:
+        if action.kind in SUPERSEDED_BY_LATER:
+            latest[(action.period, action.kind)] = action  # `due` is in day order
+    result = []
+    for action in due:
+        newer = latest.get((action.period, action.kind), action)
+        if newer is not action:
+            action = Action(action.day, action.period, action.kind, action.tag, f"已由 {newer.day} 的同类任务取代")
+        result.append(action)
+    return sorted(result, key=_order)
+
+
+def calendar(config: Config, year: int) -> list[Action]:
+    """The year's plan, for `ducha calendar`: every quarter's actions in date order."""
+    offsets = offsets_from(config)
+    periods = year_periods(config, year)
+    return sorted((a for p in periods for a, _ in period_actions(p, offsets)), key=_order)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def day_lines(config: Config, actions: list[Action]) -> list[str]:
+    """The calendar as the clerk reads it: one line per day, the quarter's deadline as heading.
+      2024-03-21 周四（截止前7天）  汇总、发送回执、催报"""
+    lines: list[str] = []
+    by_day: dict[tuple[str, dt.date], list[Action]] = {}
+    for action in actions:
+        by_day.setdefault((action.period, action.day), []).append(action)
+    heading = ""
+    for (key, day), todo in by_day.items():
+        period = Period.parse(key, config.deadlines)
+        if key != heading:
+            heading = key
+            lines.append(f"{period.key}（{period.full_label}，截止 {period.deadline_label}）：")
+        names = "、".join(("最终汇总" if a.tag == FINAL and a.kind == MERGE else KIND_LABELS[a.kind]) for a in todo)
+        when = _tag_label(_tag((day - period.deadline).days)).strip("（）")
+        lines.append(f"  {day} 周{WEEKDAYS[day.weekday()]}（{when}）  {names}")
+    return lines
+
+
+def year_periods(config: Config, year: int) -> list[Period]:
+    return [Period.parse(f"{year}Q{q}", config.deadlines) for q in range(1, 5)]
+
+
+def _local(now: dt.datetime) -> dt.datetime:
+    """A naive time is read as Asia/Shanghai; an aware one is converted to it."""
+    return now.replace(tzinfo=TZ) if now.tzinfo is None else now.astimezone(TZ)
+
+
+# --- the runner --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one tick did with one action."""
+
+    action: Action
+    result: str  # done / skipped / failed
+    summary: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {**self.action.as_dict(), "result": self.result, "summary": self.summary}
+
+    @property
+    def line(self) -> str:
+        return f"{self.action.day} {self.action.label}：{RESULT_LABELS[self.result]}。{self.summary}"
+
+
+def _generate(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+    from toolkit.template import generate
+
+    result = generate(config, period, now=now.replace(tzinfo=None))
+    return True, f"已生成 {len(result.workbooks)} 份填报表（{result.out_dir}）"
+
+
+def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+    from toolkit.merge import merge
+
+    result = merge(config, period, now=now.replace(tzinfo=None))
+    return True, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
+
+
+def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+    from toolkit.briefing import render_briefing
+
+    paths = render_briefing(config, period, now=now.date())
+    return True, "已生成通报：" + "、".join(p.name for p in paths)
+
+
+def _mail(kind: str) -> Callable[[Config, Period, Action, dt.datetime], tuple[bool, str]]:
+    def run(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+        from toolkit import mail
+
+        send = {SEND: mail.send_workbooks, REMIND: mail.send_reminders, RECEIPTS: mail.send_receipts}[kind]
+        result = send(config, period, now=now)
+        return not result.failed, result.summary
+
+    return run
+
+
+RUNNERS: dict[str, Callable[[Config, Period, Action, dt.datetime], tuple[bool, str]]] = {
+    GENERATE: _generate,
+    SEND: _mail(SEND),
+    MERGE: _merge,
+    RECEIPTS: _mail(RECEIPTS),
+    REMIND: _mail(REMIND),
+    BRIEFING: _briefing,
+}
+
+
+def tick(config: Config, now: dt.datetime | None = None) -> list[Outcome]:
+    """Do every action due at `now` (default: the current Asia/Shanghai time) and record each.
+
+    An action that fails (a DuchaError, a mail server that refused some messages) is recorded as
+    failed and asked for again on the next tick; one action failing never stops the others.
+    Only one tick runs at a time per workspace (a second one gets BusyError)."""
+    from toolkit import store as store_mod
+    from toolkit.fsutil import workspace_lock
+
+    now = _local(now or dt.datetime.now(TZ))
+    offsets = offsets_from(config)
+    periods = {p.key: p for p in year_periods(config, config.bureau.year)}
+    outcomes: list[Outcome] = []
+    with workspace_lock(config.paths.lock.with_name(".ducha.schedule.lock")):
+        with store_mod.open_store(config.paths.store) as store:
+            done = store_mod.schedule_done(store)
+        for action in due_actions(periods.values(), now, done, offsets):
+            outcome = _run(config, periods[action.period], action, now)
+            with store_mod.open_store(config.paths.store) as store:
+                store_mod.record_schedule_run(
+                    store, action.key, action.period, action.kind, action.day.isoformat(),
+                    now.isoformat(timespec="seconds"), outcome.result, outcome.summary,
+                )
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _run(config: Config, period: Period, action: Action, now: dt.datetime) -> Outcome:
+    if action.skip:
+        return Outcome(action, SKIPPED, action.skip)
+    try:
+        ok, summary = RUNNERS[action.kind](config, period, action, now)
+    except DuchaError as exc:
+        return Outcome(action, FAILED, str(exc))
+    except Exception as exc:  # a bug must not kill a scheduler that runs for months; it is logged
+        return Outcome(action, FAILED, f"程序错误：{exc!r}\n{traceback.format_exc()}")
+    return Outcome(action, DONE if ok else FAILED, summary)
+
+
+def local_tick_time(offsets: Offsets, today: dt.date | None = None) -> str:
+    """The configured Asia/Shanghai tick time on this computer's clock (HH:MM), which is the
+    clock the `schedule` package reads."""
+    today = today or dt.datetime.now(TZ).date()
+    return dt.datetime.combine(today, offsets.time, TZ).astimezone().strftime("%H:%M")
+
+
+def run_forever(config: Config, echo: Callable[[str], None] = print, poll_seconds: float = 30) -> None:
+    """`ducha schedule`: one tick now (catching up), then one every day at [schedule] time."""
+    import schedule
+
+    offsets = offsets_from(config)
+
+    def job() -> None:
+        try:
+            outcomes = tick(config)
+        except DuchaError as exc:
+            echo(f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M} 本次未执行：{exc}")
+            return
+        stamp = f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M}"
+        echo(f"{stamp} 检查完毕：{len(outcomes)} 项任务" if outcomes else f"{stamp} 检查完毕：今天没有到期任务")
+        for outcome in outcomes:
+            echo("  " + outcome.line)
+
+    scheduler = schedule.Scheduler()
+    at = local_tick_time(offsets)
+    scheduler.every().day.at(at).do(job)
+    echo(f"定时任务已启动：每天 {offsets.time:%H:%M}（北京时间）检查一次，按 Ctrl+C 停止")
+    job()
+    while True:
+        scheduler.run_pending()
+        time.sleep(poll_seconds)
