@@ -120,10 +120,12 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
     result = generate_workbooks(config_from(ctx), period, names, out)
 
     def render(data: dict[str, Any]) -> None:
-        table = Table("单位", "牵头", "配合", "县区落实", "指标", title=f"{period.full_label}填报表")
+        table = Table("单位", title=f"{period.full_label}填报表")
+        for header in ("牵头", "配合", "县区落实", "指标"):
+            table.add_column(header, justify="right")
         for w in data["workbooks"]:
             table.add_row(w["unit"], *(str(w[k]) for k in ("lead", "co", "county", "indicators")))
-        console = Console()
+        console = Console(markup=False, highlight=False)
         console.print(table)
         console.print(f"已生成 {len(data['workbooks'])} 个填报表，保存在 {data['out_dir']}（截止 {period.deadline_label}）")
         if data["units_without_tasks"]:
