@@ -28,7 +28,8 @@ from toolkit.fsutil import write_bytes_atomic
 from toolkit.merge import MergedQuarter, parallel_map
 from toolkit.problems import LEVEL_LABELS
 from toolkit.store import FileRecord
-from toolkit.template import _row_height, _write_value, file_name
+from toolkit.template import file_name
+from toolkit.xlsx import row_height, write_value
 
 BOOK_NAME = "汇总表.xlsx"
 RECEIPT_DIR = "回执"
@@ -91,7 +92,7 @@ def _new_book(buffer: io.BytesIO, title: str, author: str, created: dt.datetime,
 def _write(ws: Worksheet, row: int, col: int, value: Any, formats: _Formats, fmt: Format | None = None) -> None:
     """Numbers as numbers, everything else as inert text (template's rule), missing values blank."""
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    _write_value(ws, row, col, value, fmt or (formats.number if number else formats.cell))
+    write_value(ws, row, col, value, fmt or (formats.number if number else formats.cell))
 
 
 def _print_setup(ws: Worksheet, header_row: int, header: str) -> None:
@@ -114,7 +115,7 @@ def _table(ws: Worksheet, columns: Sequence[str], rows: Sequence[Sequence[Any]],
     for r, values in enumerate(rows, start=1):
         for col, value in enumerate(values):
             _write(ws, r, col, value, formats)
-        ws.set_row(r, _row_height(list(zip(values, widths, strict=True))))
+        ws.set_row(r, row_height(list(zip(values, widths, strict=True))))
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
     ws.freeze_panes(1, 0)
     _print_setup(ws, 0, title)
@@ -247,7 +248,7 @@ def _paragraphs(ws: Worksheet, first_row: int, texts: Sequence[str], last_col: i
     for row, text in enumerate(texts, start=first_row):
         ws.merge_range(row, 0, row, last_col, "", formats.text)
         ws.write_string(row, 0, text, formats.text)
-        ws.set_row(row, _row_height([(text, width)]))
+        ws.set_row(row, row_height([(text, width)]))
 
 
 def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, files: list[FileRecord],
@@ -308,7 +309,7 @@ def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Se
     }
     for row, data in rows:
         cells |= {(row - 1, col): (data.get(column.key), None) for col, column in enumerate(columns)}
-        ws.set_row(row - 1, _row_height([(data.get(c.key), c.width) for c in columns]))
+        ws.set_row(row - 1, row_height([(data.get(c.key), c.width) for c in columns]))
     for where in sorted(set(cells) | set(marks)):
         value, fmt = cells.get(where, (None, None))
         found = marks.get(where, [])

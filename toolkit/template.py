@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -35,9 +34,9 @@ from toolkit.ledger import load_ledger
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
 from toolkit.period import Period
 from toolkit.store import last_answers
+from toolkit.xlsx import row_height, write_value
 
 FONT = "宋体"  # present on every Chinese Windows, in Excel and WPS alike
-LINE_HEIGHT = 15.0  # points per wrapped line of 11pt 宋体
 INPUT_LINES = 3  # room left in every task row for the unit's answer
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
@@ -45,13 +44,6 @@ GUIDE_WIDTHS = (16, 90)
 # Below this many workbooks a process pool costs more to start than it saves.
 POOL_THRESHOLD = 200
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-# East Asian wide and full-width characters (CJK, kana, hangul, full-width punctuation), which
-# take two columns; a regex is ~50× faster than unicodedata per character on 15,000 rows.
-_WIDE = re.compile(
-    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
-    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
-)
-
 Prefill = Mapping[int, Mapping[str, object]]
 IndicatorPrefill = Mapping[tuple[int, str], Mapping[str, object]]
 
@@ -93,37 +85,6 @@ def workbook_title(bureau: Bureau, period: Period) -> str:
 def file_name(period: Period, unit: str) -> str:
     """2024Q1_市商务局.xlsx; characters Windows forbids in file names become _."""
     return f"{period.key}_{_UNSAFE_FILENAME.sub('_', unit)}.xlsx"
-
-
-# --- layout helpers ---------------------------------------------------------------------------
-
-
-def _display_width(text: str) -> float:
-    """Approximate width in Excel column units (a Calibri 11 "0"): a 宋体 11pt CJK character takes
-    about 2.2, other characters about 1.1."""
-    return 1.1 * (len(text) + len(_WIDE.findall(text)))
-
-
-def _line_count(text: str, width: float) -> int:
-    usable = max(width - 1, 1)
-    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
-
-
-def _row_height(cells: Sequence[tuple[object, float]], minimum_lines: int = 1) -> float:
-    """A row tall enough for its wrapped text: clients do not agree on auto-fitting on open, so the
-    height is set explicitly (units may still change it: row formatting is allowed)."""
-    lines = max([minimum_lines] + [_line_count(str(v), w) for v, w in cells if v not in (None, "")])
-    return lines * LINE_HEIGHT + 3
-
-
-def _write_value(ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
-    """Numbers as numbers; everything else as an inert string, never a formula or a link."""
-    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        ws.write_number(row, col, value, fmt)
-    else:
-        ws.write_string(row, col, str(value), fmt)
 
 
 def _header_text(text: str) -> str:
@@ -289,7 +250,7 @@ def _write_guide(ws: Worksheet, rows: list[tuple[str, str]], title: str, formats
     for r, (key, text) in enumerate(rows, start=1):
         ws.write_string(r, 0, key, formats.guide_key)
         ws.write_string(r, 1, text, formats.guide_text)
-        ws.set_row(r, _row_height([(key, GUIDE_WIDTHS[0]), (text, GUIDE_WIDTHS[1])]))
+        ws.set_row(r, row_height([(key, GUIDE_WIDTHS[0]), (text, GUIDE_WIDTHS[1])]))
     ws.set_portrait()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -334,8 +295,8 @@ def _write_progress(
         values = {"no": a.task.no, "content": a.task.content, "leaders": a.task.leaders_text, "role": a.role}
         values |= {c.key: answers.get(c.key) for c in columns if not c.locked}
         for col, column in enumerate(columns):
-            _write_value(ws, r, col, values[column.key], cell_formats[col])
-        ws.set_row(r, _row_height([(values[c.key], c.width) for c in columns], INPUT_LINES))
+            write_value(ws, r, col, values[column.key], cell_formats[col])
+        ws.set_row(r, row_height([(values[c.key], c.width) for c in columns], INPUT_LINES))
 
     choices = "、".join(layout.STATUSES)
     rows = (layout.FIRST_DATA_ROW, len(assignments))
@@ -395,8 +356,8 @@ def _write_indicators(
         }
         values |= {c.key: answers.get(c.key) for c in columns if not c.locked}
         for col, column in enumerate(columns):
-            _write_value(ws, r, col, values[column.key], cell_formats[col])
-        ws.set_row(r, _row_height([(values[c.key], c.width) for c in columns], 2))
+            write_value(ws, r, col, values[column.key], cell_formats[col])
+        ws.set_row(r, row_height([(values[c.key], c.width) for c in columns], 2))
     _validate(
         ws,
         columns,
