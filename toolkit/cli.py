@@ -30,12 +30,34 @@ class Failure(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
-class Group(click.Group):
+HELP_TEXT = "显示本帮助并退出 / show this message and exit"
+
+
+class BilingualHelp:
+    """Every command's -h/--help is described in both languages."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class Command(BilingualHelp, click.Command):
+    pass
+
+
+class Group(BilingualHelp, click.Group):
+    command_class = Command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DuchaError as exc:
             raise Failure(str(exc)) from exc
+
+
+Group.group_class = Group
 
 
 def config_from(ctx: click.Context):
@@ -85,7 +107,7 @@ period_option = click.option(
     default=None,
     help="配置文件 ducha.toml 或其所在目录（默认当前目录）/ path to ducha.toml or its folder",
 )
-@click.version_option(__version__, prog_name="ducha")
+@click.version_option(__version__, prog_name="ducha", help="显示版本并退出 / show the version and exit")
 def cli(config_path: Path | None) -> None:
     """督查台账工具：政府工作报告确定事项的季度督查。
 

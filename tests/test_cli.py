@@ -1,0 +1,65 @@
+"""The command line as a whole: bilingual help everywhere, `python -m toolkit`, exit codes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli import cli
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORDS = re.compile(r"\b[a-z]{3,}\b")
+
+
+def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=lambda p: " ".join(p) or "ducha")
+def test_every_help_is_chinese_and_english(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    description = result.output.split("Options:")[0]
+    assert CJK.search(description) and LATIN_WORDS.search(description), description
+    for line in result.output.split("Options:")[1].splitlines():
+        if line.strip().startswith("-") and "  " in line.strip():
+            assert CJK.search(line), f"option help not in Chinese: {line}"
+    assert "显示本帮助并退出 / show this message and exit" in result.output
+
+
+def test_python_dash_m_toolkit_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout.startswith("ducha, version")
+
+
+def test_data_problem_exits_1_with_chinese_message(tmp_path) -> None:
+    (tmp_path / "ducha.toml").write_text("[paths]\nledger = 'missing.xlsx'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "generate", "--period", "2024Q1"])
+    assert result.exit_code == 1
+    assert result.output.startswith("错误：") or "错误：" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_key_is_named(tmp_path) -> None:
+    (tmp_path / "ducha.toml").write_text("[paths]\nledgr = 'x.xlsx'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "ledger", "check"])
+    assert result.exit_code == 1
+    assert "未知配置项：ledgr" in result.output
+
+
+def test_usage_error_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["generate", "--period", "2024Q5"])
+    assert result.exit_code == 2
+    assert "格式不对" in result.output
