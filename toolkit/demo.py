@@ -112,7 +112,7 @@ def counted(counts: dict[str, int]) -> str:
 
 
 def main(target: Path = DEMO_DIR) -> int:
-    from toolkit import mail, merge, template
+    from toolkit import mail, merge, report_book, template
     from toolkit.briefing import render_briefing
     from toolkit.ledger import build_ledger, check_ledger
 
@@ -159,14 +159,20 @@ def main(target: Path = DEMO_DIR) -> int:
         say(receipts.summary)
     say(f"本地邮件服务器收到的邮件（.eml）：{inbox}（{len(list(inbox.glob('*.eml')))} 封）")
 
-    say("\n== 7. 生成通报 (ducha briefing) ==")
-    for path in render_briefing(config, q1, now=dt.date(2024, 4, 1)):
-        say(f"  {path}")
+    say("\n== 7. 生成通报 (ducha briefing)，2024-04-01 ==")
+    briefing = render_briefing(config, q1, now=dt.date(2024, 4, 1))
+    say(f"通报已生成：{', '.join(p.name for p in briefing)}")
 
     say("\n== 8. 下一季度：填报表预填本季度已采用的填报内容 (ducha generate --period 2024Q2) ==")
     q2 = template.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
     say(f"生成 {len(q2.workbooks)} 个单位的第二季度填报表：{q2.out_dir}")
-    say("\n演示完成。")
+
+    say("\n演示完成。输出：")
+    say(f"  汇总表：{final.outputs[0]}")
+    say(f"  回执：{final.outputs[0].parent / report_book.RECEIPT_DIR}")
+    say(f"  邮件：{inbox}")
+    for path in briefing:
+        say(f"  通报：{path}")
     return 0
 
 
