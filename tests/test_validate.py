@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import require_tool
-from return_fixtures import COMMERCE, NDRC, PERIOD, check, compound_file, issue, small_ledger
+from return_fixtures import COMMERCE, NDRC, PERIOD, SECRET, check, compound_file, issue, small_ledger
 
 from toolkit import intake, layout, unitsim
 from toolkit.intake import Limits
@@ -428,3 +429,23 @@ def test_an_entity_expansion_bomb_in_the_sheet_is_refused_without_expanding(tmp_
             dst.writestr(name, data)
     checked = check(bomb)
     assert found(checked) == [("error", "unreadable", "", "")] and checked.tasks == []
+
+
+def test_edit_at_the_end_of_a_long_task_text_is_shown_where_it_differs(tmp_path) -> None:
+    """A 30-character excerpt of the start would show the same text twice; the message shows the
+    place where the unit's text departs from the issued one."""
+    long_task = "加快推进" + "重点项目建设" * 8 + "。"
+
+    def edit_end(wb) -> None:
+        cell = wb[layout.SHEET_PROGRESS]["B6"]
+        cell.value = long_task + "（本单位已调整）"
+
+    ledger = small_ledger()
+    first = ledger.tasks[0]
+    ledger.tasks[0] = dataclasses.replace(first, content=long_task)
+    src = issue(tmp_path / "out", first.lead, ledger=ledger)
+    dst = unitsim.fill(src, tmp_path / "drop" / "x.xlsx", mutate=[edit_end])
+    checked = check_file(dst, ledger=ledger, period=PERIOD, secret=SECRET, limits=Limits())
+    [found] = [i for i in checked.issues if i.code == "locked_cell_changed"]
+    assert found.cell == "B6"
+    assert "现为“…设重点项目建设。（本单位已调整）”，应为“…设重点项目建设。”" in found.message
