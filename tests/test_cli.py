@@ -63,3 +63,32 @@ def test_usage_error_exits_2() -> None:
     result = CliRunner().invoke(cli, ["generate", "--period", "2024Q5"])
     assert result.exit_code == 2
     assert "格式不对" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate", "--period", "2024Q1"],
+        ["merge", "--period", "2024Q1"],
+        ["send", "--period", "2024Q1", "--dry-run"],
+        ["remind", "--period", "2024Q1", "--dry-run"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_later_commands_refuse_a_broken_ledger(workspace, command) -> None:
+    """The clerk typed task number 1 twice in Excel: no command may work from that ledger."""
+    import openpyxl
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(workspace), "ledger", "build"]).exit_code == 0
+    path = workspace / "master_ledger.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb["任务台账"]["A3"] = 1
+    wb.save(path)
+    (workspace / "drop").mkdir()
+
+    result = runner.invoke(cli, ["--config", str(workspace), *command])
+    assert result.exit_code == 1, result.output
+    assert "总台账 master_ledger.xlsx 有" in result.output
+    assert "任务台账!A3" in result.output
+    assert not (workspace / "outbox" / "2024Q1").exists()
