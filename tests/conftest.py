@@ -3,6 +3,7 @@ missing, except in CI (DUCHA_REQUIRE_TOOLS=1), where a missing tool is a failure
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -32,3 +33,37 @@ def workspace(tmp_path: Path) -> Path:
     shutil.copy(NOTICE, tmp_path / "data" / NOTICE.name)
     (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
     return tmp_path
+
+
+def ledger_workspace(root: Path, now: dt.datetime) -> Path:
+    """A workspace at root with the bundled notice, an empty ducha.toml and the master ledger built
+    (for the module-scoped fixtures that copy or reuse one)."""
+    from toolkit.config import load_config
+    from toolkit.ledger import build_ledger
+
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    shutil.copy(NOTICE, root / "data" / NOTICE.name)
+    (root / "ducha.toml").write_text("", encoding="utf-8")
+    build_ledger(load_config(root), now=now)
+    return root
+
+
+def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path:
+    """root as a workspace with the bundled notice, the real ledger built and each period's
+    workbooks generated into outbox/<period>/ (as on 2024-03-01 09:00, so files are repeatable)."""
+    import datetime as dt
+
+    from toolkit import template
+    from toolkit.config import load_config
+    from toolkit.ledger import build_ledger
+    from toolkit.period import Period
+
+    (root / "data").mkdir(parents=True)
+    shutil.copy(NOTICE, root / "data" / NOTICE.name)
+    (root / "ducha.toml").write_text("", encoding="utf-8")
+    config = load_config(root)
+    now = dt.datetime(2024, 3, 1, 9, 0)
+    build_ledger(config, now=now)
+    for key in periods:
+        template.generate(config, Period.parse(key), now=now)
+    return root

@@ -60,6 +60,8 @@ class Limits:
     max_ratio: float = 200.0  # uncompressed/compressed size of any entry over 1 MiB
     max_cells: int = 500_000  # rows × columns spanned by a sheet we read
     row_margin: int = 200  # data rows read beyond the number of issued tasks
+    max_seconds: float = 10.0  # time to read and check one file (in a worker process)
+    max_memory_mb: float = 256.0  # address space a file-reading worker may add to its start-up size (POSIX)
 
     @classmethod
     def from_config(cls, config: Config) -> Limits:
@@ -96,6 +98,25 @@ def scan(drop: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(drop).as_posix())
 
 
+def shown_path(path: Path) -> str:
+    """path as text that can be stored, printed and written into a workbook. On POSIX a name is
+    bytes: one that is not UTF-8 (a zip unpacked from a Chinese Windows has GBK names) arrives
+    with surrogate escapes that no UTF-8 file or database accepts, so each such part is decoded
+    as GB18030, else with replacement characters."""
+    parts = []
+    for part in Path(path).parts:
+        try:
+            part.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = os.fsencode(part)
+            try:
+                part = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                part = raw.decode("utf-8", "replace")
+        parts.append(part)
+    return str(Path(*parts)) if parts else str(path)
+
+
 def file_facts(path: Path) -> tuple[str, int, str]:
     """(sha256, size, received): received is the modification time, the moment the clerk saved
     the attachment, as local ISO time to the second."""
@@ -104,7 +125,10 @@ def file_facts(path: Path) -> tuple[str, int, str]:
         for chunk in iter(lambda: fh.read(_MIB), b""):
             digest.update(chunk)
     stat = path.stat()
-    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0).isoformat()
+    try:
+        received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0).isoformat()
+    except (OverflowError, ValueError, OSError):  # a time stamp beyond what datetime holds
+        received = (dt.datetime.min if stat.st_mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
     return digest.hexdigest(), stat.st_size, received
 
 
@@ -147,14 +171,21 @@ def sniff(path: Path) -> str:
     return _sniff_markup(head)
 
 
-def check_limits(path: Path, fmt: str, limits: Limits) -> str | None:
-    """A Chinese reason when the file is over a limit, else None. Reads only the zip directory,
-    whose declared sizes bound what zipfile will inflate."""
+def check_size(path: Path, limits: Limits) -> str | None:
+    """A Chinese reason when the file is bigger than max_file_mb, else None."""
     size = path.stat().st_size
     if size > limits.max_file_mb * _MIB:
         return f"文件大小 {size / _MIB:.1f} MB，超过上限 {limits.max_file_mb:g} MB"
-    if fmt not in ZIP_FORMATS:
-        return None
+    return None
+
+
+def check_limits(path: Path, fmt: str, limits: Limits) -> str | None:
+    """A Chinese reason when the file is over a limit, else None. Reads only the zip directory,
+    whose declared sizes bound what zipfile and python-calamine will inflate (both refuse a
+    member that inflates beyond its declared size)."""
+    too_big = check_size(path, limits)
+    if too_big or fmt not in ZIP_FORMATS:
+        return too_big
     with zipfile.ZipFile(path) as zf:
         members = zf.infolist()
     if len(members) > limits.max_members:

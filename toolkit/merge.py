@@ -10,8 +10,11 @@ the merge wrote, for this quarter or an earlier one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -34,8 +37,9 @@ from toolkit.model import (
     VERDICT_DUPLICATE,
     VERDICT_REJECTED,
     VERDICT_SUPERSEDED,
-    CheckedFile,
+    Indicator,
     Ledger,
+    Task,
     TaskReport,
 )
 from toolkit.period import Period
@@ -135,6 +139,20 @@ class MergedQuarter:
         grouped: dict[str | None, list[FileRecord]] = defaultdict(list)
         for record in self.files:
             grouped[record.unit].append(record)
+        return dict(grouped)
+
+    @cached_property
+    def task_by_no(self) -> dict[int, Task]:
+        """The ledger's tasks by number: each receipt looks up its rows' tasks, and scanning the
+        ledger per receipt made writing them O(units × tasks)."""
+        return {t.no: t for t in reversed(self.ledger.tasks)}
+
+    @cached_property
+    def indicators_by_task(self) -> dict[int, list[Indicator]]:
+        """The ledger's 量化指标 by task number, in ledger order (see task_by_no)."""
+        grouped: dict[int, list[Indicator]] = defaultdict(list)
+        for indicator in self.ledger.indicators:
+            grouped[indicator.task_no].append(indicator)
         return dict(grouped)
 
 
@@ -454,9 +472,19 @@ POOL_THRESHOLD = 200
 _shared: Any = None  # what parallel_map's workers share, set once per worker process
 
 
-def _share(value: Any) -> None:
+def _share(value: Any, parent: int) -> None:
     global _shared
     _shared = value
+    threading.Thread(target=_die_with, args=(parent,), daemon=True).start()
+
+
+def _die_with(parent: int) -> None:
+    """End this worker soon after its merge process dies (SIGKILL, power button): a forked pool
+    worker would otherwise live on and keep writing receipts from the dead run's state, even over
+    the newer ones of the next run."""
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _call(job: tuple[Callable[[Any, Any], Any], Any]) -> Any:
@@ -466,56 +494,67 @@ def _call(job: tuple[Callable[[Any, Any], Any], Any]) -> Any:
 
 def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any) -> Iterator[Any]:
     """fn(shared, item) for every item, in order: in worker processes (one per core) when there
-    are many items, so `shared` is pickled once per worker rather than once per item."""
+    are many items, so `shared` is pickled once per worker rather than once per item. For our own
+    work only (writing receipts): returned files are read through sandbox.guarded_map."""
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < POOL_THRESHOLD or workers < 2:
         yield from (fn(shared, item) for item in items)
         return
-    with ProcessPoolExecutor(workers, initializer=_share, initargs=(shared,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_share, initargs=(shared, os.getpid())) as pool:
         yield from pool.map(_call, [(fn, item) for item in items], chunksize=max(1, len(items) // (workers * 8)))
 
 
-def _archive_and_check(shared: tuple[Ledger, Period, bytes, Any, Path],
-                       job: tuple[Path, str]) -> tuple[Path, CheckedFile]:
-    """Copy a dropped file into the archive, then check the copy (never the dropped file)."""
-    from toolkit import intake, validate
+def _facts(path: Path) -> tuple[str, int, str]:
+    from toolkit import intake
 
-    ledger, period, secret, limits, archive_dir = shared
-    path, sha256 = job
-    archived = intake.archive(path, archive_dir, sha256)
-    return archived, validate.check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
-                                         original_path=path)
+    try:
+        return intake.file_facts(path)
+    except OSError as exc:  # deleted since the scan, or not readable by the clerk's account
+        raise DuchaError(f"无法读取收件夹中的文件 {intake.shown_path(path)}（{exc.strerror or exc}），"
+                         "请检查该文件后重新运行") from exc
 
 
 def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, config: Config,
              secret: bytes) -> tuple[list[str], list[str]]:
     """Archive every file not yet checked for the period, then check and record each (one
-    transaction per file); returns (paths checked, paths skipped as another period's)."""
-    from toolkit import intake
+    transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
+    as another period's). Files are read in sandbox workers: a file that exhausts a worker's time
+    or memory, or crashes it, is recorded as rejected and the others go on."""
+    from toolkit import intake, sandbox, validate
 
-    new: dict[str, tuple[Path, str]] = {}  # sha256 → (path, received)
+    new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped = [], []
     # Earliest first, so a content found under several paths is received when its first copy was.
-    facts = sorted(((intake.file_facts(path), path) for path in files), key=lambda f: (f[0][2], str(f[1])))
-    for (sha256, _size, received), path in facts:
+    facts = sorted(((_facts(path), path) for path in files), key=lambda f: (f[0][2], str(f[1])))
+    for (sha256, size, received), path in facts:
         checked = store.checked_periods(sha256)
         if sha256 in new or not _needs_check(checked, period.key):
-            copies.append((sha256, str(path), received))
+            copies.append((sha256, intake.shown_path(path), received))
             if sha256 not in new and period.key not in checked:
-                skipped.append(str(path))
+                skipped.append(intake.shown_path(path))
         else:
-            new[sha256] = (path, received)
-    shared = (ledger, period, secret, intake.Limits.from_config(config), config.paths.archive / period.key)
-    jobs = [(path, sha256) for sha256, (path, _received) in new.items()]
-    for (sha256, (path, received)), (archived, result) in zip(
-        new.items(), parallel_map(_archive_and_check, jobs, shared), strict=True
-    ):
-        result.path, result.sha256, result.received = str(path), sha256, received
-        store.record(result, period.key, str(archived), VERDICT_REJECTED if result.rejected else VERDICT_ACCEPTED,
-                     other_period=any(i.code == WRONG_PERIOD for i in result.issues))
+            new[sha256] = (path, size, received)
+    limits = intake.Limits.from_config(config)
+    archive_dir = config.paths.archive / period.key
+    jobs = [(path, sha256) for sha256, (path, _size, _received) in new.items()]
+    outcomes = sandbox.guarded_map(validate.check_dropped, jobs, (ledger, period, secret, limits, archive_dir),
+                                   seconds=limits.max_seconds, memory_mb=limits.max_memory_mb)
+    with contextlib.closing(outcomes):
+        for (sha256, (path, size, received)), outcome in zip(new.items(), outcomes, strict=True):
+            shown = intake.shown_path(path)
+            if isinstance(outcome, sandbox.WorkerFailure):
+                archived = intake.archive(path, archive_dir, sha256)  # a copy, not a parse: safe here
+                result = validate.unread_file(shown, sha256, size, received,
+                                              *validate.worker_failure(outcome, limits))
+            else:
+                archived, result = outcome
+            result.path, result.sha256, result.received = shown, sha256, received
+            store.record(result, period.key, str(archived),
+                         VERDICT_REJECTED if result.rejected else VERDICT_ACCEPTED,
+                         other_period=any(i.code == WRONG_PERIOD for i in result.issues))
     for copy in copies:
         store.add_path(*copy)
-    return [str(path) for path, _ in new.values()], skipped
+    return [intake.shown_path(path) for path, _size, _received in new.values()], skipped
 
 
 def merge(config: Config, period: Period, drop: Path | None = None,

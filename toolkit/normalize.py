@@ -100,9 +100,9 @@ def number(value: Any, percent_format: bool | None = None) -> Norm[float]:
     if not key:
         return Norm(None, shown=shown)
     key = key.removesuffix("%")
-    if not _NUMBER.match(key):
+    if not _NUMBER.match(key) or not math.isfinite(parsed := float(key)):  # 400 nines overflow to inf
         return Norm(None, ok=False, shown=shown)
-    return Norm(_tidy(float(key)), shown=shown)
+    return Norm(_tidy(parsed), shown=shown)
 
 
 def progress(value: Any, percent_format: bool | None = None) -> Norm[float]:

@@ -18,8 +18,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from xml.sax.handler import ContentHandler
 
 from defusedxml import ElementTree
+from defusedxml.expatreader import DefusedExpatParser
 
 from toolkit import layout
 from toolkit.intake import Limits
@@ -31,11 +33,13 @@ _OTHER_SHEETS = (layout.SHEET_GUIDE, layout.SHEET_INDICATORS, layout.SHEET_META,
 
 
 class SheetTooLarge(Exception):
-    """A sheet spans more cells than Limits.max_cells: refused before it is loaded."""
+    """A sheet spans more cells than Limits.max_cells: refused before it is loaded. rows × cols
+    is the range it spans; cells, when set, is the number of cells holding something (a sheet
+    can hold too many without naming where they are)."""
 
-    def __init__(self, sheet: str, rows: int, cols: int) -> None:
-        super().__init__(f"{sheet}: {rows} × {cols}")
-        self.sheet, self.rows, self.cols = sheet, rows, cols
+    def __init__(self, sheet: str, rows: int, cols: int, cells: int | None = None) -> None:
+        super().__init__(f"{sheet}: {rows} × {cols}" + (f", {cells} cells" if cells is not None else ""))
+        self.sheet, self.rows, self.cols, self.cells = sheet, rows, cols, cells
 
 
 class UnsafeXml(ValueError):
@@ -89,6 +93,8 @@ def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indi
     from python_calamine import CalamineWorkbook
 
     parts = _XlsxParts(path, limits) if fmt == "xlsx" else None
+    if fmt == "ods":
+        check_ods_extent(path, limits)
     # from_filelike judges the format from the content; from_path trusts the extension, and a
     # unit's .xls may well be called .xlsx.
     with (
@@ -205,13 +211,84 @@ def _filler(top: list[list[Any]]) -> dict[str, tuple[str, Any]]:
     return filler
 
 
+# --- ods extent ---------------------------------------------------------------------------------
+
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_ODS_CELLS = ("table-cell", "covered-table-cell")
+
+
+class _OdsExtent(ContentHandler):
+    """Measures each table of an ODS content.xml as python-calamine will expand it. An ODS row or
+    cell may say "repeat me a million times" (number-rows-repeated, number-columns-repeated):
+    LibreOffice writes that for empty trailing rows, a crafted file for cells with text, and a
+    few hundred bytes then expand to billions of cells. Empty repeats do not count."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self.limits = limits
+        self.table = ""
+        self.rows = self.bottom = self.cols = 0  # rows so far; last row and column with a value
+        self.row_repeat = 1
+        self.width = self.row_right = 0  # columns so far in this row; right edge of its values
+        self.cell_span = 0  # repeat count of the open cell, 0 when none is open
+
+    def startElementNS(self, name: tuple[str | None, str], qname: str | None, attrs: Any) -> None:
+        space, local = name
+        if space == _ODS_TABLE and local == "table":
+            self.table = attrs.get((_ODS_TABLE, "name"), "")
+            self.rows = self.bottom = self.cols = 0
+        elif space == _ODS_TABLE and local == "table-row":
+            self.row_repeat = _repeat(attrs, "number-rows-repeated")
+            self.width = self.row_right = 0
+        elif space == _ODS_TABLE and local in _ODS_CELLS:
+            self.cell_span = _repeat(attrs, "number-columns-repeated")
+            self.width += self.cell_span
+            if attrs.get((_ODS_OFFICE, "value-type")):
+                self.row_right = self.width
+        elif self.cell_span:  # anything inside a cell (text:p) is content
+            self.row_right = self.width
+
+    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
+        space, local = name
+        if space != _ODS_TABLE:
+            return
+        if local in _ODS_CELLS:
+            self.cell_span = 0
+        elif local == "table-row":
+            self.rows += self.row_repeat
+            if self.row_right:
+                self.bottom, self.cols = self.rows, max(self.cols, self.row_right)
+                if self.bottom * self.cols > self.limits.max_cells:
+                    raise SheetTooLarge(self.table, self.bottom, self.cols)
+
+
+def _repeat(attrs: Any, name: str) -> int:
+    return max(1, int(attrs.get((_ODS_TABLE, name), "1")))
+
+
+def check_ods_extent(path: Path, limits: Limits) -> None:
+    """Raise SheetTooLarge when a table of the .ods spans more than max_cells once its repeats are
+    expanded. One streaming pass over content.xml (bounded by intake.check_limits), no tree built;
+    a DTD is refused as in xlsx parts."""
+    parser = DefusedExpatParser(namespaceHandling=1, forbid_dtd=True)
+    parser.setContentHandler(_OdsExtent(limits))
+    with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+        parser.parse(fh)
+
+
 # --- xlsx details calamine does not give --------------------------------------------------------
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # A cell that holds something (self-closing <c .../> cells are styled blanks calamine skips).
-_VALUE_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>')
+# Any number of letters and digits: python-calamine sizes its grid from the largest reference,
+# and one cell at row 99999999 or column ZZZZZZ would make it allocate gigabytes.
+_VALUE_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Za-z]+)([0-9]+)"[^>]*(?<!/)>')
+_PREFIXED_CELL_END = re.compile(rb"</\w+:c>")
+# Rows and cells may omit r= (the reader then counts them in order): count those.
+_ROW_WITHOUT_REF = re.compile(rb"<(?:\w+:)?row(?![^>]*\br=)[\s>/]")
 _FORMULA_MARK = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _PERCENT_BUILTIN = {9, 10}
 _MAX_XML = 64 * 1024 * 1024  # never inflate a part beyond this, whatever its header says
@@ -245,8 +322,10 @@ class _XlsxParts:
         """A part's bytes. Office never writes a DTD, so one (an entity bomb, an external entity)
         marks a crafted file: refused even where calamine would ignore it."""
         if name not in self._xml:
+            # zipfile inflates as much as it is asked for before it trims to the declared size,
+            # so ask for no more than that: a member lying about its size costs nothing.
             with self.zip.open(name) as fh:
-                data = fh.read(_MAX_XML)
+                data = fh.read(min(_MAX_XML, self.zip.getinfo(name).file_size))
             if b"<!DOCTYPE" in data:
                 raise UnsafeXml(name)
             self._xml[name] = data
@@ -267,12 +346,18 @@ class _XlsxParts:
         member = self.sheet_parts.get(sheet)
         if member is None:
             return
-        cells = _VALUE_CELL.findall(self._part(member))
-        if not cells:
-            return
-        letters, numbers = zip(*cells, strict=True)  # distinct values first: C speed on big sheets
-        rows = max(map(int, set(numbers)))
-        cols = max(column_number(c.decode()) for c in set(letters))
+        data = self._part(member)
+        # A cell holding something ends with </c>: counted at C speed before any list is built.
+        count = data.count(b"</c>") + (len(_PREFIXED_CELL_END.findall(data)) if b":c>" in data else 0)
+        if count > self.limits.max_cells:
+            raise SheetTooLarge(sheet, 0, 0, count)
+        rows = len(_ROW_WITHOUT_REF.findall(data))  # rows placed by counting, not by r=
+        cols = 1 if count else 0
+        cells = _VALUE_CELL.findall(data)
+        if cells:
+            letters, numbers = zip(*cells, strict=True)  # distinct values first: C speed on big sheets
+            rows = max(rows, *map(int, set(numbers)))
+            cols = max(column_number(c.decode().upper()) for c in set(letters))
         if rows * cols > self.limits.max_cells:
             raise SheetTooLarge(sheet, rows, cols)
 

@@ -13,14 +13,16 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from toolkit import intake, layout, meta, normalize, reader
+from toolkit.errors import DuchaError
 from toolkit.intake import Limits
 from toolkit.model import CheckedFile, IndicatorReport, Ledger, TaskReport, Unit
 from toolkit.period import Period
 from toolkit.problems import ERROR, WARNING, Issue
+from toolkit.sandbox import WorkerFailure
 
 MAX_TEXT = 2000  # characters in one answer cell
 
@@ -32,6 +34,8 @@ CODES: dict[str, tuple[str, str]] = {
     "macro_workbook": (ERROR, "含宏的工作簿（.xlsm），不予读取"),
     "not_workbook": (ERROR, "不是 Excel 工作簿（PDF、图片、网页、压缩包等）"),
     "over_limits": (ERROR, "文件或工作表超过大小、部件数、压缩比或单元格范围上限"),
+    "too_complex": (ERROR, "读取文件超出时间或内存上限，已停止读取"),
+    "read_failed": (ERROR, "读取文件时读取进程意外退出或程序出错"),
     "unreadable": (ERROR, "工作簿内部结构有误，无法读取"),
     "signature_invalid": (ERROR, "隐藏的校验信息（_meta）被修改，签名不符"),
     "meta_invalid": (ERROR, "隐藏的校验信息（_meta）内容无法解析"),
@@ -93,7 +97,7 @@ _PERIOD_TEXT = re.compile(r"(\d{4})年(第[一二三四]季度)")
 class Issued:
     """What the bureau issued to one unit: rows (task no → role, task_hash) and indicators."""
 
-    unit: str
+    unit: str | None  # None: the file names several units and carries another's signature
     tasks: dict[int, tuple[str, str]]
     indicators: list[tuple[int, str]]
     signed: bool
@@ -132,21 +136,25 @@ def check_file(
     sha256, size, received = intake.file_facts(path)
     if source != path and source.exists():
         received = intake.file_facts(source)[2]
-    fmt = intake.sniff(path)
-    checked = CheckedFile(path=str(source), sha256=sha256, size=size, received=received, format=fmt)
+    # The size bound comes first: sniffing reads a zip's central directory, which a huge file
+    # could make huge.
+    too_big = intake.check_size(path, limits)
+    fmt = "unread" if too_big else intake.sniff(path)
+    shown = intake.shown_path(source)
+    checked = CheckedFile(path=shown, sha256=sha256, size=size, received=received, format=fmt)
     issues = _Issues()
     checked.issues = issues.items
-    if fmt not in intake.READABLE:
+    if not too_big and fmt not in intake.READABLE:
         issues.add(_FORMAT_CODES.get(fmt, "not_workbook"), f"{intake.REJECT_REASONS[fmt]}。{_RESUBMIT}")
         return checked
-    reason = intake.check_limits(path, fmt, limits)
+    reason = too_big or intake.check_limits(path, fmt, limits)
     if reason:
         issues.add("over_limits", f"{reason}。{_RESUBMIT}")
         return checked
     submission = _read(path, fmt, limits, ledger, issues)
     if submission is None:
         return checked
-    issued = _identify(submission, ledger, str(period), secret, source, issues)
+    issued = _identify(submission, ledger, str(period), secret, PurePath(shown), issues)
     if issued is None:
         return checked
     checked.unit, checked.period, checked.signed = issued.unit, str(period), issued.signed
@@ -167,13 +175,17 @@ def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: _Issues)
     try:
         return reader.read(path, fmt, limits, len(ledger.tasks), len(ledger.indicators))
     except reader.SheetTooLarge as exc:
+        extent = f"有内容的单元格达 {exc.cells} 个" if exc.cells is not None else f"数据范围达 {exc.rows} 行 × {exc.cols} 列"
         issues.add(
             "over_limits",
-            f"工作表“{exc.sheet}”的数据范围达 {exc.rows} 行 × {exc.cols} 列，超过上限 {limits.max_cells} 个单元格。{_RESUBMIT}",
+            f"工作表“{exc.sheet}”的{extent}，超过上限 {limits.max_cells} 个单元格。{_RESUBMIT}",
         )
     except PasswordError:
         issues.add("encrypted", f"{intake.REJECT_REASONS['encrypted']}。{_RESUBMIT}")
-    except Exception as exc:  # noqa: BLE001 — untrusted input: any parser failure is the file's fault
+    except (MemoryError, KeyboardInterrupt, SystemExit):
+        raise  # out of memory is the worker's to report (too_complex); the others stop the run
+    except BaseException as exc:  # noqa: BLE001 — untrusted input: any parser failure is the file's
+        # fault, a Rust panic in python-calamine (a BaseException) included
         issues.add("unreadable", f"工作簿无法读取（{type(exc).__name__}）。{_RESUBMIT}")
     return None
 
@@ -182,7 +194,7 @@ def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: _Issues)
 
 
 def _identify(
-    sub: reader.Submission, ledger: Ledger, period: str, secret: bytes, source: Path, issues: _Issues
+    sub: reader.Submission, ledger: Ledger, period: str, secret: bytes, source: PurePath, issues: _Issues
 ) -> Issued | None:
     """Whose file, for which quarter, and what was issued to them; None when that is unknowable."""
     if sub.meta is None:
@@ -222,11 +234,14 @@ def _identify(
             sub.progress.sheet,
             layout.cell(layout.UNIT_ROW, 1),
         )
+        # The sender is the unit it names, not the one whose signature it carries (a _meta copied
+        # from another unit's workbook must not count, or be reported back, as that unit's).
+        return Issued(claimed[0] if len(claimed) == 1 else None, {}, [], signed=True)
     return issued
 
 
 def _identify_unsigned(
-    sub: reader.Submission, ledger: Ledger, period: str, source: Path, issues: _Issues
+    sub: reader.Submission, ledger: Ledger, period: str, source: PurePath, issues: _Issues
 ) -> Issued | None:
     """Without _meta (the table was pasted into a new workbook): accept only if the 填报单位 line
     and the file name point at exactly one unit, and then check against the ledger."""
@@ -679,3 +694,43 @@ def _filler(sub: reader.Submission, sheet: str, issues: _Issues) -> dict[str, st
                 issues.add("date_invalid", f"填报日期“{_clip(value)}”不是日期，请填写如2024-03-20", sheet, cell)
         result[label] = value
     return result
+
+
+# --- files read in a sandbox worker (merge) ------------------------------------------------------
+
+
+def check_dropped(shared: tuple[Ledger, Period, bytes, Limits, Path], job: tuple[Path, str]) -> tuple[Path, CheckedFile]:
+    """Archive a dropped file (shared: ledger, period, secret, limits, archive folder; job: its
+    path and SHA-256), then check the archived copy, never the dropped file. Runs in a
+    sandbox worker. A DuchaError (the file changed while being copied) stops the merge; any other
+    exception is a bug met on this one file, so it becomes the file's read_failed issue rather
+    than stopping the quarter's merge."""
+    ledger, period, secret, limits, archive_dir = shared
+    path, sha256 = job
+    archived = intake.archive(path, archive_dir, sha256)
+    try:
+        return archived, check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
+                                    original_path=path)
+    except (DuchaError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 — see the docstring
+        _sha, size, received = intake.file_facts(archived)
+        text = f"程序处理该文件时出错（{type(exc).__name__}），请将文件转给督查局核查，或重新保存后报送"
+        return archived, unread_file(intake.shown_path(path), sha256, size, received, "read_failed", text)
+
+
+def worker_failure(failure: WorkerFailure, limits: Limits) -> tuple[str, str]:
+    """(code, Chinese text) for a file whose sandbox worker gave no result."""
+    if failure.timed_out:
+        return "too_complex", f"读取该文件超过 {limits.max_seconds:g} 秒仍未完成（文件过于复杂或结构异常），已停止读取。{_RESUBMIT}"
+    if failure.out_of_memory:
+        return "too_complex", (f"读取该文件所需内存超过上限 {limits.max_memory_mb:g} MB（文件过于复杂或结构异常），"
+                               f"已停止读取。{_RESUBMIT}")
+    return "read_failed", f"读取该文件时读取进程意外退出（退出码 {failure.exitcode}），文件可能已损坏。{_RESUBMIT}"
+
+
+def unread_file(path: str, sha256: str, size: int, received: str, code: str, text: str) -> CheckedFile:
+    """The CheckedFile of a file that could not be read to the end: one file-level error."""
+    issues = _Issues()
+    issues.add(code, text)
+    return CheckedFile(path=path, sha256=sha256, size=size, received=received, format="unread", issues=issues.items)

@@ -1,0 +1,80 @@
+"""sandbox.guarded_map: results in order; a worker that dies, overruns its time or its memory
+yields a WorkerFailure for its item only, the pool is rebuilt, and the other items are untouched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import types
+
+import pytest
+
+from toolkit.errors import DuchaError
+from toolkit.sandbox import WorkerFailure, guarded_map
+
+POSIX = sys.platform != "win32"
+
+
+def behave(shared: str, item: str) -> str:
+    """Worker function: items name how to misbehave; anything else is echoed with shared."""
+    if item == "sleep":
+        time.sleep(3600)
+    if item == "exit":
+        os._exit(3)
+    if item == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if item == "hog":
+        hog = bytearray(2 << 30)  # 2 GiB, far over the cap
+        return str(len(hog))
+    if item == "refuse":
+        raise DuchaError("文件在读取过程中被修改")
+    return f"{shared}:{item}:{os.getpid()}"
+
+
+def results(items: list[str], **kwargs) -> list:
+    options = {"seconds": 5.0, "memory_mb": 256.0, "workers": 2} | kwargs
+    return list(guarded_map(behave, items, "s", **options))
+
+
+def test_results_come_back_in_item_order_from_several_workers():
+    out = results([str(n) for n in range(12)])
+    assert [r.split(":")[1] for r in out] == [str(n) for n in range(12)]
+    assert {r.split(":")[0] for r in out} == {"s"}
+    assert list(guarded_map(behave, [], "s", seconds=1, memory_mb=64)) == []
+
+
+def test_a_worker_over_time_is_killed_and_only_its_item_fails():
+    out = results(["a", "sleep", "b", "c"], seconds=1.0)
+    assert out[1] == WorkerFailure(timed_out=True, exitcode=-signal.SIGKILL if POSIX else out[1].exitcode)
+    assert [r.split(":")[1] for r in (out[0], *out[2:])] == ["a", "b", "c"]
+
+
+@pytest.mark.skipif(not POSIX, reason="no signals or rlimit on Windows")
+def test_a_worker_that_dies_or_runs_out_of_memory_is_replaced():
+    out = results(["a", "exit", "kill", "hog", "b"], workers=1)
+    assert out[1] == WorkerFailure(timed_out=False, exitcode=3)
+    assert out[2] == WorkerFailure(timed_out=False, exitcode=-signal.SIGKILL)
+    assert out[3].out_of_memory and not out[1].out_of_memory and not out[2].out_of_memory
+    pids = [r.split(":")[2] for r in (out[0], out[4])]
+    assert pids[0] != pids[1]  # the one worker was replaced after each death
+
+
+def test_an_exception_the_function_raises_is_raised_in_the_parent():
+    with pytest.raises(DuchaError, match="被修改"):
+        results(["a", "refuse", "b"])
+
+
+def test_a_worker_that_cannot_start_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
+    """The function lives in a module the worker cannot import, so it dies before it is ready."""
+    module = types.ModuleType("ducha_vanished")
+
+    def vanish(shared: object, item: str) -> str:
+        return item
+
+    vanish.__module__, vanish.__qualname__ = module.__name__, "vanish"
+    module.vanish = vanish
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    with pytest.raises(DuchaError, match="无法启动读取文件的子进程"):
+        list(guarded_map(vanish, ["a"], None, seconds=5, memory_mb=256))

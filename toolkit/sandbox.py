@@ -1,0 +1,242 @@
+"""Run a function over untrusted files in worker processes that may die without harming the run.
+
+A returned workbook is parsed by native code (python-calamine) that a crafted file can drive into
+allocating gigabytes or aborting the process outright: a Rust allocation failure is not an
+exception, it kills the process. So every parse happens in a worker process whose address space is
+capped (RLIMIT_AS, POSIX only) and whose time per item is capped by the parent; a worker that runs
+out of either is killed and replaced, and its item comes back as a WorkerFailure value instead of a
+result. The parent never parses anything, so it survives whatever the files do; results come back
+in item order, so a run is repeatable whatever the scheduling.
+
+Workers are started with "spawn" on every platform: a fresh interpreter imports only the modules
+the function needs, inherits no open files (not the workspace lock, not the store), and notices
+when the parent dies (its pipe closes). On Windows there is no rlimit; the timeout and the bounds
+checked before parsing (intake.check_limits, reader's extent checks) still apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from toolkit.errors import DuchaError
+
+_READY = "ready"
+_EXIT_MEMORY = 86  # a worker's exit status after a Python MemoryError
+_MIB = 1024 * 1024
+_STARTUP_SECONDS = 120.0  # a worker that cannot even start in this long is not going to
+_MAX_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class WorkerFailure:
+    """The outcome of an item whose worker gave no result."""
+
+    timed_out: bool  # killed after the per-item time limit
+    exitcode: int | None  # how the worker ended (negative: the signal that killed it)
+
+    @property
+    def out_of_memory(self) -> bool:
+        """The worker hit its memory cap: a MemoryError in Python, or an aborted allocation in
+        native code (Rust aborts with SIGABRT when an allocation fails)."""
+        sigabrt = getattr(signal, "SIGABRT", None)
+        return not self.timed_out and (
+            self.exitcode == _EXIT_MEMORY or (sigabrt is not None and self.exitcode == -sigabrt)
+        )
+
+
+def worker_count(items: int) -> int:
+    """One worker per core (at most 8), never more than there are items."""
+    return max(1, min(os.cpu_count() or 1, _MAX_WORKERS, items))
+
+
+def guarded_map(
+    fn: Callable[[Any, Any], Any],
+    items: Sequence[Any],
+    shared: Any,
+    *,
+    seconds: float,
+    memory_mb: float,
+    workers: int | None = None,
+) -> Iterator[Any]:
+    """fn(shared, item) for every item, in order, each in a bounded worker process; an item whose
+    worker died or overran `seconds` yields a WorkerFailure. fn must be a module-level function
+    (it is pickled by name); shared is pickled once per worker. An exception fn raises is raised
+    here, as map() would."""
+    if not items:
+        return
+    pool = _Pool(fn, shared, seconds, memory_mb * _MIB)
+    try:
+        yield from pool.run(list(items), workers or worker_count(len(items)))
+    finally:
+        pool.close()
+
+
+class _Worker:
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, memory_bytes: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_work, args=(child, fn, shared, int(memory_bytes)), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.job: int | None = None
+        self.deadline = time.monotonic() + _STARTUP_SECONDS
+
+    def give(self, index: int, item: Any, seconds: float) -> None:
+        self.job, self.deadline = index, time.monotonic() + seconds
+        self.conn.send((index, item))
+
+    def stop(self) -> None:
+        """Ask politely, then insist: the worker may be stuck in native code."""
+        with contextlib.suppress(OSError, ValueError):  # already gone
+            self.conn.send(None)
+        self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        self.process.close()
+
+
+class _Pool:
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, seconds: float, memory_bytes: float) -> None:
+        self.fn, self.shared, self.seconds, self.memory_bytes = fn, shared, seconds, memory_bytes
+        self.workers: list[_Worker] = []
+
+    def run(self, items: list[Any], count: int) -> Iterator[Any]:
+        self.workers = [self._start() for _ in range(count)]
+        waiting = list(range(len(items)))[::-1]  # next item last, for pop()
+        done: dict[int, Any] = {}
+        emitted = 0
+        while emitted < len(items):
+            for worker in self.workers:
+                if worker.ready and worker.job is None and waiting:
+                    index = waiting.pop()
+                    worker.give(index, items[index], self.seconds)
+            soonest = min(w.deadline for w in self.workers)
+            timeout = None if soonest == math.inf else max(0.0, soonest - time.monotonic())
+            events = wait([w.conn for w in self.workers] + [w.process.sentinel for w in self.workers], timeout)
+            for position, worker in enumerate(self.workers):
+                outcome = self._check(worker, events)
+                if outcome is None:
+                    continue
+                kind, value = outcome
+                if kind == "raise":
+                    raise value
+                if worker.job is not None and kind in ("result", "failure"):
+                    done[worker.job] = value
+                    worker.job = None
+                if kind == "failure":
+                    worker.stop()
+                    self.workers[position] = self._start()
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+
+    def _check(self, worker: _Worker, events: list[Any]) -> tuple[str, Any] | None:
+        """What happened to one worker: ("ready"|"result"|"raise"|"failure", value) or None."""
+        if worker.conn in events:
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                message = None  # it died: the sentinel tells how
+            if isinstance(message, str):  # _READY
+                worker.ready = True
+                worker.deadline = math.inf
+                return "ready", None
+            if message is not None:
+                _index, ok, value = message
+                worker.deadline = math.inf
+                return ("result", value) if ok else ("raise", value)
+        timed_out = time.monotonic() >= worker.deadline
+        if worker.process.sentinel in events or worker.conn in events or timed_out:
+            if not worker.ready:
+                raise DuchaError(
+                    f"无法启动读取文件的子进程（退出码 {worker.process.exitcode}）。"
+                    "如改过 ducha.toml 的 [limits] max_memory_mb，请调大后重新运行"
+                )
+            if timed_out and worker.process.is_alive():
+                worker.process.kill()
+            worker.process.join()
+            return "failure", WorkerFailure(timed_out=timed_out, exitcode=worker.process.exitcode)
+        return None
+
+    def _start(self) -> _Worker:
+        return _Worker(self.fn, self.shared, self.memory_bytes)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+
+
+def _work(conn: Connection, fn: Callable[[Any, Any], Any], shared: Any, memory_bytes: int) -> None:
+    """A worker's life: cap memory, silence its output (native code prints its own crash reports,
+    the parent turns a crash into an issue, and stdout belongs to the parent's --json), then
+    answer jobs until told to stop or the parent dies."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a run killed mid-file must not leave its worker parsing on
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    _cap_memory(memory_bytes)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    conn.send(_READY)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        index, item = job
+        try:
+            reply = (index, True, fn(shared, item))
+        except MemoryError:
+            os._exit(_EXIT_MEMORY)
+        except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
+            reply = (index, False, exc)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            os._exit(_EXIT_MEMORY)
+        except Exception as exc:  # noqa: BLE001 — the reply would not pickle
+            conn.send((index, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _exit_with(parent: Any) -> None:
+    parent.join()  # returns when the parent process has ended
+    os._exit(1)
+
+
+def _cap_memory(memory_bytes: int) -> None:
+    """Cap the address space at what the worker already maps plus memory_bytes. Relative, because
+    the start-up footprint depends on the parent: a spawned worker re-imports the parent's main
+    module, and a script that imports pandas starts its workers at a few hundred MB of address
+    space, a plain `ducha merge` at about 30 MB."""
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimit; the timeout still holds
+        return
+    limit = _address_space() + memory_bytes
+    with contextlib.suppress(ValueError, OSError):  # a platform may refuse (macOS): the timeout still holds
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
