@@ -7,9 +7,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -18,7 +15,7 @@ from click.testing import CliRunner
 from filelock import FileLock
 from merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 
-from tests.conftest import NOTICE, ROOT
+from tests.conftest import NOTICE
 from toolkit import merge, report_book, template, unitsim
 from toolkit.cli import cli
 from toolkit.config import load_config
@@ -419,47 +416,6 @@ def test_dropped_files_are_never_modified(ws: Path) -> None:
     assert after == before
 
 
-# A merge run in a child process that SIGKILLs itself at a chosen point: inside the n-th store
-# transaction (after its writes, before its commit), or half-way through writing the n-th output.
-_KILLER = """
-import datetime as dt, os, signal, sys
-from pathlib import Path
-from toolkit import fsutil, merge, report_book, store
-from toolkit.config import load_config
-from toolkit.period import Period
-
-point, n = sys.argv[2], int(sys.argv[3])
-calls = {"count": 0}
-
-def due():
-    calls["count"] += 1
-    return calls["count"] == n
-
-if point == "transaction":
-    original = store.Store.transaction
-    def transaction(self):
-        inner = original(self)
-        conn = inner.__enter__()
-        yield conn
-        if due():
-            os.kill(os.getpid(), signal.SIGKILL)
-        inner.__exit__(None, None, None)
-    import contextlib
-    store.Store.transaction = contextlib.contextmanager(transaction)
-else:
-    original = report_book.write_bytes_atomic
-    def write(target, data):
-        if due():
-            with fsutil.atomic_path(target) as tmp:
-                tmp.write_bytes(data[: len(data) // 2])
-                os.kill(os.getpid(), signal.SIGKILL)
-        return original(target, data)
-    report_book.write_bytes_atomic = write
-
-merge.merge(load_config(Path(sys.argv[1])), Period.parse("2024Q1"), now=dt.datetime(2024, 3, 30, 8, 0))
-"""
-
-
 def _state(ws: Path) -> tuple[dict[str, bytes], dict, list[str]]:
     with open_store(load_config(ws).paths.store) as store:
         dump = store.dump()
@@ -471,39 +427,6 @@ def _reset(ws: Path) -> None:
         shutil.rmtree(ws / name, ignore_errors=True)
     for db in ws.glob("ducha.db*"):
         db.unlink()
-
-
-@pytest.mark.parametrize(("point", "n"), [("transaction", 1), ("transaction", 5), ("transaction", 10),
-                                          ("write", 1), ("write", 3)])
-def test_a_killed_merge_leaves_a_state_the_next_run_completes(ws: Path, point: str, n: int) -> None:
-    _quarter(ws)
-    config = load_config(ws)
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
-    expected = _state(ws)
-    _reset(ws)
-    killed = subprocess.run([sys.executable, "-c", _KILLER, str(ws), point, str(n)], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    with open_store(config.paths.store) as store:  # whatever was committed is whole
-        for record in store.load_period("2024Q1"):
-            assert record.rejected or record.tasks
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
-    assert _state(ws) == expected
-
-
-def test_a_killed_rerun_keeps_the_previous_outputs(ws: Path) -> None:
-    u = _quarter(ws)
-    config = load_config(ws)
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
-    before = _snapshot(ws)
-    _drop(ws, u[3], "d-fixed.xlsx", "2024-03-27T09:00:00")
-    killed = subprocess.run([sys.executable, "-c", _KILLER, str(ws), "write", "1"], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert _snapshot(ws) == before  # the half-written 汇总表 never replaced the old one
-    result = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
-    assert result.merged.unit_status[u[3]] == "已报送"
-    assert not [p for p in (ws / "reports").rglob(".*.tmp")]
 
 
 def test_worker_processes_give_the_same_store_and_outputs(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:

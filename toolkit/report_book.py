@@ -344,7 +344,7 @@ def receipt_bytes(merged: MergedQuarter, unit: str, bureau: Bureau, fingerprint:
     formats = _Formats(wb)
     _receipt_front(wb, merged, unit, files, bureau, formats)
     _receipt_issues(wb, files, formats)
-    tasks = {t.no: t for t in merged.ledger.tasks}
+    tasks = merged.task_by_no
     progress_rows = [
         (t.row, {"no": t.task_no, "content": tasks[t.task_no].content if t.task_no in tasks else "",
                  "leaders": tasks[t.task_no].leaders_text if t.task_no in tasks else "", "role": t.role,
@@ -354,7 +354,8 @@ def receipt_bytes(merged: MergedQuarter, unit: str, bureau: Bureau, fingerprint:
     ]
     _copy_rows(wb, layout.SHEET_PROGRESS, layout.HEADER_ROW, layout.PROGRESS_COLUMNS, progress_rows,
                latest.issues, formats, _progress_top(unit, latest))
-    indicators = {(i.task_no, i.name): i for i in merged.ledger.indicators}
+    indicators = {(i.task_no, i.name): i for no in {r.task_no for r in latest.indicators}
+                  for i in merged.indicators_by_task.get(no, [])}
     indicator_rows = [
         (r.row, {"no": r.task_no, "name": r.name, "value": r.value, "note": r.note}
          | ({"target": ind.target, "unit": ind.unit, "direction": ind.direction}
@@ -396,8 +397,8 @@ def _receipt_inputs(merged: MergedQuarter, unit: str, bureau: Bureau) -> str:
     files = merged.files_of(unit)
     nos = {t.task_no for f in files for t in f.tasks}
     return _fingerprint(merged.period, bureau, unit, merged.unit_status.get(unit), files,
-                        [t for t in merged.ledger.tasks if t.no in nos],
-                        [i for i in merged.ledger.indicators if i.task_no in nos])
+                        [merged.task_by_no[n] for n in sorted(nos) if n in merged.task_by_no],
+                        [i for n in sorted(nos) for i in merged.indicators_by_task.get(n, [])])
 
 
 def _write_receipt(shared: tuple[MergedQuarter, Bureau], job: tuple[str, str, Path]) -> Path:
