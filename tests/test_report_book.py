@@ -175,5 +175,17 @@ def test_rewriting_the_same_merge_changes_no_byte(tmp_path: Path) -> None:
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in second} == before
 
 
+def test_a_rerun_rebuilds_a_receipt_the_clerk_deleted_or_replaced(tmp_path: Path) -> None:
+    """The rerun trusts its index of fingerprints only for files that are still the ones it wrote."""
+    book, receipt, *_ = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    good = receipt.read_bytes()
+    receipt.unlink()
+    report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    assert receipt.read_bytes() == good
+    receipt.write_bytes(book.read_bytes())  # another workbook saved over it (a new size and time)
+    report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    assert receipt.read_bytes() == good
+
+
 def test_unsafe_unit_names_make_safe_receipt_names() -> None:
     assert report_book.receipt_name("2024Q1", "市委/市政府:督查") == "2024Q1_市委_市政府_督查_回执.xlsx"

@@ -31,6 +31,8 @@ def _display_width(text: str) -> float:
 
 def _line_count(text: str, width: float) -> int:
     usable = max(width - 1, 1)
+    if 1.1 * (2 * len(text)) <= usable:  # one line even if every character were wide: skip the regex
+        return text.count("\n") + 1
     return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
 
 
