@@ -396,6 +396,18 @@ def test_cli_merge_json_and_text(ws: Path) -> None:
     assert f"汇总表：{ws / 'reports' / '2024Q1' / '汇总表.xlsx'}" in text.output
 
 
+def test_cli_text_names_each_newly_rejected_file_with_its_first_error(ws: Path) -> None:
+    u = _quarter(ws)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
+    assert first.exit_code == 0, first.output
+    rejected = [line for line in first.output.splitlines() if line.startswith("  新退回 ")]
+    assert len(rejected) == 3
+    assert any(f"（{u[3]}）：错误 " in line and "处，如 进展填报!" in line for line in rejected)
+    again = runner.invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
+    assert "新退回" not in again.output
+
+
 def test_cli_merge_refuses_while_locked_and_on_a_missing_drop(ws: Path) -> None:
     runner = CliRunner()
     with FileLock(str(load_config(ws).paths.lock)):

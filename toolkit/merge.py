@@ -444,6 +444,11 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
     if units["units_rejected"]:
         lines.append("退回修改：" + "、".join(units["units_rejected"]))
+    for entry in summary["files"]:
+        if entry["verdict"] == VERDICT_REJECTED and entry["path"] in summary["new_files"]:
+            errors = [i for i in entry["issues"] if i["level"] == "error"]
+            lines.append(f"  新退回 {entry['path']}（{entry['unit'] or '单位不明'}）：错误 {len(errors)} 处，"
+                         f"如 {errors[0]['message']}")
     if units["units_missing"]:
         lines.append("未报送：" + "、".join(units["units_missing"]))
     if summary["skipped"]:
