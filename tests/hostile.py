@@ -477,7 +477,7 @@ class Corpus:
         self.formula_cells()
         self.external_link()
         self.cell_xml("an error value (#DIV/0!) in the progress cell", "除零.xlsx", "progress",
-                      '<c r="{ref}" t="e"><v>#DIV/0!</v></c>', "rejected", "progress_missing")
+                      '<c r="{ref}" t="e"><v>#DIV/0!</v></c>', "rejected", "progress_invalid")
         self.cell_xml("control characters in text", "控制字符.xlsx", "done",
                       '<c r="{ref}" t="inlineStr"><is><t>空字符_x0000_响铃_x0007_退格_x0008_换页_x000C_代理_xD800_结束</t></is></c>',
                       "accepted", None)

@@ -449,3 +449,20 @@ def test_edit_at_the_end_of_a_long_task_text_is_shown_where_it_differs(tmp_path)
     [found] = [i for i in checked.issues if i.code == "locked_cell_changed"]
     assert found.cell == "B6"
     assert "现为“…设重点项目建设。（本单位已调整）”，应为“…设重点项目建设。”" in found.message
+
+
+def test_a_formula_error_in_progress_is_named_not_called_empty(tmp_path) -> None:
+    """=1/0 shows #DIV/0! in Excel; calamine reads such a cell as empty, but the unit must be told
+    what its cell shows, not that it left it blank."""
+    from hostile import replace_cell, rezip, sheet_member
+
+    filled = unitsim.fill(issue(tmp_path / "out", COMMERCE), tmp_path / "filled.xlsx")
+    member = sheet_member(filled, layout.SHEET_PROGRESS)
+    broken = rezip(filled, tmp_path / "drop" / "除零.xlsx",
+                   edit={member: replace_cell("F6", '<c r="F6" t="e"><f>1/0</f><v>#DIV/0!</v></c>')})
+    checked = check(broken)
+    found = {(i.code, i.cell): i for i in checked.issues}
+    assert ("progress_missing", "F6") not in found
+    assert "完成进度“#DIV/0!”不是数字" in found[("progress_invalid", "F6")].message
+    assert found[("formula_used", "F6")].level == "warning"
+    assert checked.rejected

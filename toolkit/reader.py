@@ -289,7 +289,8 @@ _VALUE_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Za-z]+)([0-9]+)"[^>]*(?<
 _PREFIXED_CELL_END = re.compile(rb"</\w+:c>")
 # Rows and cells may omit r= (the reader then counts them in order): count those.
 _ROW_WITHOUT_REF = re.compile(rb"<(?:\w+:)?row(?![^>]*\br=)[\s>/]")
-_FORMULA_MARK = re.compile(rb"<(?:\w+:)?f[\s>/]")
+# A formula, or a cell holding an error value (#DIV/0!, which calamine reads as empty).
+_DETAIL_MARK = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
 _PERCENT_BUILTIN = {9, 10}
 _MAX_XML = 64 * 1024 * 1024  # never inflate a part beyond this, whatever its header says
 
@@ -300,6 +301,18 @@ def column_number(letters: str) -> int:
     for char in letters:
         number = number * 26 + ord(char) - 64
     return number
+
+
+def _show_error_values(table: Table, errors: dict[str, str]) -> None:
+    """A cell showing #DIV/0! is not an empty cell: give it its error text, so the unit is told
+    "完成进度“#DIV/0!”不是数字" rather than "未填写"."""
+    if not errors:
+        return
+    for row in table.rows:
+        for key in table.columns:
+            ref = table.cell(key, row.row)
+            if ref in errors and row.values.get(key) in ("", None):
+                row.values[key] = errors[ref]
 
 
 class _XlsxParts:
@@ -369,12 +382,16 @@ class _XlsxParts:
         if member is None:
             return
         data = self._part(member)
-        if _FORMULA_MARK.search(data):
+        if _DETAIL_MARK.search(data):
+            errors: dict[str, str] = {}
             for _, element in ElementTree.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
                 if element.tag == f"{_MAIN_NS}c":
                     if element.find(f"{_MAIN_NS}f") is not None:
                         table.formulas.add(element.get("r", ""))
+                    if element.get("t") == "e":
+                        errors[element.get("r", "")] = element.findtext(f"{_MAIN_NS}v") or "#错误"
                     element.clear()
+            _show_error_values(table, errors)
         candidates = [
             table.cell(percent_key, r.row)
             for r in table.rows
