@@ -451,3 +451,16 @@ def test_worker_processes_give_the_same_store_and_outputs(ws: Path, monkeypatch:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     assert _state(ws) == expected
+
+
+def test_a_killed_runs_temporary_archive_copy_is_removed(ws: Path) -> None:
+    """A reading worker killed mid-copy leaves archive/<period>/.<sha>.xlsx.xxxx.tmp; the next merge,
+    holding the lock after every worker stopped, removes it (and keeps the real copies)."""
+    _quarter(ws)
+    stale = ws / "archive" / "2024Q1" / ".0123abcd.xlsx.k1ll3d.tmp"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"PK\x03\x04 half a copy")
+    result = CliRunner().invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert list((ws / "archive" / "2024Q1").glob("*.xlsx"))

@@ -37,6 +37,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def remove_stale_temps(*folders: Path) -> None:
+    """Delete the temporary files (.name.xxxx.tmp) a killed run left in these folders. Call it
+    only under the workspace lock and when no worker of this run is still writing."""
+    for folder in folders:
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def write_atomic(target: Path, writer: Callable[[Path], None]) -> Path:
     """Call writer(tmp) and move the result onto target."""
     with atomic_path(target) as tmp:

@@ -29,7 +29,7 @@ import pandas as pd
 from toolkit import layout
 from toolkit.config import Config
 from toolkit.errors import DuchaError
-from toolkit.fsutil import workspace_lock
+from toolkit.fsutil import remove_stale_temps, workspace_lock
 from toolkit.model import (
     ROLE_LEAD,
     ROLES,
@@ -585,6 +585,8 @@ def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None
     files = intake.scan(drop or config.paths.drop)
     with open_store(config.paths.store) as store:
         checked, skipped = _take_in(store, files, ledger, period, config, secret)
+        # Every reading worker has stopped: a temporary copy left in the archive is a killed run's.
+        remove_stale_temps(*(p for p in config.paths.archive.glob("*") if p.is_dir()))
         merged = _from_store(store, ledger, period, now.date())
         store.set_verdicts(period.key, {f.sha256: f.verdict for f in merged.files})
     outputs = report_book.write_outputs(merged, config.paths.reports, config.bureau)

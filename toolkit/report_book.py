@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from toolkit import __version__, layout, merge
 from toolkit.config import Bureau
-from toolkit.fsutil import write_bytes_atomic
+from toolkit.fsutil import remove_stale_temps, write_bytes_atomic
 from toolkit.merge import MergedQuarter, parallel_map
 from toolkit.problems import LEVEL_LABELS
 from toolkit.store import FileRecord
@@ -456,8 +456,7 @@ def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> l
     rerun is quick and touches no byte; the others are built and written atomically, 汇总表
     first — when there are many, in parallel, 汇总表 alongside the first receipts."""
     out = reports_dir / merged.period.key
-    for stale in [*out.glob(".*.tmp"), *(out / RECEIPT_DIR).glob(".*.tmp")]:
-        stale.unlink()  # left by a run killed mid-write (we hold the workspace lock)
+    remove_stale_temps(out, out / RECEIPT_DIR)
     book = out / BOOK_NAME
     senders = sorted({f.unit for f in merged.files if f.unit}, key=_unit_order(merged))
     receipts = {unit: out / RECEIPT_DIR / receipt_name(merged.period.key, unit) for unit in senders}
