@@ -138,8 +138,7 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 
     from toolkit.template import generate as generate_workbooks
 
-    names = [n.strip() for n in units.replace("，", ",").split(",") if n.strip()] if units else None
-    result = generate_workbooks(config_from(ctx), period, names, out)
+    result = generate_workbooks(config_from(ctx), period, _names(units), out)
 
     def render(data: dict[str, Any]) -> None:
         table = Table("单位", title=f"{period.full_label}填报表")
@@ -250,7 +249,6 @@ def ledger_check(ctx: click.Context, as_json: bool) -> None:
     emit(data, as_json, render)
     if not report.ok:
         ctx.exit(1)
-
 
 
 # --- mail and schedule (issue 6) -------------------------------------------------------------------
