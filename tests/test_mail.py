@@ -411,3 +411,71 @@ def test_the_workspace_templates_folder_overrides_the_wording(workspace_q1, serv
     msg = inbox.messages[0].message
     assert msg["Subject"] == "请填报第一季度台账（市商务局）"
     assert "请于2024年3月28日前填写完毕" in text_of(msg)  # the body still comes from the bundled template
+
+
+# --- TLS: an intranet server with its own certificate ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, as an intranet mail server has (made by openssl)."""
+    import subprocess
+
+    from conftest import require_tool
+
+    openssl = require_tool("openssl")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "server.pem", folder / "server.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def _server_context(certificate):  # noqa: ANN001
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_to_a_server_trusted_through_cafile(tmp_path, monkeypatch, certificate, security):
+    """STARTTLS (the server refuses mail before it) and implicit SSL both deliver once the clerk
+    names the server's certificate in [mail] cafile; verification is never switched off."""
+    use_ledger(monkeypatch, mail_ledger())
+    server_tls = ({"tls_context": _server_context(certificate), "require_starttls": True} if security == "starttls"
+                  else {"ssl_context": _server_context(certificate)})
+    with smtp_server(**server_tls) as (inbox, port):
+        write_config(tmp_path, port, extra="")
+        text = (tmp_path / "ducha.toml").read_text(encoding="utf-8")
+        text = text.replace('security = "none"', f'security = "{security}"\ncafile = "{certificate[0]}"')
+        (tmp_path / "ducha.toml").write_text(text, encoding="utf-8")
+        config = load_config(tmp_path)
+        template.generate(config, Q1, now=SEND_DAY)
+        run = mail.send_workbooks(config, Q1, now=SEND_DAY)
+    assert [d.unit for d in run.sent] == MAILED and not run.failed
+    assert [r.recipients for r in inbox.messages] == [[ADDRESSES[u]] for u in MAILED]
+
+
+def test_an_untrusted_certificate_fails_with_advice_and_sends_nothing(tmp_path, monkeypatch, certificate):
+    use_ledger(monkeypatch, mail_ledger())
+    with smtp_server(tls_context=_server_context(certificate), require_starttls=True) as (inbox, port):
+        write_config(tmp_path, port)
+        text = (tmp_path / "ducha.toml").read_text(encoding="utf-8").replace('"none"', '"starttls"')
+        (tmp_path / "ducha.toml").write_text(text, encoding="utf-8")
+        config = load_config(tmp_path)
+        template.generate(config, Q1, now=SEND_DAY)
+        run = mail.send_workbooks(config, Q1, now=SEND_DAY)
+    assert not inbox.messages and not run.sent
+    assert [d.unit for d in run.failed] == MAILED
+    assert "证书无法验证" in run.failed[0].error and "[mail] cafile" in run.failed[0].error
+
+
+def test_a_missing_cafile_is_a_config_error(tmp_path):
+    (tmp_path / "ducha.toml").write_text('[mail]\ncafile = "内网CA.pem"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="cafile 指向的证书文件不存在"):
+        mail.mail_settings(load_config(tmp_path))

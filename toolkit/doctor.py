@@ -15,7 +15,6 @@ import shutil
 import smtplib
 import socket
 import sqlite3
-import ssl
 import subprocess
 import sys
 from collections.abc import Callable
@@ -208,21 +207,14 @@ def _creatable(path: Path) -> bool:
 
 def _smtp(config: Config) -> Check:
     """Connect to [mail] host:port as a send would (TLS as configured), without logging in."""
-    from toolkit.mail import PASSWORD_ENV, mail_settings
+    from toolkit.mail import PASSWORD_ENV, connect, mail_settings
 
     if "host" not in config.section("mail"):
         return Check("smtp", "邮件服务器", SKIP, "未配置 [mail] host，不发送邮件时无需配置")
     s = mail_settings(config)
     where = f"{s.host}:{s.port}"
-    context = ssl.create_default_context()
     try:
-        if s.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=SMTP_TIMEOUT, context=context)
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=SMTP_TIMEOUT)
-            if s.security == "starttls":
-                conn.starttls(context=context)
-        conn.quit()
+        connect(s, SMTP_TIMEOUT).quit()
     except (OSError, smtplib.SMTPException) as exc:
         reason = "超时" if isinstance(exc, socket.timeout | TimeoutError) else str(exc) or type(exc).__name__
         return Check("smtp", "邮件服务器", FAIL, f"无法连接 {where}（security = {s.security}）：{reason}",

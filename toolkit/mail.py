@@ -74,12 +74,11 @@ class MailSettings:
     sender: str = ""  # empty: [bureau] email
     reply_to: str = ""  # empty: the sender
     timeout: int = 30  # seconds
+    cafile: str = ""  # PEM certificate(s) to trust, for an intranet server with its own CA; "": the system's
 
     def with_defaults(self, bureau_email: str) -> MailSettings:
         sender = self.sender or bureau_email
-        return MailSettings(
-            self.host, self.port, self.security, self.user, sender, self.reply_to or sender, self.timeout
-        )
+        return dataclasses.replace(self, sender=sender, reply_to=self.reply_to or sender)
 
 
 def mail_settings(config: Config) -> MailSettings:
@@ -93,6 +92,11 @@ def mail_settings(config: Config) -> MailSettings:
         if type(value) is not type(getattr(defaults, key)):
             raise ConfigError(f"ducha.toml 的 [mail] {key} 类型不对，应类似 {getattr(defaults, key)!r}")
     settings = MailSettings(**data).with_defaults(config.bureau.email)
+    if settings.cafile:
+        cafile = config.root / settings.cafile
+        if not cafile.is_file():
+            raise ConfigError(f"ducha.toml 的 [mail] cafile 指向的证书文件不存在：{cafile}")
+        settings = dataclasses.replace(settings, cafile=str(cafile))
     if settings.security not in _SECURITY:
         raise ConfigError(f"ducha.toml 的 [mail] security 应为 {'、'.join(_SECURITY)} 之一")
     for key in ("sender", "reply_to"):
@@ -232,6 +236,25 @@ def remind_stage(days_left: int) -> str:
 # --- sending -------------------------------------------------------------------------------------
 
 
+def connect(settings: MailSettings, timeout: float | None = None) -> smtplib.SMTP:
+    """An SMTP connection as configured (SSL, STARTTLS or plain), not logged in. The server's
+    certificate is checked against the system's CAs, or against [mail] cafile: an intranet server
+    with a self-signed certificate is trusted explicitly, never by switching verification off."""
+    s = settings
+    context = ssl.create_default_context(cafile=s.cafile or None)
+    timeout = s.timeout if timeout is None else timeout
+    if s.security == "ssl":
+        return smtplib.SMTP_SSL(s.host, s.port, timeout=timeout, context=context)
+    conn = smtplib.SMTP(s.host, s.port, timeout=timeout)
+    if s.security == "starttls":
+        try:
+            conn.starttls(context=context)
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
 class _Smtp:
     """One SMTP connection for a whole run, opened on first use and reopened after a drop. If it
     cannot be opened at all, every later message fails at once with the same reason instead of
@@ -244,16 +267,9 @@ class _Smtp:
         self.broken = ""
 
     def _open(self) -> smtplib.SMTP:
-        s = self.settings
-        context = ssl.create_default_context()
-        if s.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            if s.security == "starttls":
-                conn.starttls(context=context)
-        if s.user:
-            conn.login(s.user, self.password)
+        conn = connect(self.settings)
+        if self.settings.user:
+            conn.login(self.settings.user, self.password)
         return conn
 
     def deliver(self, msg: EmailMessage, recipients: Sequence[str]) -> str:
@@ -303,6 +319,9 @@ def _connect_error(settings: MailSettings, exc: Exception) -> str:
     where = f"{settings.host}:{settings.port}"
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return f"登录邮件服务器 {where} 失败（用户名或密码不对，密码取自环境变量 {PASSWORD_ENV}）：{_reply(exc.smtp_code, exc.smtp_error)}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"邮件服务器 {where} 的证书无法验证（{exc.verify_message}）：内网服务器使用自签名证书时，"
+                "请向管理员索取证书文件并在 ducha.toml 的 [mail] cafile 中填写其路径")
     if isinstance(exc, smtplib.SMTPNotSupportedError | ssl.SSLError):
         return f"邮件服务器 {where} 不支持所配置的加密方式（[mail] security = \"{settings.security}\"）：{exc}"
     if isinstance(exc, socket.timeout | TimeoutError):
