@@ -38,9 +38,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from toolkit.config import Bureau, load_config
+from toolkit.forms.generate import generate_from
 from toolkit.model import Indicator, Ledger, Task, Unit
 from toolkit.period import Period
-from toolkit.template import generate_from
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -192,7 +192,7 @@ def phase_generate(run: Run) -> dict[str, Any]:
 
 def returns(run: Run, drop: Path) -> list[Path]:
     """Every unit's clean return in the drop folder, received the day before the deadline."""
-    from toolkit import unitsim
+    from toolkit.demo import unitsim
 
     result = generate_from(run.ledger, run.period, Bureau(), SECRET, drop, now=NOW, workers=run.workers,
                            answers=unitsim.answers_for(run.ledger))
@@ -207,9 +207,11 @@ def returns(run: Run, drop: Path) -> list[Path]:
 
 def phase_merge(run: Run) -> dict[str, Any]:
     """A whole merge of every unit's return, a rerun, and the merge's parts timed alone."""
-    from toolkit import intake, report_book, validate
-    from toolkit.merge import merge_with
-    from toolkit.store import open_store
+    from toolkit.intake import files as intake
+    from toolkit.intake import validate
+    from toolkit.outputs import report_book
+    from toolkit.quarter.merge import merge_with
+    from toolkit.quarter.store import open_store
 
     workspace = run.folder / "merge"
     drop = workspace / "drop"
@@ -266,7 +268,7 @@ def ledgers(sizes: list[int], real: bool) -> list[tuple[str, Ledger]]:
     found: list[tuple[str, Ledger]] = []
     config = load_config(ROOT)
     if real and config.paths.ledger.exists():
-        from toolkit.ledger import load_ledger
+        from toolkit.ledger.book import load_ledger
 
         found.append(("real", load_ledger(config)))
     found += [(f"synthetic-{n}", synthetic_ledger(n)) for n in sizes]

@@ -24,8 +24,8 @@ from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkit.briefing import BUNDLED_TEMPLATES, DOCX_TEMPLATE, STATUS_ORDER, stable_zip  # noqa: E402
 from toolkit.fsutil import write_bytes_atomic  # noqa: E402
+from toolkit.outputs.briefing import BUNDLED_TEMPLATES, DOCX_TEMPLATE, STATUS_ORDER, stable_zip  # noqa: E402
 
 BODY_FONT = "仿宋"
 HEADING_FONT = "黑体"

@@ -39,7 +39,7 @@ def ledger_workspace(root: Path, now: dt.datetime) -> Path:
     """A workspace at root with the bundled notice, an empty ducha.toml and the master ledger built
     (for the module-scoped fixtures that copy or reuse one)."""
     from toolkit.config import load_config
-    from toolkit.ledger import build_ledger
+    from toolkit.ledger.book import build_ledger
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     shutil.copy(NOTICE, root / "data" / NOTICE.name)
@@ -53,9 +53,9 @@ def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path
     workbooks generated into outbox/<period>/ (as on 2024-03-01 09:00, so files are repeatable)."""
     import datetime as dt
 
-    from toolkit import template
     from toolkit.config import load_config
-    from toolkit.ledger import build_ledger
+    from toolkit.forms import generate as template
+    from toolkit.ledger.book import build_ledger
     from toolkit.period import Period
 
     (root / "data").mkdir(parents=True)

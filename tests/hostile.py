@@ -28,9 +28,11 @@ from typing import Any
 
 import openpyxl
 from openpyxl.workbook import Workbook
-from return_fixtures import compound_file
 
-from toolkit import layout, template, unitsim
+from tests.return_fixtures import compound_file
+from toolkit.demo import unitsim
+from toolkit.forms import generate as template
+from toolkit.forms import layout
 from toolkit.model import Ledger
 from toolkit.period import Period
 

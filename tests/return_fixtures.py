@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.config import Bureau
-from toolkit.intake import Limits
+from toolkit.forms.generate import write_workbook
+from toolkit.intake.files import Limits
+from toolkit.intake.validate import check_file
 from toolkit.model import CheckedFile, Indicator, Ledger, Task, Unit
 from toolkit.period import Period
-from toolkit.template import write_workbook
-from toolkit.validate import check_file
 
 SECRET = bytes(range(32))
 PERIOD = Period.parse("2024Q1")

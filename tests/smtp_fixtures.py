@@ -104,8 +104,8 @@ def write_config(root: Path, port: int, extra: str = "") -> Path:
 def use_ledger(monkeypatch, ledger: Ledger) -> None:  # noqa: ANN001
     """Every command loads `ledger` instead of master_ledger.xlsx (template imports load_ledger
     at module level, the others at call time)."""
-    from toolkit import ledger as ledger_module
-    from toolkit import template
+    from toolkit.forms import generate as template
+    from toolkit.ledger import book as ledger_module
 
     monkeypatch.setattr(ledger_module, "load_ledger", lambda config: ledger)
     monkeypatch.setattr(template, "load_ledger", lambda config: ledger)

@@ -20,21 +20,22 @@ import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import require_tool
 from markdown_it import MarkdownIt
 
-from toolkit import briefing, charts, unitsim
-from toolkit.briefing import briefing_context, judge_units, md_escape, render_briefing, write_briefing
+from tests.conftest import ROOT, require_tool
 from toolkit.cli import cli
 from toolkit.config import load_config
+from toolkit.demo import unitsim
 from toolkit.errors import ConfigError, DuchaError
-from toolkit.ledger import build_ledger, load_ledger
-from toolkit.merge import MergedQuarter, build_merged, merge
+from toolkit.forms.generate import file_name, generate
+from toolkit.ledger.book import build_ledger, load_ledger
 from toolkit.model import CheckedFile, Indicator, IndicatorReport, Ledger, Task, TaskReport, Unit
+from toolkit.outputs import briefing, charts
+from toolkit.outputs.briefing import briefing_context, judge_units, md_escape, render_briefing, write_briefing
 from toolkit.period import Period
 from toolkit.problems import Issue
-from toolkit.store import FileRecord, open_store
-from toolkit.template import file_name, generate
+from toolkit.quarter.merge import MergedQuarter, build_merged, merge
+from toolkit.quarter.store import FileRecord, open_store
 
 HOSTILE = "<script>alert(1)</script> & 资金缺口<80% *粗体* [链接](http://x) | 管道\x0b第二行"
 CAT = "一、主要预期目标"
@@ -411,7 +412,7 @@ def _store_q1(config) -> None:
 
 
 def test_cli_writes_the_briefing_and_prints_its_paths(workspace: Path, config, monkeypatch) -> None:
-    monkeypatch.setattr("toolkit.ledger.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", str(workspace), "briefing", "--period", "2024Q1", "--date", "2024-03-29"])
     assert result.exit_code == 1
@@ -427,7 +428,7 @@ def test_cli_writes_the_briefing_and_prints_its_paths(workspace: Path, config, m
 
 
 def test_pdf_without_chromium_is_a_clear_error(workspace: Path, config, monkeypatch) -> None:
-    monkeypatch.setattr("toolkit.ledger.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
     monkeypatch.setattr(briefing.shutil, "which", lambda _name: None)
     _store_q1(config)
     result = CliRunner().invoke(cli, ["--config", str(workspace), "briefing", "--period", "2024Q1", "--pdf"])
@@ -505,7 +506,7 @@ def test_chromium_renders_the_briefing_without_script_errors(q1: MergedQuarter, 
 
 def test_render_briefing_with_pdf(workspace: Path, config, monkeypatch) -> None:
     require_tool("chromium", "chromium-browser", "google-chrome")
-    monkeypatch.setattr("toolkit.ledger.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
     _store_q1(config)
     paths = render_briefing(config, Period.parse("2024Q1"), pdf=True, now=dt.date(2024, 3, 29))
     assert [p.name for p in paths] == ["通报.html", "通报.md", "通报.docx", "通报.pdf"]
@@ -514,7 +515,7 @@ def test_render_briefing_with_pdf(workspace: Path, config, monkeypatch) -> None:
 
 def test_committed_word_template_is_what_its_script_builds() -> None:
     """templates/briefing.docx is generated; editing the script without regenerating shows here."""
-    script = Path(briefing.__file__).resolve().parent.parent / "scripts" / "make_docx_template.py"
+    script = ROOT / "scripts" / "make_docx_template.py"
     spec = importlib.util.spec_from_file_location("make_docx_template", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

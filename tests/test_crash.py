@@ -26,13 +26,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, ledger_workspace
-from toolkit import merge, unitsim
 from toolkit.config import load_config
-from toolkit.ledger import load_ledger
-from toolkit.meta import load_secret
+from toolkit.demo import unitsim
+from toolkit.forms.generate import generate_from
+from toolkit.forms.meta import load_secret
+from toolkit.ledger.book import load_ledger
 from toolkit.period import Period
-from toolkit.store import open_store
-from toolkit.template import generate_from
+from toolkit.quarter import merge
+from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
 NOW = dt.datetime(2024, 3, 1, 9, 0)
@@ -49,7 +50,9 @@ TWICE = 10  # units whose corrected report is also saved a second time, under an
 # Only this process counts; the sandbox workers reading files are separate interpreters.
 _KILLER = """
 import contextlib, os, signal, sys
-from toolkit import cli, fsutil, merge, store
+from toolkit import cli, fsutil
+from toolkit.quarter import merge
+from toolkit.quarter import store
 
 point, n = sys.argv[1], int(sys.argv[2])
 if len(sys.argv) > 4:  # receipts by a process pool from this many units on (default 200)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from toolkit import demo
+from toolkit.demo import play as demo
 
 
 def test_demo_plays_a_whole_quarter(tmp_path: Path, capsys) -> None:

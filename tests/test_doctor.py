@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from tests.conftest import ledger_workspace
 from tests.smtp_fixtures import free_port, smtp_server
 from toolkit.cli import cli
-from toolkit.meta import load_secret
-from toolkit.store import SCHEMA_VERSION, open_store
+from toolkit.forms.meta import load_secret
+from toolkit.quarter.store import SCHEMA_VERSION, open_store
 
 NOW = dt.datetime(2024, 3, 1, 9, 0)
 

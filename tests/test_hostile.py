@@ -13,19 +13,21 @@ import sys
 import zipfile
 from pathlib import Path
 
-import hostile
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from hostile import DDE, SCRIPT, Case
 from markupsafe import escape
 
+from tests import hostile
 from tests.conftest import ROOT, issued_workspace
-from toolkit import intake, layout, report_book
+from tests.hostile import DDE, SCRIPT, Case
 from toolkit.cli import cli
 from toolkit.config import load_config
-from toolkit.ledger import load_ledger
-from toolkit.validate import CODES
+from toolkit.forms import layout
+from toolkit.intake import files as intake
+from toolkit.intake.validate import CODES
+from toolkit.ledger.book import load_ledger
+from toolkit.outputs import report_book
 
 MEMORY_BOUND_MB = 500
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

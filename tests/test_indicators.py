@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOTICE
 
-from toolkit.indicators import extract, extract_all
-from toolkit.notice import parse_notice
+from tests.conftest import NOTICE
+from toolkit.ledger.indicators import extract, extract_all
+from toolkit.ledger.notice import parse_notice
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from return_fixtures import COMMERCE, compound_file, issue
 
-from toolkit import intake
+from tests.return_fixtures import COMMERCE, compound_file, issue
 from toolkit.config import load_config
 from toolkit.errors import ConfigError, DuchaError
-from toolkit.intake import Limits
+from toolkit.intake import files as intake
+from toolkit.intake.files import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from toolkit import units
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.errors import LedgerError
-from toolkit.ledger import build_ledger, check_ledger, load_ledger, read_ledger, summary
+from toolkit.ledger import units
+from toolkit.ledger.book import build_ledger, check_ledger, load_ledger, read_ledger, summary
 from toolkit.model import ROLE_COUNTY
 
 BUILT = dt.datetime(2024, 3, 1, 9, 0, 0)
@@ -25,7 +25,7 @@ BUILT = dt.datetime(2024, 3, 1, 9, 0, 0)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """One ledger built from the bundled notice; tests copy it before editing."""
-    from conftest import NOTICE
+    from tests.conftest import NOTICE
 
     root = tmp_path_factory.mktemp("built")
     (root / "data").mkdir()

@@ -19,14 +19,16 @@ from python_calamine import CalamineWorkbook
 
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked
 from tests.smtp_fixtures import ADDRESSES, SENDER, mail_ledger, smtp_server, use_ledger, write_config
-from toolkit import layout, mail, template
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.errors import ConfigError, DuchaError
+from toolkit.forms import generate as template
+from toolkit.forms import layout
+from toolkit.mail import runs as mail
 from toolkit.model import VERDICT_ACCEPTED, VERDICT_REJECTED
+from toolkit.outputs.report_book import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
-from toolkit.report_book import RECEIPT_DIR, receipt_name
-from toolkit.store import mails_of, open_store
+from toolkit.quarter.store import mails_of, open_store
 
 Q1 = Period.parse("2024Q1")
 SEND_DAY = dt.datetime(2024, 3, 7, 9, 0)
@@ -357,7 +359,7 @@ def test_cli_send_remind_receipts(workspace_q1, server):
 
 def test_every_unit_of_the_real_ledger_gets_exactly_its_own_workbook(workspace, server, monkeypatch):
     """The notice's ledger as the clerk completes it: an address typed into 单位名录 for each unit."""
-    from toolkit.ledger import SHEET_UNITS, build_ledger
+    from toolkit.ledger.book import SHEET_UNITS, build_ledger
 
     inbox, port = server
     write_config(workspace, port)
@@ -421,7 +423,7 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, as an intranet mail server has (made by openssl)."""
     import subprocess
 
-    from conftest import require_tool
+    from tests.conftest import require_tool
 
     openssl = require_tool("openssl")
     folder = tmp_path_factory.mktemp("tls")

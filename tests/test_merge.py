@@ -13,17 +13,20 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from filelock import FileLock
-from merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 
 from tests.conftest import NOTICE
-from toolkit import merge, report_book, template, unitsim
+from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 from toolkit.cli import cli
 from toolkit.config import load_config
-from toolkit.ledger import build_ledger, load_ledger
-from toolkit.merge import build_merged, decide_verdicts, light, overall_status
+from toolkit.demo import unitsim
+from toolkit.forms import generate as template
+from toolkit.ledger.book import build_ledger, load_ledger
+from toolkit.outputs import report_book
 from toolkit.period import Period
 from toolkit.problems import Issue
-from toolkit.store import FileRecord, open_store
+from toolkit.quarter import merge
+from toolkit.quarter.merge import build_merged, decide_verdicts, light, overall_status
+from toolkit.quarter.store import FileRecord, open_store
 
 Q1 = Period.parse("2024Q1")
 BEFORE = dt.date(2024, 3, 20)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from toolkit import meta
-from toolkit.layout import META_SIGNATURE_KEY
+from toolkit.forms import meta
+from toolkit.forms.layout import META_SIGNATURE_KEY
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")

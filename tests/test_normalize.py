@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit import normalize
-from toolkit.layout import STATUSES
+from toolkit.forms.layout import STATUSES
+from toolkit.intake import normalize
 
 FULL_WIDTH = str.maketrans("0123456789%", "０１２３４５６７８９％")
 

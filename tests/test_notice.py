@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOTICE
 
-from toolkit.notice import ParsedNotice, clean_text, parse_notice
+from tests.conftest import NOTICE
+from toolkit.ledger.notice import ParsedNotice, clean_text, parse_notice
 
 SECTIONS = [
     "（一）坚持制造立市，壮大高质量发展产业动能",

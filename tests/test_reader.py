@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from return_fixtures import COMMERCE, NDRC, issue
 
-from toolkit import layout, reader, unitsim
-from toolkit.intake import Limits
+from tests.return_fixtures import COMMERCE, NDRC, issue
+from toolkit.demo import unitsim
+from toolkit.forms import layout
+from toolkit.intake import reader
+from toolkit.intake.files import Limits
 
 
 @pytest.fixture

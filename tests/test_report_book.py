@@ -8,15 +8,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 from python_calamine import CalamineWorkbook
 
-from toolkit import report_book
+from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 from toolkit.config import Bureau
-from toolkit.merge import MergedQuarter, build_merged
+from toolkit.outputs import report_book
 from toolkit.period import Period
 from toolkit.problems import Issue
-from toolkit.store import open_store
+from toolkit.quarter.merge import MergedQuarter, build_merged
+from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
 

@@ -18,10 +18,10 @@ from tests.smtp_fixtures import ADDRESSES, mail_ledger, smtp_server, use_ledger,
 from toolkit import routine
 from toolkit.cli import cli
 from toolkit.config import load_config
+from toolkit.demo.unitsim import fill
 from toolkit.errors import ConfigError
 from toolkit.period import Period
-from toolkit.store import mails_of, open_store, schedule_runs
-from toolkit.unitsim import fill
+from toolkit.quarter.store import mails_of, open_store, schedule_runs
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:

@@ -12,7 +12,7 @@ import types
 import pytest
 
 from toolkit.errors import DuchaError
-from toolkit.sandbox import WorkerFailure, guarded_map
+from toolkit.intake.sandbox import WorkerFailure, guarded_map
 
 POSIX = sys.platform != "win32"
 

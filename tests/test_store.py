@@ -6,11 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from merge_fixtures import COMMERCE, NDRC, checked, error, warning
 
+from tests.merge_fixtures import COMMERCE, NDRC, checked, error, warning
 from toolkit.config import load_config
 from toolkit.errors import DuchaError
-from toolkit.store import SCHEMA, SCHEMA_VERSION, last_answers, open_store
+from toolkit.quarter.store import SCHEMA, SCHEMA_VERSION, last_answers, open_store
 
 
 def test_a_recorded_file_comes_back_with_paths_issues_and_rows(tmp_path: Path) -> None:

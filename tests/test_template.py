@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from tests.conftest import ROOT, require_tool
-from toolkit import layout, meta, template
 from toolkit.cli import cli
 from toolkit.config import Bureau, load_config
 from toolkit.errors import DuchaError
+from toolkit.forms import generate as template
+from toolkit.forms import layout, meta
 from toolkit.fsutil import workspace_lock
 from toolkit.model import Assignment, Indicator, Ledger, Task, Unit
 from toolkit.period import Period
@@ -439,7 +440,7 @@ def test_cli_generate_refuses_while_another_run_holds_the_lock(cli_workspace):
 def test_real_ledger_every_workbook_reads_back_and_verifies(tmp_path):
     if not (ROOT / "master_ledger.xlsx").exists():
         pytest.skip("master_ledger.xlsx not built yet (ducha ledger build)")
-    from toolkit.ledger import load_ledger
+    from toolkit.ledger.book import load_ledger
 
     ledger = load_ledger(load_config(ROOT))
     result = template.generate_from(ledger, Q1, Bureau(), SECRET, tmp_path, now=NOW)

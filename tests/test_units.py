@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import units
+from toolkit.ledger import units
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import require_tool
-from return_fixtures import COMMERCE, NDRC, PERIOD, SECRET, check, compound_file, issue, small_ledger
 
-from toolkit import intake, layout, unitsim
-from toolkit.intake import Limits
+from tests.conftest import require_tool
+from tests.return_fixtures import COMMERCE, NDRC, PERIOD, SECRET, check, compound_file, issue, small_ledger
+from toolkit.demo import unitsim
+from toolkit.forms import layout
+from toolkit.intake import files as intake
+from toolkit.intake.files import Limits
+from toolkit.intake.validate import CODES, check_file
 from toolkit.model import Ledger, Task, Unit
 from toolkit.period import Period
-from toolkit.validate import CODES, check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -454,7 +456,7 @@ def test_edit_at_the_end_of_a_long_task_text_is_shown_where_it_differs(tmp_path)
 def test_a_formula_error_in_progress_is_named_not_called_empty(tmp_path) -> None:
     """=1/0 shows #DIV/0! in Excel; calamine reads such a cell as empty, but the unit must be told
     what its cell shows, not that it left it blank."""
-    from hostile import replace_cell, rezip, sheet_member
+    from tests.hostile import replace_cell, rezip, sheet_member
 
     filled = unitsim.fill(issue(tmp_path / "out", COMMERCE), tmp_path / "filled.xlsx")
     member = sheet_member(filled, layout.SHEET_PROGRESS)

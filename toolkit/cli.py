@@ -136,7 +136,7 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.template import generate as generate_workbooks
+    from toolkit.forms.generate import generate as generate_workbooks
 
     result = generate_workbooks(config_from(ctx), period, _names(units), out)
 
@@ -170,12 +170,12 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 @click.pass_context
 def merge(ctx: click.Context, period: Any, drop: Path | None, as_json: bool) -> None:
     """汇总各单位报回的填报表，生成汇总表和回执 / merge returned workbooks into 汇总表 and receipts."""
-    from toolkit.merge import merge as merge_quarter
+    from toolkit.quarter.merge import merge as merge_quarter
 
     result = merge_quarter(config_from(ctx), period, drop)
 
     def render(data: dict[str, Any]) -> None:
-        from toolkit.merge import summary_lines
+        from toolkit.quarter.merge import summary_lines
 
         for line in summary_lines(data):
             click.echo(line)
@@ -197,7 +197,7 @@ def _echo_issues(issues: list[dict[str, str]]) -> None:
 @click.pass_context
 def ledger_build(ctx: click.Context, force: bool, as_json: bool) -> None:
     """按通知生成总台账 master_ledger.xlsx / build the master ledger from the notice."""
-    from toolkit.ledger import build_ledger
+    from toolkit.ledger.book import build_ledger
 
     result = build_ledger(config_from(ctx), force=force)
 
@@ -229,7 +229,7 @@ def ledger_build(ctx: click.Context, force: bool, as_json: bool) -> None:
 @click.pass_context
 def ledger_check(ctx: click.Context, as_json: bool) -> None:
     """检查总台账，列出每处问题（工作表!单元格）/ check the master ledger; exit 1 on errors."""
-    from toolkit.ledger import check_ledger
+    from toolkit.ledger.book import check_ledger
 
     config = config_from(ctx)
     report = check_ledger(config.paths.ledger)
@@ -274,7 +274,7 @@ def mail_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
     """Print a MailRun; exit 1 when a message failed, so cron and the clerk notice."""
-    from toolkit.mail import RESULT_LABELS
+    from toolkit.mail.runs import RESULT_LABELS
 
     def render(data: dict[str, Any]) -> None:
         for d in data["deliveries"]:
@@ -302,7 +302,7 @@ def _finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
 @click.pass_context
 def send(ctx: click.Context, period: Any, units: str | None, dry_run: bool, resend: bool, as_json: bool) -> None:
     """把填报表发到各单位邮箱 / e-mail each unit its workbook (once; --resend to repeat)."""
-    from toolkit.mail import send_workbooks
+    from toolkit.mail.runs import send_workbooks
 
     run = send_workbooks(config_from(ctx), period, _names(units), dry_run=dry_run, resend=resend)
     _finish_mail(ctx, run, as_json)
@@ -313,7 +313,7 @@ def send(ctx: click.Context, period: Any, units: str | None, dry_run: bool, rese
 @click.pass_context
 def remind(ctx: click.Context, period: Any, units: str | None, dry_run: bool, resend: bool, as_json: bool) -> None:
     """催报：提醒尚未报送合格报表的单位 / remind the units with no accepted report."""
-    from toolkit.mail import send_reminders
+    from toolkit.mail.runs import send_reminders
 
     run = send_reminders(config_from(ctx), period, _names(units), dry_run=dry_run, resend=resend)
     _finish_mail(ctx, run, as_json)
@@ -327,7 +327,7 @@ def receipts(
     ctx: click.Context, period: Any, units: str | None, dry_run: bool, resend: bool, as_json: bool, send_mail: bool
 ) -> None:
     """发送汇总生成的回执 / e-mail the receipts the last merge wrote (needs --send or --dry-run)."""
-    from toolkit.mail import send_receipts
+    from toolkit.mail.runs import send_receipts
 
     if not (send_mail or dry_run):
         raise click.UsageError("请加 --send 发送回执，或加 --dry-run 只生成邮件文件 / add --send or --dry-run")
@@ -406,7 +406,7 @@ def schedule_command(ctx: click.Context, once: bool, now: Any, as_json: bool) ->
 @click.pass_context
 def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, as_json: bool) -> None:
     """生成季度通报（HTML、Markdown、Word，可选 PDF）/ render the quarterly briefing (通报)."""
-    from toolkit.briefing import render_briefing
+    from toolkit.outputs.briefing import render_briefing
 
     paths = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
 

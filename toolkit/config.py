@@ -15,6 +15,8 @@ from typing import Any
 from toolkit.errors import ConfigError
 
 CONFIG_NAME = "ducha.toml"
+# The templates shipped with ducha; a workspace may override any of them in its own folder.
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,10 @@ def run_doctor(config_path: Path | str | None = None) -> DoctorReport:
 
 def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]:
     """ducha.toml parses and every section holds values of the right kind."""
-    from toolkit import briefing, intake, mail, routine
+    from toolkit import routine
+    from toolkit.intake import files as intake
+    from toolkit.mail import runs as mail
+    from toolkit.outputs import briefing
 
     try:
         config = load_config(config_path)
@@ -90,7 +93,7 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
 
 
 def _ledger(config: Config) -> Check:
-    from toolkit.ledger import check_ledger
+    from toolkit.ledger.book import check_ledger
 
     path = config.paths.ledger
     if not path.exists():
@@ -154,7 +157,7 @@ def _git(root: Path, *args: str) -> int | None:
 
 def _store(config: Config) -> Check:
     """Opened read-only, so the doctor never creates or upgrades it."""
-    from toolkit.store import SCHEMA_VERSION
+    from toolkit.quarter.store import SCHEMA_VERSION
 
     path = config.paths.store
     if not path.exists():
@@ -207,7 +210,7 @@ def _creatable(path: Path) -> bool:
 
 def _smtp(config: Config) -> Check:
     """Connect to [mail] host:port as a send would (TLS as configured), without logging in."""
-    from toolkit.mail import PASSWORD_ENV, connect, mail_settings
+    from toolkit.mail.runs import PASSWORD_ENV, connect, mail_settings
 
     if "host" not in config.section("mail"):
         return Check("smtp", "邮件服务器", SKIP, "未配置 [mail] host，不发送邮件时无需配置")
@@ -242,7 +245,7 @@ def _office() -> Check:
 
 
 def _chromium(config: Config | None) -> Check:
-    from toolkit.briefing import BriefingSettings, briefing_settings, find_browser
+    from toolkit.outputs.briefing import BriefingSettings, briefing_settings, find_browser
 
     def find() -> str | None:
         try:

@@ -259,21 +259,21 @@ class Outcome:
 
 
 def _generate(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.template import generate
+    from toolkit.forms.generate import generate
 
     result = generate(config, period, now=now.replace(tzinfo=None))
     return True, f"已生成 {len(result.workbooks)} 份填报表（{result.out_dir}）"
 
 
 def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.merge import merge
+    from toolkit.quarter.merge import merge
 
     result = merge(config, period, now=now.replace(tzinfo=None))
     return True, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
 
 
 def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.briefing import render_briefing
+    from toolkit.outputs.briefing import render_briefing
 
     paths = render_briefing(config, period, now=now.date())
     return True, "已生成通报：" + "、".join(p.name for p in paths)
@@ -281,7 +281,7 @@ def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) 
 
 def _mail(kind: str) -> Callable[[Config, Period, Action, dt.datetime], tuple[bool, str]]:
     def run(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-        from toolkit import mail
+        from toolkit.mail import runs as mail
 
         send = {SEND: mail.send_workbooks, REMIND: mail.send_reminders, RECEIPTS: mail.send_receipts}[kind]
         result = send(config, period, now=now)
@@ -306,8 +306,8 @@ def tick(config: Config, now: dt.datetime | None = None) -> list[Outcome]:
     An action that fails (a DuchaError, a mail server that refused some messages) is recorded as
     failed and asked for again on the next tick; one action failing never stops the others.
     Only one tick runs at a time per workspace (a second one gets BusyError)."""
-    from toolkit import store as store_mod
     from toolkit.fsutil import workspace_lock
+    from toolkit.quarter import store as store_mod
 
     now = _local(now or dt.datetime.now(TZ))
     offsets = offsets_from(config)

@@ -35,15 +35,14 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from toolkit.config import Config
+from toolkit.config import BUNDLED_TEMPLATES, Config
 from toolkit.errors import ConfigError, DuchaError
+from toolkit.forms.generate import UnitJob
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.model import Ledger, Unit
 from toolkit.period import Period
-from toolkit.template import UnitJob
 
 TZ = ZoneInfo("Asia/Shanghai")
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PASSWORD_ENV = "DUCHA_SMTP_PASSWORD"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 MAIL_DIR = "mail"  # outbox/<period>/mail/: the .eml files of a dry run
@@ -220,7 +219,7 @@ def render(config: Config, name: str, **context: Any) -> tuple[str, str]:
     """(subject, body) from <name>.subject.j2 and <name>.body.j2: the workspace's templates/
     first (the clerk's own wording), then the bundled ones. Plain text, so no autoescape; the
     subject is made one header-safe line afterwards."""
-    env = _environment((config.root / "templates", TEMPLATES))
+    env = _environment((config.root / "templates", BUNDLED_TEMPLATES))
     subject = env.get_template(f"{name}.subject.j2").render(**context)
     body = env.get_template(f"{name}.body.j2").render(**context)
     return one_line(subject), body
@@ -432,9 +431,9 @@ def _run(
     resend: bool,
     now: dt.datetime | None,
 ) -> MailRun:
-    from toolkit import store as store_mod
-    from toolkit.ledger import load_ledger
-    from toolkit.template import plan
+    from toolkit.forms.generate import plan
+    from toolkit.ledger.book import load_ledger
+    from toolkit.quarter import store as store_mod
 
     now = _local(now or dt.datetime.now(TZ))
     settings = mail_settings(config)
@@ -484,7 +483,7 @@ def _run(
 def eml_name(period: Period, kind: str, stage: str, unit: str) -> str:
     """2024Q1_市商务局_send.eml, 2024Q1_市商务局_remind-week.eml; a receipt's stage is a content
     hash, which the file name does not need."""
-    from toolkit.template import file_name
+    from toolkit.forms.generate import file_name
 
     label = f"{kind}-{stage}" if kind == REMIND else kind
     return f"{Path(file_name(period, unit)).stem}_{label}.eml"
@@ -499,7 +498,7 @@ def _message(
     msg_id: str,
     now: dt.datetime,
 ) -> EmailMessage:
-    from toolkit.template import file_name
+    from toolkit.forms.generate import file_name
 
     issuer = f"{config.bureau.city}{config.bureau.name.removeprefix('市')}"  # 开封市政府督查局
     context = {
@@ -533,7 +532,7 @@ def _unit(ledger: Ledger, name: str) -> Unit:
 
 def _pick_workbooks(config: Config, period: Period, ledger: Ledger, store: Any, jobs: list[UnitJob],
                     now: dt.datetime, run: MailRun) -> list[Outgoing]:
-    from toolkit.template import file_name, workbook_title
+    from toolkit.forms.generate import file_name, workbook_title
 
     folder = config.paths.outbox / period.key
     outgoing = []
@@ -551,7 +550,7 @@ def _pick_workbooks(config: Config, period: Period, ledger: Ledger, store: Any, 
 
 def _pick_reminders(config: Config, period: Period, ledger: Ledger, store: Any, jobs: list[UnitJob],
                     now: dt.datetime, run: MailRun) -> list[Outgoing]:
-    from toolkit.store import accepted_units, submitted_units
+    from toolkit.quarter.store import accepted_units, submitted_units
 
     accepted = accepted_units(store, period.key)
     submitted = submitted_units(store, period.key)
@@ -568,8 +567,8 @@ def _pick_reminders(config: Config, period: Period, ledger: Ledger, store: Any, 
 
 def _pick_receipts(config: Config, period: Period, ledger: Ledger, store: Any, jobs: list[UnitJob],
                    now: dt.datetime, run: MailRun) -> list[Outgoing]:
-    from toolkit.report_book import RECEIPT_DIR, receipt_name
-    from toolkit.store import accepted_units
+    from toolkit.outputs.report_book import RECEIPT_DIR, receipt_name
+    from toolkit.quarter.store import accepted_units
 
     accepted = accepted_units(store, period.key)
     folder = config.paths.reports / period.key / RECEIPT_DIR

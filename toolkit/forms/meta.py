@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from toolkit.layout import META_KEYS, META_SIGNATURE_KEY
+from toolkit.forms.layout import META_KEYS, META_SIGNATURE_KEY
 
 
 def load_secret(path: Path) -> bytes:

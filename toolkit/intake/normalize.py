@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from toolkit.layout import STATUS_DONE, STATUS_LAGGING, STATUS_NOT_STARTED, STATUS_ON_TRACK, STATUSES
+from toolkit.forms.layout import STATUS_DONE, STATUS_LAGGING, STATUS_NOT_STARTED, STATUS_ON_TRACK, STATUSES
 
 T = TypeVar("T")
 

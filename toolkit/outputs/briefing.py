@@ -25,11 +25,14 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from toolkit import charts, layout
-from toolkit.config import Config
+from toolkit.config import BUNDLED_TEMPLATES, Config
 from toolkit.errors import ConfigError, DuchaError
+from toolkit.forms import layout
 from toolkit.fsutil import atomic_path, workspace_lock, write_bytes_atomic, write_text_atomic
-from toolkit.merge import (
+from toolkit.model import ROLE_LEAD
+from toolkit.outputs import charts
+from toolkit.period import Period
+from toolkit.quarter.merge import (
     LIGHT_GREEN,
     LIGHT_NONE,
     LIGHT_RED,
@@ -42,10 +45,7 @@ from toolkit.merge import (
     UNIT_REJECTED,
     MergedQuarter,
 )
-from toolkit.model import ROLE_LEAD
-from toolkit.period import Period
 
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 HTML_TEMPLATE = "briefing.html.j2"
 MD_TEMPLATE = "briefing.md.j2"
 DOCX_TEMPLATE = "briefing.docx"
@@ -599,7 +599,7 @@ def render_briefing(
 ) -> list[Path]:
     """`ducha briefing`: load this quarter and the previous one from the ledger and the store as of
     `now` (default today; pass it for a reproducible document) and write the briefing files."""
-    from toolkit.merge import load_merged
+    from toolkit.quarter.merge import load_merged
 
     as_of = _as_date(now)
     with workspace_lock(config.paths.lock):

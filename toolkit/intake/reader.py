@@ -23,9 +23,9 @@ from xml.sax.handler import ContentHandler
 from defusedxml import ElementTree
 from defusedxml.expatreader import DefusedExpatParser
 
-from toolkit import layout
-from toolkit.intake import Limits
-from toolkit.normalize import as_text, compact
+from toolkit.forms import layout
+from toolkit.intake.files import Limits
+from toolkit.intake.normalize import as_text, compact
 
 HEADER_SEARCH_ROWS = 20  # the header row is looked for in this many top rows
 _MIN_HEADER_MATCHES = 3  # known headers a row needs to count as the table's header

@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit import layout
 from toolkit.config import Config
 from toolkit.errors import DuchaError
+from toolkit.forms import layout
 from toolkit.fsutil import remove_stale_temps, workspace_lock
 from toolkit.model import (
     ROLE_LEAD,
@@ -44,7 +44,7 @@ from toolkit.model import (
 )
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
-from toolkit.store import FileRecord, Store, open_store
+from toolkit.quarter.store import FileRecord, Store, open_store
 
 # 综合状态 of a task: the four unit statuses plus "nobody has reported".
 STATUS_MISSING = "未报送"
@@ -510,7 +510,7 @@ def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: An
 
 
 def _facts(path: Path) -> tuple[str, int, str]:
-    from toolkit import intake
+    from toolkit.intake import files as intake
 
     try:
         return intake.file_facts(path)
@@ -525,7 +525,8 @@ def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, co
     transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
     as another period's). Files are read in sandbox workers: a file that exhausts a worker's time
     or memory, or crashes it, is recorded as rejected and the others go on."""
-    from toolkit import intake, sandbox, validate
+    from toolkit.intake import files as intake
+    from toolkit.intake import sandbox, validate
 
     new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped = [], []
@@ -569,7 +570,7 @@ def merge(config: Config, period: Period, drop: Path | None = None,
     Holds the workspace lock throughout. Rerunning with no new files re-reads nothing and
     rewrites no output byte; a run killed at any point leaves the store and the previous outputs
     intact, and the next run completes the work."""
-    from toolkit.ledger import load_ledger
+    from toolkit.ledger.book import load_ledger
 
     with workspace_lock(config.paths.lock):
         return merge_with(config, load_ledger(config), period, drop, now)
@@ -578,7 +579,9 @@ def merge(config: Config, period: Period, drop: Path | None = None,
 def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
                now: dt.datetime | None = None) -> MergeResult:
     """merge() on a Ledger already in memory (the bench, tests); the caller holds the lock."""
-    from toolkit import intake, meta, report_book
+    from toolkit.forms import meta
+    from toolkit.intake import files as intake
+    from toolkit.outputs import report_book
 
     now = now or dt.datetime.now()
     secret = meta.load_secret(config.paths.secret)
@@ -602,7 +605,7 @@ def load_merged(config: Config, period: Period, as_of: dt.date | None = None) ->
     """The MergedQuarter of any period already merged, read from the ledger and the store only.
 
     as_of decides whether the deadline has passed (for red lights); default today."""
-    from toolkit.ledger import load_ledger
+    from toolkit.ledger.book import load_ledger
 
     if not config.paths.store.exists():
         raise DuchaError(f"数据库 {config.paths.store} 不存在：请先运行 ducha merge --period {period.key}")

@@ -24,13 +24,15 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from toolkit import __version__, layout, merge
+from toolkit import __version__
 from toolkit.config import Bureau
+from toolkit.forms import layout
+from toolkit.forms.generate import file_name
 from toolkit.fsutil import remove_stale_temps, write_bytes_atomic
-from toolkit.merge import MergedQuarter, parallel_map
 from toolkit.problems import LEVEL_LABELS
-from toolkit.store import FileRecord
-from toolkit.template import file_name
+from toolkit.quarter import merge
+from toolkit.quarter.merge import MergedQuarter, parallel_map
+from toolkit.quarter.store import FileRecord
 from toolkit.xlsx import row_height, write_value
 
 BOOK_NAME = "汇总表.xlsx"

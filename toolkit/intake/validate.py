@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from toolkit import intake, layout, meta, normalize, reader
 from toolkit.errors import DuchaError
-from toolkit.intake import Limits
+from toolkit.forms import layout, meta
+from toolkit.intake import files as intake
+from toolkit.intake import normalize, reader
+from toolkit.intake.files import Limits
+from toolkit.intake.sandbox import WorkerFailure
 from toolkit.model import CheckedFile, IndicatorReport, Ledger, TaskReport, Unit
 from toolkit.period import Period
 from toolkit.problems import ERROR, WARNING, Issue
-from toolkit.sandbox import WorkerFailure
 
 MAX_TEXT = 2000  # characters in one answer cell
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import openpyxl
 
-from toolkit import unitsim
 from toolkit.config import Config, load_config
+from toolkit.demo import unitsim
 from toolkit.period import Period
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "demo-workspace"
 DEMO_DOMAIN = "units.kaifeng.example"
 
@@ -112,9 +111,12 @@ def counted(counts: dict[str, int]) -> str:
 
 
 def main(target: Path = DEMO_DIR) -> int:
-    from toolkit import mail, merge, report_book, template
-    from toolkit.briefing import render_briefing
-    from toolkit.ledger import build_ledger, check_ledger
+    from toolkit.forms import generate as template
+    from toolkit.ledger.book import build_ledger, check_ledger
+    from toolkit.mail import runs as mail
+    from toolkit.outputs import report_book
+    from toolkit.outputs.briefing import render_briefing
+    from toolkit.quarter import merge
 
     config = fresh_workspace(target)
     q1 = Period.parse("2024Q1", config.deadlines)
@@ -175,6 +177,3 @@ def main(target: Path = DEMO_DIR) -> int:
         say(f"  通报：{path}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR))

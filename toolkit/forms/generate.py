@@ -26,14 +26,14 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from toolkit import layout, meta
 from toolkit.config import Bureau, Config
 from toolkit.errors import DuchaError
+from toolkit.forms import layout, meta
 from toolkit.fsutil import workspace_lock, write_atomic
-from toolkit.ledger import load_ledger
+from toolkit.ledger.book import load_ledger
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
 from toolkit.period import Period
-from toolkit.store import last_answers
+from toolkit.quarter.store import last_answers
 from toolkit.xlsx import row_height, write_value
 
 FONT = "宋体"  # present on every Chinese Windows, in Excel and WPS alike

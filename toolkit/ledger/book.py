@@ -22,13 +22,13 @@ from typing import Any
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from toolkit import indicators, units
 from toolkit.config import Config
 from toolkit.errors import LedgerError
+from toolkit.forms.layout import cell
 from toolkit.fsutil import workspace_lock, write_atomic
-from toolkit.layout import cell
+from toolkit.ledger import indicators, units
+from toolkit.ledger.notice import parse_notice
 from toolkit.model import GROUP_KIND, UNIT_KINDS, Indicator, Ledger, Task, Unit
-from toolkit.notice import parse_notice
 from toolkit.problems import Issue, Report
 
 SHEET_TASKS = "任务台账"

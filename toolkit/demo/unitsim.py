@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 import openpyxl
 from openpyxl.workbook import Workbook
 
-from toolkit import layout
+from toolkit.forms import layout
 from toolkit.fsutil import write_atomic
 from toolkit.model import Assignment, Ledger
 
