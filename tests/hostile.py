@@ -113,9 +113,9 @@ def sheet_member(path: Path, sheet: str) -> str:
     raise KeyError(sheet)
 
 
-def replace_cell(ref: str, new: str) -> Callable[[bytes], bytes]:
+def replace_cell(ref: object, new: str) -> Callable[[bytes], bytes]:
     """An edit that swaps the cell ref (with or without content) for the XML in new."""
-    pattern = re.compile(rb'<c r="' + ref.encode() + rb'"(?:[^>]*/>|[^>]*>.*?</c>)', re.DOTALL)
+    pattern = re.compile(rb'<c r="' + str(ref).encode() + rb'"(?:[^>]*/>|[^>]*>.*?</c>)', re.DOTALL)
 
     def edit(data: bytes) -> bytes:
         data, count = pattern.subn(new.encode(), data, count=1)

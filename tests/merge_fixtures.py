@@ -7,7 +7,7 @@ import hashlib
 import itertools
 
 from toolkit.model import CheckedFile, Indicator, IndicatorReport, Ledger, Task, TaskReport, Unit
-from toolkit.problems import Issue
+from toolkit.problems import Cell, Issue
 
 NDRC = "市发展改革委"
 COMMERCE = "市商务局"
@@ -77,8 +77,8 @@ def checked(
 
 
 def error(code: str = "progress_not_number", cell: str = "F7", message: str = "进展填报!F7 的完成进度应为数字") -> Issue:
-    return Issue("error", code, "进展填报", cell, message)
+    return Issue("error", code, "进展填报", Cell.parse(cell), message)
 
 
 def warning(code: str = "phone_malformed", cell: str = "K6", message: str = "进展填报!K6 联系电话格式不对") -> Issue:
-    return Issue("warning", code, "进展填报", cell, message)
+    return Issue("warning", code, "进展填报", Cell.parse(cell), message)

@@ -33,7 +33,7 @@ from toolkit.model import CheckedFile, Indicator, IndicatorReport, Ledger, Task,
 from toolkit.outputs import briefing, charts
 from toolkit.outputs.briefing import briefing_context, judge_units, md_escape, render_briefing, write_briefing
 from toolkit.period import Period
-from toolkit.problems import Issue
+from toolkit.problems import Cell, Issue
 from toolkit.quarter.merge import MergedQuarter, build_merged, merge
 from toolkit.quarter.store import FileRecord, open_store
 
@@ -42,7 +42,7 @@ CAT = "一、主要预期目标"
 S1 = "（一）坚持制造立市，壮大高质量发展产业动能"
 S2 = "（二）坚持科技创新，增强高质量发展内生动力"
 NDRC, MIIT, MOST, COMMERCE, WEISHI, CUSTOMS = "市发展改革委", "市工业和信息化局", "市科技局", "市商务局", "尉氏县", "开封海关"
-ERROR = Issue("error", "status_invalid", "进展填报", "E6", "进展填报!E6 完成状态应从下拉列表中选择")
+ERROR = Issue("error", "status_invalid", "进展填报", Cell(6, 5), "进展填报!E6 完成状态应从下拉列表中选择")
 
 
 def small_ledger() -> Ledger:

@@ -50,7 +50,7 @@ def edit(path: Path, sheet: str, changes: dict[str, object]) -> None:
 
 
 def errors(path: Path) -> list[tuple[str, str, str]]:
-    return [(i.code, i.sheet, i.cell) for i in check_ledger(path).errors]
+    return [(i.code, i.sheet, str(i.cell or "")) for i in check_ledger(path).errors]
 
 
 # --- what build writes -------------------------------------------------------------------------

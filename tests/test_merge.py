@@ -193,7 +193,7 @@ def test_completion(value, target, direction, expected) -> None:
 
 def test_issue_frame_names_file_unit_verdict_and_cell() -> None:
     records = _records(checked(COMMERCE, "2024-03-20T10:00:00", issues=[error()]),
-                       checked(None, "2024-03-21T10:00:00", {}, issues=[Issue("error", "unknown_unit", "", "",
+                       checked(None, "2024-03-21T10:00:00", {}, issues=[Issue("error", "unknown_unit", "", None,
                                                                              "无法识别报送单位")]))
     merged = build_merged(small_ledger(), records, Q1, BEFORE)
     assert merged.issues.values.tolist() == [

@@ -14,7 +14,7 @@ from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, erro
 from toolkit.config import Bureau
 from toolkit.outputs import report_book
 from toolkit.period import Period
-from toolkit.problems import Issue
+from toolkit.problems import Cell, Issue
 from toolkit.quarter.merge import MergedQuarter, build_merged
 from toolkit.quarter.store import open_store
 
@@ -37,7 +37,7 @@ def _fill(store_path: Path) -> None:
                 indicators={(1, "经济增长"): 6.1}, done="=HYPERLINK(\"http://x\")", problems="+资金未到位"),
         checked(COMMERCE, "2024-03-21T10:00:00", {2: ("正常推进", None), 3: ("正常推进", 50.0)},
                 issues=[error(cell="F7"), warning(cell="K7"), error("unit_line", "B4", "进展填报!B4 填报人为空"),
-                        Issue("warning", "sheet_extra", "统计", "", "多了一个工作表“统计”")],
+                        Issue("warning", "sheet_extra", "统计", None, "多了一个工作表“统计”")],
                 path="/drop/sub/商务局 一季度.xlsx"),
         checked(COMMERCE, "2024-03-22T10:00:00", {2: ("正常推进", 30.0), 3: ("正常推进", 50.0)},
                 issues=[warning(cell="K6")]),
@@ -147,7 +147,7 @@ def _n(name: str) -> str:
 def test_rejected_receipt_marks_errors_red_and_says_what_to_do(tmp_path: Path) -> None:
     bad = checked(COMMERCE, "2024-03-21T10:00:00", {2: ("正常推进", None), 3: ("正常推进", 50.0)},
                   issues=[error(cell="F6"), warning(cell="F6", message="进展填报!F6 另一条提醒"),
-                          Issue("error", "value_not_number", "量化指标", "F2", "量化指标!F2 应为数字")],
+                          Issue("error", "value_not_number", "量化指标", Cell(2, 6), "量化指标!F2 应为数字")],
                   indicators={(3, "促消费活动"): None})
     with open_store(tmp_path / "ducha.db") as store:
         store.record(bad, "2024Q1", "/archive", "rejected")

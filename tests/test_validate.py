@@ -36,7 +36,7 @@ def returned(tmp_path: Path, outbox: Path, unit: str = COMMERCE, name: str = "�
 
 
 def found(checked) -> list[tuple[str, str, str, str]]:
-    return [(i.level, i.code, i.sheet, i.cell) for i in checked.issues]
+    return [(i.level, i.code, i.sheet, str(i.cell or "")) for i in checked.issues]
 
 
 def test_a_correct_return_is_accepted_with_every_answer(tmp_path, outbox):
@@ -449,7 +449,7 @@ def test_edit_at_the_end_of_a_long_task_text_is_shown_where_it_differs(tmp_path)
     dst = unitsim.fill(src, tmp_path / "drop" / "x.xlsx", mutate=[edit_end])
     checked = check_file(dst, ledger=ledger, period=PERIOD, secret=SECRET, limits=Limits())
     [found] = [i for i in checked.issues if i.code == "locked_cell_changed"]
-    assert found.cell == "B6"
+    assert str(found.cell) == "B6"
     assert "现为“…设重点项目建设。（本单位已调整）”，应为“…设重点项目建设。”" in found.message
 
 
@@ -463,7 +463,7 @@ def test_a_formula_error_in_progress_is_named_not_called_empty(tmp_path) -> None
     broken = rezip(filled, tmp_path / "drop" / "除零.xlsx",
                    edit={member: replace_cell("F6", '<c r="F6" t="e"><f>1/0</f><v>#DIV/0!</v></c>')})
     checked = check(broken)
-    found = {(i.code, i.cell): i for i in checked.issues}
+    found = {(i.code, str(i.cell or "")): i for i in checked.issues}
     assert ("progress_missing", "F6") not in found
     assert "完成进度“#DIV/0!”不是数字" in found[("progress_invalid", "F6")].message
     assert found[("formula_used", "F6")].level == "warning"

@@ -1,17 +1,44 @@
 """Problems found in data are values, not exceptions: Issue(level, code, sheet, cell, message).
 
-Codes are stable English slugs that tests and programs match on; messages are Chinese, name the
-cell (进展填报!F7) and say what to do. A Report collects them in the order found.
+Codes are stable snake_case English slugs that tests and programs match on; messages are Chinese,
+name the cell (进展填报!F7) and say what to do. A Report collects them in the order found; it is
+the one collector every check uses (the ledger check, the notice parser, a returned file's check).
+A cell is a position (row, column), not a string: "F7" is made only when it is printed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 ERROR = "error"
 WARNING = "warning"
 LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
+_A1 = re.compile(r"^(?:[A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D])[1-9][0-9]{0,6}$")  # A1 … XFD1048576
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """A cell's position, 1-based as Excel shows it: Cell(7, 6) prints as F7."""
+
+    row: int
+    col: int
+
+    def __str__(self) -> str:
+        return xl_rowcol_to_cell(self.row - 1, self.col - 1)
+
+    @classmethod
+    def parse(cls, a1: str) -> Cell | None:
+        """"F7" → Cell(7, 6); None for anything that is not an A1 name inside Excel's grid (a
+        range, a blank, a crafted file's column ZZZZZZ)."""
+        text = a1.strip().upper()
+        if not _A1.match(text):
+            return None
+        row, col = xl_cell_to_rowcol(text)
+        return cls(row + 1, col + 1)
 
 
 @dataclass(frozen=True)
@@ -19,7 +46,7 @@ class Issue:
     level: str
     code: str
     sheet: str
-    cell: str
+    cell: Cell | None
     message: str
 
     @property
@@ -30,17 +57,29 @@ class Issue:
         return self.sheet
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        """The JSON form (--json): the cell as its A1 name, "" when there is none."""
+        return {"level": self.level, "code": self.code, "sheet": self.sheet, "cell": str(self.cell or ""),
+                "message": self.message}
 
 
 @dataclass
 class Report:
-    issues: list[Issue] = field(default_factory=list)
+    """Issues in the order found. With `levels` (code → level), add() takes the level from the code,
+    so a code can never change level by accident; error() and warning() name it outright."""
 
-    def error(self, code: str, message: str, sheet: str = "", cell: str = "") -> None:
+    issues: list[Issue] = field(default_factory=list)
+    levels: Mapping[str, str] = field(default_factory=dict)
+
+    def add(self, code: str, text: str, sheet: str = "", cell: Cell | None = None) -> None:
+        """An issue at its level from `levels`, its message led by where it is (进展填报!F7：…)."""
+        where = f"{sheet}!{cell}" if sheet and cell else sheet
+        message = f"{where}：{text}" if where else text
+        self.issues.append(Issue(self.levels[code], code, sheet, cell, message))
+
+    def error(self, code: str, message: str, sheet: str = "", cell: Cell | None = None) -> None:
         self.issues.append(Issue(ERROR, code, sheet, cell, message))
 
-    def warning(self, code: str, message: str, sheet: str = "", cell: str = "") -> None:
+    def warning(self, code: str, message: str, sheet: str = "", cell: Cell | None = None) -> None:
         self.issues.append(Issue(WARNING, code, sheet, cell, message))
 
     def extend(self, issues: Iterable[Issue]) -> None:

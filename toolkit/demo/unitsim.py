@@ -269,7 +269,7 @@ def filler_xml(path: Path, filler: Mapping[str, str] | None = None) -> Path:
     for info, data in members:
         if info.filename == sheet:
             for label, _, value_col in layout.FILLER_FIELDS:
-                ref = layout.cell(layout.FILLER_ROW, value_col).encode()
+                ref = str(layout.cell(layout.FILLER_ROW, value_col)).encode()
                 text = escape(str(filler.get(label, ""))).encode()
                 data, found = re.subn(
                     rb'<c r="' + ref + rb'"( s="\d+")?/>',

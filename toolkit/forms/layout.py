@@ -1,12 +1,14 @@
 """The layout of a unit's report workbook, shared by the writer (template.py) and the readers
 (reader.py, validate.py) so neither can drift from the other.
 
-Rows and columns are 1-based, as Excel shows them; cell() gives the A1 name used in messages.
+Rows and columns are 1-based, as Excel shows them; a position is a problems.Cell.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from toolkit.problems import Cell
 
 TEMPLATE_VERSION = "1"
 
@@ -83,18 +85,9 @@ META_KEYS = ("unit", "period", "deadline", "template_version", "generated_at", "
 META_SIGNATURE_KEY = "signature"
 
 
-def col_letter(col: int) -> str:
-    """1 → A, 27 → AA."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell(row: int, col: int) -> str:
-    """(6, 5) → E6."""
-    return f"{col_letter(col)}{row}"
+def cell(row: int, col: int) -> Cell:
+    """The cell at a 1-based (row, column), as layout tables count them."""
+    return Cell(row, col)
 
 
 def column_index(columns: tuple[Column, ...], key: str) -> int:

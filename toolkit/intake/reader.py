@@ -26,6 +26,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from toolkit.forms import layout
 from toolkit.intake.files import Limits
 from toolkit.intake.normalize import as_text, compact
+from toolkit.problems import Cell
 
 HEADER_SEARCH_ROWS = 20  # the header row is looked for in this many top rows
 _MIN_HEADER_MATCHES = 3  # known headers a row needs to count as the table's header
@@ -64,11 +65,11 @@ class Table:
     rows: list[Row]  # non-blank rows below the header, down to read_to
     read_to: int  # last Excel row read: the header row + expected rows + Limits.row_margin
     last_row: int  # last Excel row holding a value anywhere in the sheet
-    formulas: set[str] = field(default_factory=set)  # A1 names of cells holding formulas
-    percent: set[str] = field(default_factory=set)  # A1 names of percent-formatted cells
+    formulas: set[Cell] = field(default_factory=set)  # cells holding formulas
+    percent: set[Cell] = field(default_factory=set)  # percent-formatted cells
 
-    def cell(self, key: str, row: int) -> str:
-        """The A1 name of a key's cell in an Excel row, wherever the column was moved."""
+    def cell(self, key: str, row: int) -> Cell:
+        """A key's cell in an Excel row, wherever the column was moved."""
         return layout.cell(row, self.columns.get(key, 0) or 1)
 
 
@@ -80,7 +81,7 @@ class Submission:
     meta: dict[str, str] | None  # _meta key → value; None when the sheet is absent
     unit_line: str  # the 填报单位：… text, "" when not found
     period_line: str  # the 报告期：… text
-    filler: dict[str, tuple[str, Any]]  # 填报人/联系电话/单位负责人/填报日期 → (A1 cell, raw value)
+    filler: dict[str, tuple[Cell, Any]]  # 填报人/联系电话/单位负责人/填报日期 → (cell, raw value)
     progress: Table | None
     indicators: Table | None
     details_known: bool  # formulas and number formats are visible (xlsx); not for xls/ods
@@ -199,10 +200,10 @@ def _line_starting(top: list[list[Any]], prefix: str) -> str:
     return ""
 
 
-def _filler(top: list[list[Any]]) -> dict[str, tuple[str, Any]]:
+def _filler(top: list[list[Any]]) -> dict[str, tuple[Cell, Any]]:
     """The value right of each filler label, found wherever the label is above the table."""
     labels = {label for label, _, _ in layout.FILLER_FIELDS}
-    filler: dict[str, tuple[str, Any]] = {}
+    filler: dict[str, tuple[Cell, Any]] = {}
     for r, values in enumerate(top, start=1):
         for c, value in enumerate(values, start=1):
             label = compact(value).rstrip(":：")
@@ -295,15 +296,16 @@ _PERCENT_BUILTIN = {9, 10}
 _MAX_XML = 64 * 1024 * 1024  # never inflate a part beyond this, whatever its header says
 
 
-def column_number(letters: str) -> int:
-    """A → 1, AA → 27 (the inverse of layout.col_letter)."""
+def _column_number(letters: str) -> int:
+    """A → 1, AA → 27, without an upper bound: xlsxwriter.utility refuses columns past XFD, which
+    is just what a crafted sheet uses to claim a huge extent."""
     number = 0
     for char in letters:
         number = number * 26 + ord(char) - 64
     return number
 
 
-def _show_error_values(table: Table, errors: dict[str, str]) -> None:
+def _show_error_values(table: Table, errors: dict[Cell | None, str]) -> None:
     """A cell showing #DIV/0! is not an empty cell: give it its error text, so the unit is told
     "完成进度“#DIV/0!”不是数字" rather than "未填写"."""
     if not errors:
@@ -370,7 +372,7 @@ class _XlsxParts:
         if cells:
             letters, numbers = zip(*cells, strict=True)  # distinct values first: C speed on big sheets
             rows = max(rows, *map(int, set(numbers)))
-            cols = max(column_number(c.decode().upper()) for c in set(letters))
+            cols = max(_column_number(c.decode().upper()) for c in set(letters))
         if rows * cols > self.limits.max_cells:
             raise SheetTooLarge(sheet, rows, cols)
 
@@ -387,9 +389,9 @@ class _XlsxParts:
             for _, element in ElementTree.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
                 if element.tag == f"{_MAIN_NS}c":
                     if element.find(f"{_MAIN_NS}f") is not None:
-                        table.formulas.add(element.get("r", ""))
+                        table.formulas.add(Cell.parse(element.get("r", "")))
                     if element.get("t") == "e":
-                        errors[element.get("r", "")] = element.findtext(f"{_MAIN_NS}v") or "#错误"
+                        errors[Cell.parse(element.get("r", ""))] = element.findtext(f"{_MAIN_NS}v") or "#错误"
                     element.clear()
             _show_error_values(table, errors)
         candidates = [
@@ -402,7 +404,7 @@ class _XlsxParts:
         if candidates:
             percent_styles = self._percent_styles()
             for ref in candidates:
-                tag = re.search(rb'<(?:\w+:)?c\s[^>]*?\br="' + ref.encode() + rb'"[^>]*>', data)
+                tag = re.search(rb'<(?:\w+:)?c\s[^>]*?\br="' + str(ref).encode() + rb'"[^>]*>', data)
                 style = re.search(rb'\bs="(\d+)"', tag[0]) if tag else None
                 if style and int(style[1]) in percent_styles:
                     table.percent.add(ref)

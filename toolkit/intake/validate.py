@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from xlsxwriter.utility import xl_col_to_name
+
 from toolkit.errors import DuchaError
 from toolkit.forms import layout, meta
 from toolkit.intake import files as intake
@@ -24,7 +26,7 @@ from toolkit.intake.files import Limits
 from toolkit.intake.sandbox import WorkerFailure
 from toolkit.model import CheckedFile, IndicatorReport, Ledger, TaskReport, Unit
 from toolkit.period import Period
-from toolkit.problems import ERROR, WARNING, Issue
+from toolkit.problems import ERROR, WARNING, Report
 
 MAX_TEXT = 2000  # characters in one answer cell
 
@@ -86,6 +88,11 @@ CODES: dict[str, tuple[str, str]] = {
     "date_invalid": (WARNING, "填报日期不是日期"),
 }
 
+def new_report() -> Report:
+    """A Report whose add() takes each code's level from CODES."""
+    return Report(levels={code: level for code, (level, _) in CODES.items()})
+
+
 _FORMAT_CODES = {"empty": "empty_file", "truncated": "damaged_file", "encrypted": "encrypted", "xlsm": "macro_workbook"}
 _RESUBMIT = "请在督查局下发的填报表中填写，以 .xlsx 格式保存后重新报送"
 _INPUT_KEYS = ("status", "progress", "done", "problems", "next", "person", "phone")
@@ -103,22 +110,6 @@ class Issued:
     tasks: dict[int, tuple[str, str]]
     indicators: list[tuple[int, str]]
     signed: bool
-
-
-class _Issues:
-    """Collects issues; the level comes from CODES so a code can never change level by accident."""
-
-    def __init__(self) -> None:
-        self.items: list[Issue] = []
-
-    def add(self, code: str, text: str, sheet: str = "", cell: str = "") -> None:
-        where = f"{sheet}!{cell}" if sheet and cell else sheet
-        message = f"{where}：{text}" if where else text
-        self.items.append(Issue(CODES[code][0], code, sheet, cell, message))
-
-    @property
-    def fatal(self) -> bool:
-        return any(i.level == ERROR for i in self.items)
 
 
 def check_file(
@@ -144,8 +135,8 @@ def check_file(
     fmt = "unread" if too_big else intake.sniff(path)
     shown = intake.shown_path(source)
     checked = CheckedFile(path=shown, sha256=sha256, size=size, received=received, format=fmt)
-    issues = _Issues()
-    checked.issues = issues.items
+    issues = new_report()
+    checked.issues = issues.issues
     if not too_big and fmt not in intake.READABLE:
         issues.add(_FORMAT_CODES.get(fmt, "not_workbook"), f"{intake.REJECT_REASONS[fmt]}。{_RESUBMIT}")
         return checked
@@ -160,7 +151,7 @@ def check_file(
     if issued is None:
         return checked
     checked.unit, checked.period, checked.signed = issued.unit, str(period), issued.signed
-    if issues.fatal:
+    if not issues.ok:
         return checked
     if submission.progress is not None:
         checked.filler = _filler(submission, submission.progress.sheet, issues)
@@ -169,7 +160,7 @@ def check_file(
     return checked
 
 
-def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: _Issues) -> reader.Submission | None:
+def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: Report) -> reader.Submission | None:
     """Parse the file; any failure of the parsers on a hostile or broken file becomes an issue."""
     from python_calamine import PasswordError
 
@@ -196,7 +187,7 @@ def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: _Issues)
 
 
 def _identify(
-    sub: reader.Submission, ledger: Ledger, period: str, secret: bytes, source: PurePath, issues: _Issues
+    sub: reader.Submission, ledger: Ledger, period: str, secret: bytes, source: PurePath, issues: Report
 ) -> Issued | None:
     """Whose file, for which quarter, and what was issued to them; None when that is unknowable."""
     if sub.meta is None:
@@ -243,7 +234,7 @@ def _identify(
 
 
 def _identify_unsigned(
-    sub: reader.Submission, ledger: Ledger, period: str, source: PurePath, issues: _Issues
+    sub: reader.Submission, ledger: Ledger, period: str, source: PurePath, issues: Report
 ) -> Issued | None:
     """Without _meta (the table was pasted into a new workbook): accept only if the 填报单位 line
     and the file name point at exactly one unit, and then check against the ledger."""
@@ -315,7 +306,7 @@ def _period_label(key: str) -> str:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _check_table(table: reader.Table, columns: tuple[layout.Column, ...], header_row: int, issues: _Issues) -> bool:
+def _check_table(table: reader.Table, columns: tuple[layout.Column, ...], header_row: int, issues: Report) -> bool:
     """Header problems of one table; False when a column it needs cannot be found."""
     sheet, found = table.sheet, table.columns
     if table.header_row != header_row:
@@ -346,7 +337,7 @@ def _check_table(table: reader.Table, columns: tuple[layout.Column, ...], header
         elif found[column.key] != position:
             moved.append((column.header, position, found[column.key]))
     if moved:
-        detail = "、".join(f"“{h}”{layout.col_letter(a)}→{layout.col_letter(b)}" for h, a, b in moved)
+        detail = "、".join(f"“{h}”{xl_col_to_name(a - 1)}→{xl_col_to_name(b - 1)}" for h, a, b in moved)
         issues.add(
             "header_moved",
             f"列的位置被调整（{detail}），已按表头读取，请勿移动列",
@@ -360,7 +351,7 @@ def _check_table(table: reader.Table, columns: tuple[layout.Column, ...], header
     return complete
 
 
-def _check_extent(table: reader.Table, issues: _Issues) -> None:
+def _check_extent(table: reader.Table, issues: Report) -> None:
     if table.last_row > table.read_to:
         issues.add(
             "too_many_rows",
@@ -374,7 +365,7 @@ def _task_no(value: Any) -> int | None:
     return int(number) if number is not None and number.is_integer() and number > 0 else None
 
 
-def _formula_warning(table: reader.Table, key: str, row: int, value: Any, issues: _Issues) -> None:
+def _formula_warning(table: reader.Table, key: str, row: int, value: Any, issues: Report) -> None:
     cell = table.cell(key, row)
     if cell in table.formulas:
         shown = normalize.as_text(value) or "空"
@@ -383,7 +374,7 @@ def _formula_warning(table: reader.Table, key: str, row: int, value: Any, issues
         )
 
 
-def _progress(sub: reader.Submission, issued: Issued, ledger: Ledger, issues: _Issues) -> list[TaskReport]:
+def _progress(sub: reader.Submission, issued: Issued, ledger: Ledger, issues: Report) -> list[TaskReport]:
     table = sub.progress
     if table is None:
         issues.add(
@@ -476,7 +467,7 @@ class _Index:
         return last
 
 
-def _unissued_row(table: reader.Table, row: reader.Row, no: int | None, hashed_as: int | None, issues: _Issues) -> None:
+def _unissued_row(table: reader.Table, row: reader.Row, no: int | None, hashed_as: int | None, issues: Report) -> None:
     cell = table.cell("no", row.row)
     shown = normalize.as_text(row.values["no"]) or "空"
     if hashed_as is not None:
@@ -503,7 +494,7 @@ def _check_locked(
     locked: list[str],
     digest: str,
     expected: tuple[str, str, str],
-    issues: _Issues,
+    issues: Report,
 ) -> None:
     """A locked cell differs from what was issued: name each changed cell. Differences only in
     spacing or full/half width (a client re-wrapping text) are not changes."""
@@ -541,7 +532,7 @@ def _around_difference(found: str, wanted: str, before: int = 8, length: int = 3
 
 
 def _task_report(
-    table: reader.Table, row: reader.Row, unit: str, no: int, role: str, details_known: bool, issues: _Issues
+    table: reader.Table, row: reader.Row, unit: str, no: int, role: str, details_known: bool, issues: Report
 ) -> TaskReport:
     """Normalise and check one task row's answers."""
     values = row.values
@@ -629,7 +620,7 @@ def _progress_value(
     return value
 
 
-def _indicators(sub: reader.Submission, issued: Issued, issues: _Issues) -> list[IndicatorReport]:
+def _indicators(sub: reader.Submission, issued: Issued, issues: Report) -> list[IndicatorReport]:
     if not issued.indicators:
         return []
     table = sub.indicators
@@ -674,7 +665,7 @@ def _indicators(sub: reader.Submission, issued: Issued, issues: _Issues) -> list
     return list(found.values())
 
 
-def _filler(sub: reader.Submission, sheet: str, issues: _Issues) -> dict[str, str]:
+def _filler(sub: reader.Submission, sheet: str, issues: Report) -> dict[str, str]:
     """填报人 / 联系电话 / 单位负责人 / 填报日期 as text; problems with them are only warnings."""
     result = {}
     for label, _, _ in layout.FILLER_FIELDS:
@@ -733,6 +724,6 @@ def worker_failure(failure: WorkerFailure, limits: Limits) -> tuple[str, str]:
 
 def unread_file(path: str, sha256: str, size: int, received: str, code: str, text: str) -> CheckedFile:
     """The CheckedFile of a file that could not be read to the end: one file-level error."""
-    issues = _Issues()
+    issues = new_report()
     issues.add(code, text)
-    return CheckedFile(path=path, sha256=sha256, size=size, received=received, format="unread", issues=issues.items)
+    return CheckedFile(path=path, sha256=sha256, size=size, received=received, format="unread", issues=issues.issues)

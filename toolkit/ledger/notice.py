@@ -149,7 +149,7 @@ def _context(text: str, word: str, width: int = 8) -> str:
 
 
 def _warning(code: str, message: str) -> Issue:
-    return Issue(WARNING, code, "", "", message)
+    return Issue(WARNING, code, "", None, message)
 
 
 def parse_notice(text: str) -> ParsedNotice:

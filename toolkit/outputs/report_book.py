@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import re
 import zipfile
 from collections.abc import Sequence
 from functools import cached_property
@@ -52,7 +51,6 @@ STATUS_FILLS = {
     merge.UNIT_MISSING: FILLS[merge.LIGHT_RED],
 }
 ISSUE_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
-_CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 # Column widths per header; anything not named gets DEFAULT_WIDTH.
 WIDTHS = {
@@ -243,17 +241,6 @@ def _verdict_text(standing: str, merged: MergedQuarter) -> str:
     }[standing]
 
 
-def _split_cell(cell: str) -> tuple[int, int] | None:
-    """"F7" → (6, 5), zero-based; None for anything else."""
-    match = _CELL.match(cell)
-    if not match:
-        return None
-    col = 0
-    for ch in match[1]:
-        col = col * 26 + ord(ch) - 64
-    return int(match[2]) - 1, col - 1
-
-
 def _paragraphs(ws: Worksheet, first_row: int, texts: Sequence[str], last_col: int, width: float,
                 formats: _Formats) -> None:
     """Wrapped text rows merged across columns 0..last_col (total width `width`)."""
@@ -308,7 +295,7 @@ def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Se
     top: text above the header (zero-based cells), such as the filler block of 进展填报."""
     marks: dict[tuple[int, int], list] = {}
     for issue in issues:
-        where = _split_cell(issue.cell) if issue.sheet == sheet else None
+        where = (issue.cell.row - 1, issue.cell.col - 1) if issue.sheet == sheet and issue.cell else None
         if where is not None:
             marks.setdefault(where, []).append(issue)
     ws = wb.add_worksheet(sheet)

@@ -26,9 +26,9 @@ from pathlib import Path
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, TaskReport
-from toolkit.problems import Issue
+from toolkit.problems import Cell, Issue
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA: list[str] = [
     # One row per distinct content. `path` and `received` are those of the first copy seen.
@@ -67,7 +67,8 @@ SCHEMA: list[str] = [
         level   TEXT NOT NULL,
         code    TEXT NOT NULL,
         sheet   TEXT NOT NULL,
-        cell    TEXT NOT NULL,
+        row     INTEGER,  -- the cell, 1-based; NULL for a whole-file or whole-sheet issue
+        col     INTEGER,
         message TEXT NOT NULL,
         PRIMARY KEY (sha256, period, seq)
     )""",
@@ -210,8 +211,9 @@ class Store:
             for table in _CHECK_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE sha256 = ? AND period = ?", key)
             conn.executemany(
-                "INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*key, seq, i.level, i.code, i.sheet, i.cell, i.message) for seq, i in enumerate(checked.issues)],
+                "INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*key, seq, i.level, i.code, i.sheet, i.cell and i.cell.row, i.cell and i.cell.col, i.message)
+                 for seq, i in enumerate(checked.issues)],
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO task_reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -267,12 +269,13 @@ class Store:
         return list(records.values())
 
     def _attach(self, records: dict[str, FileRecord], period: str) -> None:
-        for sha, *values in self.conn.execute(
-            "SELECT sha256, level, code, sheet, cell, message FROM issues WHERE period = ? ORDER BY sha256, seq",
+        for sha, level, code, sheet, row, col, message in self.conn.execute(
+            "SELECT sha256, level, code, sheet, row, col, message FROM issues WHERE period = ? ORDER BY sha256, seq",
             (period,),
         ):
             if sha in records:
-                records[sha].issues.append(Issue(*values))
+                cell = Cell(row, col) if row is not None else None
+                records[sha].issues.append(Issue(level, code, sheet, cell, message))
         for sha, task in self._task_rows("WHERE period = ?", (period,)):
             if sha in records:
                 records[sha].tasks.append(task)
@@ -342,10 +345,23 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")
+    if 0 < version < 3:
+        _cells_as_positions(conn)
     for statement in SCHEMA:
         conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     conn.execute("COMMIT")
+
+
+def _cells_as_positions(conn: sqlite3.Connection) -> None:
+    """Version 3 keeps an issue's cell as (row, col) instead of its A1 name."""
+    conn.execute("ALTER TABLE issues ADD COLUMN row INTEGER")
+    conn.execute("ALTER TABLE issues ADD COLUMN col INTEGER")
+    for rowid, a1 in conn.execute("SELECT rowid, cell FROM issues WHERE cell != ''").fetchall():
+        cell = Cell.parse(a1)
+        if cell is not None:
+            conn.execute("UPDATE issues SET row = ?, col = ? WHERE rowid = ?", (cell.row, cell.col, rowid))
+    conn.execute("ALTER TABLE issues DROP COLUMN cell")
 
 
 @contextlib.contextmanager
