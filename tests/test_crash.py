@@ -50,13 +50,13 @@ TWICE = 10  # units whose corrected report is also saved a second time, under an
 # Only this process counts; the sandbox workers reading files are separate interpreters.
 _KILLER = """
 import contextlib, os, signal, sys
-from toolkit import cli, fsutil
+from toolkit import cli, fsutil, pool
 from toolkit.quarter import merge
 from toolkit.quarter import store
 
 point, n = sys.argv[1], int(sys.argv[2])
 if len(sys.argv) > 4:  # receipts by a process pool from this many units on (default 200)
-    merge.POOL_THRESHOLD = int(sys.argv[4])
+    pool.POOL_THRESHOLD = int(sys.argv[4])
 seen = {"count": 0}
 
 def maybe_die(here, tmp=None):

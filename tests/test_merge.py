@@ -16,6 +16,7 @@ from filelock import FileLock
 
 from tests.conftest import NOTICE
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
+from toolkit import pool
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.demo import unitsim
@@ -450,7 +451,7 @@ def test_worker_processes_give_the_same_store_and_outputs(ws: Path, monkeypatch:
     merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     expected = _state(ws)
     _reset(ws)
-    monkeypatch.setattr(merge, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     assert _state(ws) == expected

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ from toolkit.fsutil import workspace_lock, write_atomic
 from toolkit.ledger.book import load_ledger
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
 from toolkit.period import Period
+from toolkit.pool import parallel_map
 from toolkit.quarter.store import last_answers
 from toolkit.xlsx import row_height, write_value
 
@@ -41,8 +39,6 @@ INPUT_LINES = 3  # room left in every task row for the unit's answer
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
 GUIDE_WIDTHS = (16, 90)
-# Below this many workbooks a process pool costs more to start than it saves.
-POOL_THRESHOLD = 200
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 Prefill = Mapping[int, Mapping[str, object]]
 IndicatorPrefill = Mapping[tuple[int, str], Mapping[str, object]]
@@ -549,10 +545,19 @@ def plan(ledger: Ledger, units: Sequence[str] | None = None) -> Plan:
     return Plan(jobs, without, empty)
 
 
-def _write_job(
-    job: UnitJob, out_dir: Path, period: Period, bureau: Bureau, secret: bytes, generated_at: str
-) -> Path:
-    target = out_dir / file_name(period, job.unit)
+@dataclass(frozen=True)
+class _Issue:
+    """What every workbook of one generate run shares (sent to each pool worker once)."""
+
+    out_dir: Path
+    period: Period
+    bureau: Bureau
+    secret: bytes
+    generated_at: str
+
+
+def _write_job(issue: _Issue, job: UnitJob) -> Path:
+    target = issue.out_dir / file_name(issue.period, job.unit)
 
     def writer(tmp: Path) -> None:
         write_workbook(
@@ -560,10 +565,10 @@ def _write_job(
             unit=job.unit,
             assignments=job.assignments,
             indicators=job.indicators,
-            period=period,
-            bureau=bureau,
-            secret=secret,
-            generated_at=generated_at,
+            period=issue.period,
+            bureau=issue.bureau,
+            secret=issue.secret,
+            generated_at=issue.generated_at,
             prefill=job.prefill,
             indicator_prefill=job.indicator_prefill,
         )
@@ -580,16 +585,9 @@ def write_jobs(
     generated_at: str,
     workers: int | None = None,
 ) -> list[Path]:
-    """Write every job's workbook atomically; a process pool sized to the cores for large batches
-    (workers=1 forces a single process). Returns the paths in job order."""
-    workers = workers or (min(os.cpu_count() or 1, 8) if len(jobs) >= POOL_THRESHOLD else 1)
-    write = partial(
-        _write_job, out_dir=out_dir, period=period, bureau=bureau, secret=secret, generated_at=generated_at
-    )
-    if workers <= 1:
-        return [write(job) for job in jobs]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(write, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    """Write every job's workbook atomically, in pool workers for large batches (workers=1 forces
+    this process). Returns the paths in job order."""
+    return parallel_map(_write_job, jobs, _Issue(out_dir, period, bureau, secret, generated_at), workers)
 
 
 def _with_answers(job: UnitJob, answers: Callable[[str], tuple[Prefill, IndicatorPrefill]]) -> UnitJob:

@@ -23,9 +23,9 @@ from toolkit.forms import layout, meta
 from toolkit.intake import files as intake
 from toolkit.intake import normalize, reader
 from toolkit.intake.files import Limits
-from toolkit.intake.sandbox import WorkerFailure
 from toolkit.model import CheckedFile, IndicatorReport, Ledger, TaskReport, Unit
 from toolkit.period import Period
+from toolkit.pool import WorkerFailure
 from toolkit.problems import ERROR, WARNING, Report
 
 MAX_TEXT = 2000  # characters in one answer cell

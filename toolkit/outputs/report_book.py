@@ -28,9 +28,10 @@ from toolkit.config import Bureau
 from toolkit.forms import layout
 from toolkit.forms.generate import file_name
 from toolkit.fsutil import remove_stale_temps, write_bytes_atomic
+from toolkit.pool import parallel_map
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter import merge
-from toolkit.quarter.merge import MergedQuarter, parallel_map
+from toolkit.quarter.merge import MergedQuarter
 from toolkit.quarter.store import FileRecord
 from toolkit.xlsx import row_height, write_value
 
@@ -453,7 +454,7 @@ def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> l
         (unit, _receipt_inputs(merged, unit, bureau), target) for unit, target in receipts.items()]
     index = _load_index(out)
     jobs = [job for job in wanted if not _holds(job[2], job[1], index.get(job[2].relative_to(out).as_posix()))]
-    list(parallel_map(_write_output, jobs, (merged, bureau)))  # consuming it writes them
+    parallel_map(_write_output, jobs, (merged, bureau))
     now = {target.relative_to(out).as_posix(): [fingerprint, *(_stamp(target) or [])]
            for _unit, fingerprint, target in wanted}
     if now != index:

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePath
@@ -472,43 +467,6 @@ def _needs_check(checked: dict[str, bool], period: str) -> bool:
     return all(checked.values())
 
 
-# Below this many items a process pool costs more to start than it saves.
-POOL_THRESHOLD = 200
-_shared: Any = None  # what parallel_map's workers share, set once per worker process
-
-
-def _share(value: Any, parent: int) -> None:
-    global _shared
-    _shared = value
-    threading.Thread(target=_die_with, args=(parent,), daemon=True).start()
-
-
-def _die_with(parent: int) -> None:
-    """End this worker soon after its merge process dies (SIGKILL, power button): a forked pool
-    worker would otherwise live on and keep writing receipts from the dead run's state, even over
-    the newer ones of the next run."""
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
-
-
-def _call(job: tuple[Callable[[Any, Any], Any], Any]) -> Any:
-    fn, item = job
-    return fn(_shared, item)
-
-
-def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any) -> Iterator[Any]:
-    """fn(shared, item) for every item, in order: in worker processes (one per core) when there
-    are many items, so `shared` is pickled once per worker rather than once per item. For our own
-    work only (writing receipts): returned files are read through sandbox.guarded_map."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(items) < POOL_THRESHOLD or workers < 2:
-        yield from (fn(shared, item) for item in items)
-        return
-    with ProcessPoolExecutor(workers, initializer=_share, initargs=(shared, os.getpid())) as pool:
-        yield from pool.map(_call, [(fn, item) for item in items], chunksize=max(1, len(items) // (workers * 8)))
-
-
 def _facts(path: Path) -> tuple[str, int, str]:
     from toolkit.intake import files as intake
 
@@ -525,8 +483,9 @@ def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, co
     transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
     as another period's). Files are read in sandbox workers: a file that exhausts a worker's time
     or memory, or crashes it, is recorded as rejected and the others go on."""
+    from toolkit import pool
     from toolkit.intake import files as intake
-    from toolkit.intake import sandbox, validate
+    from toolkit.intake import validate
 
     new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped = [], []
@@ -543,12 +502,12 @@ def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, co
     limits = intake.Limits.from_config(config)
     archive_dir = config.paths.archive / period.key
     jobs = [(path, sha256) for sha256, (path, _size, _received) in new.items()]
-    outcomes = sandbox.guarded_map(validate.check_dropped, jobs, (ledger, period, secret, limits, archive_dir),
+    outcomes = pool.guarded_map(validate.check_dropped, jobs, (ledger, period, secret, limits, archive_dir),
                                    seconds=limits.max_seconds, memory_mb=limits.max_memory_mb)
     with contextlib.closing(outcomes):
         for (sha256, (path, size, received)), outcome in zip(new.items(), outcomes, strict=True):
             shown = intake.shown_path(path)
-            if isinstance(outcome, sandbox.WorkerFailure):
+            if isinstance(outcome, pool.WorkerFailure):
                 archived = intake.archive(path, archive_dir, sha256)  # a copy, not a parse: safe here
                 result = validate.unread_file(shown, sha256, size, received,
                                               *validate.worker_failure(outcome, limits))

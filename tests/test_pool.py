@@ -1,5 +1,6 @@
-"""sandbox.guarded_map: results in order; a worker that dies, overruns its time or its memory
-yields a WorkerFailure for its item only, the pool is rebuilt, and the other items are untouched."""
+"""pool.guarded_map: results in order; a worker that dies, overruns its time or its memory
+yields a WorkerFailure for its item only, the pool is rebuilt, and the other items are untouched.
+pool.parallel_map: the same pool without caps, for our own writing; in-process for few items."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import types
 import pytest
 
 from toolkit.errors import DuchaError
-from toolkit.intake.sandbox import WorkerFailure, guarded_map
+from toolkit import pool
+from toolkit.pool import WorkerFailure, guarded_map, parallel_map
 
 POSIX = sys.platform != "win32"
 
@@ -78,3 +80,20 @@ def test_a_worker_that_cannot_start_is_a_clear_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.raises(DuchaError, match="无法启动读取文件的子进程"):
         list(guarded_map(vanish, ["a"], None, seconds=5, memory_mb=256))
+
+
+def test_parallel_map_keeps_order_and_uses_workers_only_past_the_threshold(monkeypatch):
+    items = [str(n) for n in range(12)]
+    inline = parallel_map(behave, items, "s")
+    assert [r.split(":")[:2] for r in inline] == [["s", i] for i in items]
+    assert {r.split(":")[2] for r in inline} == {str(os.getpid())}  # 12 < POOL_THRESHOLD: this process
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 4)
+    pooled = parallel_map(behave, items, "s", workers=2)
+    assert [r.split(":")[:2] for r in pooled] == [["s", i] for i in items]
+    assert str(os.getpid()) not in {r.split(":")[2] for r in pooled}
+
+
+@pytest.mark.skipif(not POSIX, reason="SIGKILL is POSIX")
+def test_parallel_map_turns_a_dead_writer_into_a_chinese_error():
+    with pytest.raises(DuchaError, match="写文件的子进程意外退出"):
+        parallel_map(behave, ["a", "kill", "b"], "s", workers=2)

@@ -1,4 +1,10 @@
-"""Run a function over untrusted files in worker processes that may die without harming the run.
+"""The one process pool: fn(shared, item) over many items in worker processes, results in order.
+
+Three jobs use it: reading returned files (guarded_map, with a time and memory cap per item, since
+the files are hostile), and writing unit workbooks and receipts (parallel_map: our own work, no
+caps, and in this process when there are too few items to pay for the workers' start).
+
+Why the caps:
 
 A returned workbook is parsed by native code (python-calamine) that a crafted file can drive into
 allocating gigabytes or aborting the process outright: a Rust allocation failure is not an
@@ -69,28 +75,49 @@ def guarded_map(
     items: Sequence[Any],
     shared: Any,
     *,
-    seconds: float,
-    memory_mb: float,
+    seconds: float | None,
+    memory_mb: float | None,
     workers: int | None = None,
 ) -> Iterator[Any]:
     """fn(shared, item) for every item, in order, each in a bounded worker process; an item whose
     worker died or overran `seconds` yields a WorkerFailure. fn must be a module-level function
     (it is pickled by name); shared is pickled once per worker. An exception fn raises is raised
-    here, as map() would."""
+    here, as map() would. None lifts a cap."""
     if not items:
         return
-    pool = _Pool(fn, shared, seconds, memory_mb * _MIB)
+    memory = math.inf if memory_mb is None else memory_mb * _MIB
+    pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory)
     try:
         yield from pool.run(list(items), workers or worker_count(len(items)))
     finally:
         pool.close()
 
 
+# Below this many items a pool costs more to start than it saves (parallel_map).
+POOL_THRESHOLD = 200
+
+
+def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: Any,
+                 workers: int | None = None) -> list[Any]:
+    """fn(shared, item) for every item, in order, for our own work (writing workbooks): in this
+    process below POOL_THRESHOLD items or with workers=1, else in uncapped pool workers, which,
+    like the guarded ones, end when this process dies (a killed merge leaves no worker writing
+    receipts from its stale state)."""
+    count = workers or (worker_count(len(items)) if len(items) >= POOL_THRESHOLD else 1)
+    if count <= 1:
+        return [fn(shared, item) for item in items]
+    results = list(guarded_map(fn, items, shared, seconds=None, memory_mb=None, workers=count))
+    failed = next((r for r in results if isinstance(r, WorkerFailure)), None)
+    if failed is not None:
+        raise DuchaError(f"写文件的子进程意外退出（退出码 {failed.exitcode}），请重新运行")
+    return results
+
+
 class _Worker:
     def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes, memory_bytes: float) -> None:
         context = _context(fn)
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child, fn, shared, int(memory_bytes), os.getcwd()),
+        self.process = context.Process(target=_work, args=(child, fn, shared, memory_bytes, os.getcwd()),
                                        daemon=True)
         self.process.start()
         child.close()
@@ -211,7 +238,7 @@ class _Pool:
         self.workers = []
 
 
-def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes, memory_bytes: int, cwd: str) -> None:
+def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes, memory_bytes: float, cwd: str) -> None:
     """A worker's life: cap memory, silence its output (native code prints its own crash reports,
     the parent turns a crash into an issue, and stdout belongs to the parent's --json), then
     answer jobs until told to stop or the parent dies. It works in the parent's current folder,
@@ -253,7 +280,7 @@ def _exit_with(parent: Any) -> None:
     os._exit(1)
 
 
-def _cap_memory(memory_bytes: int) -> None:
+def _cap_memory(memory_bytes: float) -> None:
     """Cap the address space at what the worker already maps plus memory_bytes. Relative, because
     the start-up footprint depends on the parent: a worker carries the parent's main
     module, and a script that imports pandas starts its workers at a few hundred MB of address
@@ -262,7 +289,9 @@ def _cap_memory(memory_bytes: int) -> None:
         import resource
     except ImportError:  # Windows: no rlimit; the timeout still holds
         return
-    limit = _address_space() + memory_bytes
+    if memory_bytes == math.inf:
+        return
+    limit = _address_space() + int(memory_bytes)
     with contextlib.suppress(ValueError, OSError):  # a platform may refuse (macOS): the timeout still holds
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
