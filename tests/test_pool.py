@@ -12,8 +12,8 @@ import types
 
 import pytest
 
-from toolkit.errors import DuchaError
 from toolkit import pool
+from toolkit.errors import DuchaError
 from toolkit.pool import WorkerFailure, guarded_map, parallel_map
 
 POSIX = sys.platform != "win32"
