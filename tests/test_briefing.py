@@ -323,9 +323,9 @@ def test_rules_come_from_ducha_toml(q1: MergedQuarter, workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("[briefing]\npraise_on_time = \"yes\"\n", "[briefing] praise_on_time 应为true 或 false"),
+        ("[briefing]\npraise_on_time = \"yes\"\n", "[briefing] praise_on_time 类型不对，应为true 或 false"),
         ("[briefing]\nprase_on_time = true\n", "[briefing] 中有未知配置项：prase_on_time"),
-        ("[briefing]\nissuer = 3\n", "[briefing] issuer 应为文字（加引号）"),
+        ("[briefing]\nissuer = 3\n", "[briefing] issuer 类型不对，应为文字（加引号）"),
     ],
 )
 def test_bad_briefing_settings_are_named(workspace: Path, toml: str, message: str) -> None:

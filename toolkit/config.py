@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +37,18 @@ class Paths:
         return self.store.with_name(".ducha.lock")
 
 
-PATH_DEFAULTS = {
-    "notice": "data/kaifeng-2024-gov-report-tasks.md",
-    "ledger": "master_ledger.xlsx",
-    "outbox": "outbox",
-    "drop": "drop",
-    "archive": "archive",
-    "reports": "reports",
-    "store": "ducha.db",
-    "secret": ".ducha_secret",
-}
+@dataclass(frozen=True)
+class _PathNames:
+    """[paths] as written: each relative to the workspace."""
+
+    notice: str = "data/kaifeng-2024-gov-report-tasks.md"
+    ledger: str = "master_ledger.xlsx"
+    outbox: str = "outbox"
+    drop: str = "drop"
+    archive: str = "archive"
+    reports: str = "reports"
+    store: str = "ducha.db"
+    secret: str = ".ducha_secret"
 
 
 @dataclass(frozen=True)
@@ -74,40 +77,88 @@ class Config:
     raw: dict[str, Any]
 
     def section(self, name: str) -> dict[str, Any]:
-        """A config section other modules type for themselves (mail, schedule, briefing…)."""
-        value = self.raw.get(name, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"ducha.toml 中 [{name}] 应为一个表（section）")
-        return value
+        """A config section as written; read_section types it."""
+        return self.raw.get(name, {})
+
+    def read(self, section: str, *classes: type) -> Any:
+        """read_section on one of this file's sections."""
+        return read_section(self.section(section), section, *classes)
 
 
-def _typed(cls: type, data: dict[str, Any], section: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise ConfigError(f"ducha.toml 的 [{section}] 中有未知配置项：{'、'.join(unknown)}")
-    values = {}
-    for key, value in data.items():
-        default = getattr(cls(), key)
-        if not isinstance(value, type(default)):
-            raise ConfigError(f"ducha.toml 的 [{section}] {key} 类型不对，应类似 {default!r}")
-        values[key] = value
-    return cls(**values)
+def option(default: Any, *, parse: Callable[[Any], Any] | None = None, hint: str = "",
+           choices: tuple[Any, ...] = ()) -> Any:
+    """A config field: its default, and optionally how to read it (parse raises ValueError or
+    TypeError on a bad value, hint then says what is wanted) or the values it may take."""
+    return field(default=default, metadata={"parse": parse, "hint": hint, "choices": choices})
 
 
-def _deadlines(data: dict[str, Any]) -> Deadlines:
-    day = data.get("day", 28)
-    if not isinstance(day, int) or not 1 <= day <= 30:
-        raise ConfigError("ducha.toml 的 [deadlines] day 应为 1–30 之间的整数")
-    overrides = {}
-    for key, value in data.items():
-        if key == "day":
-            continue
+_KINDS = {bool: "true 或 false", str: "文字（加引号）", int: "整数", float: "数字", tuple: "列表"}
+
+
+def _field_value(section: str, f: Field, value: Any) -> Any:
+    where = f"ducha.toml 的 [{section}] {f.name}"
+    parse = f.metadata.get("parse")
+    if parse is not None:
         try:
-            overrides[key] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-        except ValueError as exc:
-            raise ConfigError(f"ducha.toml 的 [deadlines] {key} 应为日期，如 2024-03-28") from exc
-    return Deadlines(day=day, overrides=overrides)
+            return parse(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{where} {f.metadata['hint']}") from exc
+    default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+    if type(default) is float and type(value) is int:
+        value = float(value)
+    if type(value) is not type(default):
+        kind = _KINDS.get(type(default), type(default).__name__)
+        raise ConfigError(f"{where} 类型不对，应为{kind}，如 {default!r}")
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{where} 应为 {'、'.join(map(str, choices))} 之一")
+    return value
+
+
+def read_section(data: Any, section: str, *classes: type,
+                 extra: Callable[[str, Any], Any] | None = None) -> Any:
+    """The one reader of a ducha.toml section: its keys shared out among the dataclasses given,
+    each value checked against its field (type of the default, parse, choices); an unknown key is
+    an error unless extra(key, value) takes it (extra raises ValueError to refuse). The classes
+    may check the whole in __post_init__ by raising ConfigError. Returns one instance per class,
+    or the instance itself for one class, and the extra values as {key: value} when extra is given."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"ducha.toml 中 [{section}] 应为一个表（section）")
+    owners = {f.name: (cls, f) for cls in classes for f in fields(cls)}
+    values: dict[type, dict[str, Any]] = {cls: {} for cls in classes}
+    extras: dict[str, Any] = {}
+    unknown = []
+    for key, value in data.items():
+        if key in owners:
+            cls, f = owners[key]
+            values[cls][key] = _field_value(section, f, value)
+        elif extra is not None:
+            extras[key] = extra(key, value)
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ConfigError(f"ducha.toml 的 [{section}] 中有未知配置项：{'、'.join(sorted(unknown))}")
+    made = tuple(cls(**values[cls]) for cls in classes)
+    result = made[0] if len(made) == 1 else made
+    return (result, extras) if extra is not None else result
+
+
+def _day_of_month(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= 30:
+        raise ValueError(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _DeadlineDay:
+    day: int = option(28, parse=_day_of_month, hint="应为 1–30 之间的整数")
+
+
+def _override(key: str, value: Any) -> dt.date:
+    try:
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"ducha.toml 的 [deadlines] {key} 应为日期，如 2024-03-28") from exc
 
 
 def load_config(path: Path | str | None = None) -> Config:
@@ -122,15 +173,17 @@ def load_config(path: Path | str | None = None) -> Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"无法读取配置文件 {path}：{exc}") from exc
     root = path.parent.resolve()
-    path_data = raw.get("paths", {})
-    unknown = sorted(set(path_data) - set(PATH_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"ducha.toml 的 [paths] 中有未知配置项：{'、'.join(unknown)}")
-    paths = Paths(**{k: root / str(path_data.get(k, v)) for k, v in PATH_DEFAULTS.items()})
+    names = read_section(raw.get("paths", {}), "paths", _PathNames)
+    paths = Paths(**{k: root / v for k, v in asdict(names).items()})
     return Config(
         root=root,
         paths=paths,
-        bureau=_typed(Bureau, raw.get("bureau", {}), "bureau"),
+        bureau=read_section(raw.get("bureau", {}), "bureau", Bureau),
         deadlines=_deadlines(raw.get("deadlines", {})),
         raw=raw,
     )
+
+
+def _deadlines(data: Any) -> Deadlines:
+    day, overrides = read_section(data, "deadlines", _DeadlineDay, extra=_override)
+    return Deadlines(day=day.day, overrides=overrides)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from toolkit.config import Config
+from toolkit.config import Config, option
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.period import Period
 
@@ -45,49 +45,40 @@ DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 RESULT_LABELS = {DONE: "完成", SKIPPED: "跳过", FAILED: "失败"}
 
 
+def _clock(value: object) -> dt.time:
+    return dt.time.fromisoformat(str(value))
+
+
+def _days(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(type(d) is int for d in value):
+        raise ValueError(value)
+    return tuple(sorted(set(value), reverse=True))
+
+
 @dataclass(frozen=True)
 class Offsets:
     """The [schedule] section: days relative to each quarter's deadline, and the daily tick time."""
 
-    time: dt.time = dt.time(9, 0)
+    time: dt.time = option(dt.time(9, 0), parse=_clock, hint='应为 24 小时制时刻，如 "09:00"')
     send: int = 21  # generate and e-mail the workbooks this many days before
-    remind: tuple[int, ...] = (7, 1)  # remind non-reporters this many days before (negative: after)
+    # remind non-reporters this many days before (negative: after)
+    remind: tuple[int, ...] = option((7, 1), parse=_days, hint="应为整数列表（截止前天数），如 [7, 1]")
     merge_from: int = 7  # merge daily from this many days before …
     final: int = 1  # … up to the final merge this many days after the deadline
     briefing: int = 1  # render the briefing this many days after the deadline
     receipts: bool = True  # e-mail the receipts after each merge
 
+    def __post_init__(self) -> None:
+        if self.send <= 0 or self.merge_from < 0 or self.final < 0 or self.briefing < self.final:
+            raise ConfigError(
+                "ducha.toml 的 [schedule] 天数不合理：send 应大于 0，merge_from、final 不小于 0，"
+                "briefing 不早于 final（通报在最终汇总之后）"
+            )
+
 
 def offsets_from(config: Config) -> Offsets:
     """Read [schedule] from ducha.toml; a wrong value is a ConfigError that names the key."""
-    data = dict(config.section("schedule"))
-    defaults = Offsets()
-    unknown = sorted(set(data) - set(Offsets.__dataclass_fields__))
-    if unknown:
-        raise ConfigError(f"ducha.toml 的 [schedule] 中有未知配置项：{'、'.join(unknown)}")
-    values: dict[str, object] = {}
-    if "time" in data:
-        try:
-            values["time"] = dt.time.fromisoformat(str(data.pop("time")))
-        except ValueError as exc:
-            raise ConfigError("ducha.toml 的 [schedule] time 应为 24 小时制时刻，如 \"09:00\"") from exc
-    if "remind" in data:
-        remind = data.pop("remind")
-        if not isinstance(remind, list) or not all(type(d) is int for d in remind):
-            raise ConfigError("ducha.toml 的 [schedule] remind 应为整数列表（截止前天数），如 [7, 1]")
-        values["remind"] = tuple(sorted(set(remind), reverse=True))
-    for key, value in data.items():
-        default = getattr(defaults, key)
-        if type(value) is not type(default):
-            raise ConfigError(f"ducha.toml 的 [schedule] {key} 类型不对，应类似 {default!r}")
-        values[key] = value
-    offsets = Offsets(**values)  # type: ignore[arg-type]
-    if offsets.send <= 0 or offsets.merge_from < 0 or offsets.final < 0 or offsets.briefing < offsets.final:
-        raise ConfigError(
-            "ducha.toml 的 [schedule] 天数不合理：send 应大于 0，merge_from、final 不小于 0，"
-            "briefing 不早于 final（通报在最终汇总之后）"
-        )
-    return offsets
+    return config.read("schedule", Offsets)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ import os
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from toolkit import fsutil
-from toolkit.config import Config
-from toolkit.errors import ConfigError, DuchaError
+from toolkit.config import Config, option
+from toolkit.errors import DuchaError
 
 # Formats the reader opens; everything else is rejected with REJECT_REASONS.
 READABLE = ("xlsx", "xls", "ods")
@@ -50,34 +50,33 @@ _BOMB_MEMBER_FLOOR = _MIB  # members smaller than this cannot hurt, whatever the
 _HEAD = 4096
 
 
+def _positive(default: float, kind: type) -> Any:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(value)
+        return kind(value)
+
+    return option(default, parse=parse, hint=f"应为正数，如 {default!r}")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on one returned file, checked before parsing ([limits] in ducha.toml)."""
 
-    max_file_mb: float = 20.0  # size of the file as received
-    max_members: int = 1000  # entries in a zip-based workbook
-    max_uncompressed_mb: float = 30.0  # total declared uncompressed size of those entries
-    max_ratio: float = 200.0  # uncompressed/compressed size of any entry over 1 MiB
-    max_cells: int = 500_000  # rows × columns spanned by a sheet we read
-    row_margin: int = 200  # data rows read beyond the number of issued tasks
-    max_seconds: float = 10.0  # time to read and check one file (in a worker process)
-    max_memory_mb: float = 256.0  # address space a file-reading worker may add to its start-up size (POSIX)
+    max_file_mb: float = _positive(20.0, float)  # size of the file as received
+    max_members: int = _positive(1000, int)  # entries in a zip-based workbook
+    max_uncompressed_mb: float = _positive(30.0, float)  # total declared uncompressed size of those entries
+    max_ratio: float = _positive(200.0, float)  # uncompressed/compressed size of any entry over 1 MiB
+    max_cells: int = _positive(500_000, int)  # rows × columns spanned by a sheet we read
+    row_margin: int = _positive(200, int)  # data rows read beyond the number of issued tasks
+    max_seconds: float = _positive(10.0, float)  # time to read and check one file (in a worker process)
+    # address space a file-reading worker may add to its start-up size (POSIX)
+    max_memory_mb: float = _positive(256.0, float)
 
     @classmethod
     def from_config(cls, config: Config) -> Limits:
         """Typed [limits]; a wrong key or a non-positive number is a ConfigError naming it."""
-        data = config.section("limits")
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"ducha.toml 的 [limits] 中有未知配置项：{'、'.join(unknown)}")
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            default = getattr(cls, key)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ConfigError(f"ducha.toml 的 [limits] {key} 应为正数，如 {default!r}")
-            values[key] = type(default)(value)
-        return cls(**values)
+        return config.read("limits", cls)
 
 
 def scan(drop: Path) -> list[Path]:

@@ -28,6 +28,7 @@ from toolkit.forms.layout import cell
 from toolkit.fsutil import workspace_lock, write_atomic
 from toolkit.ledger import indicators, units
 from toolkit.ledger.notice import parse_notice
+from toolkit.ledger.units import parse_addresses
 from toolkit.model import GROUP_KIND, UNIT_KINDS, Indicator, Ledger, Task, Unit
 from toolkit.problems import Issue, Report
 
@@ -88,7 +89,6 @@ COLUMNS = {
 NUMERIC = {(SHEET_TASKS, "no"), (SHEET_INDICATORS, "no"), (SHEET_INDICATORS, "target")}
 VALIDATED = {(SHEET_UNITS, "kind"): UNIT_KINDS, (SHEET_INDICATORS, "direction"): indicators.DIRECTIONS}
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 _LIST_SPLIT = re.compile(r"[、，,；;\s]+")  # also separates several e-mail addresses
 
 Value = str | int | float
@@ -408,7 +408,7 @@ def _read_units(sheet: _Sheet, report: Report) -> list[Unit]:
                 )
             first_row.setdefault(spelling, sheet.where(r, "name"))
         email = sheet.text(row, "email")
-        bad = [a for a in _LIST_SPLIT.split(email) if a and not _EMAIL.match(a)]
+        bad = parse_addresses(email)[1]
         if bad:
             report.error(
                 "unit-email-invalid",

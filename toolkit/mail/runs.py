@@ -17,7 +17,6 @@ import datetime as dt
 import functools
 import hashlib
 import os
-import re
 import smtplib
 import socket
 import ssl
@@ -35,10 +34,11 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from toolkit.config import BUNDLED_TEMPLATES, Config
+from toolkit.config import BUNDLED_TEMPLATES, Config, option
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.forms.generate import UnitJob
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
+from toolkit.ledger.units import parse_addresses
 from toolkit.model import Ledger, Unit
 from toolkit.period import Period
 
@@ -55,8 +55,6 @@ WEEK, DAY, OVERDUE = "week", "day", "overdue"
 SENT, FAILED, DRY_RUN, ALREADY = "sent", "failed", "dry-run", "already"
 RESULT_LABELS = {SENT: "已发送", FAILED: "发送失败", DRY_RUN: "已生成（未发送）", ALREADY: "已发过，跳过"}
 
-_SPLIT_ADDRESSES = re.compile(r"[\s,;，；、]+")
-_SECURITY = ("ssl", "starttls", "none")
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -68,7 +66,7 @@ class MailSettings:
 
     host: str = "localhost"
     port: int = 25
-    security: str = "none"  # ssl (SMTPS, usually 465) / starttls (usually 587) / none
+    security: str = option("none", choices=("ssl", "starttls", "none"))  # SMTPS (465) / STARTTLS (587) / plain
     user: str = ""  # empty: the server needs no login
     sender: str = ""  # empty: [bureau] email
     reply_to: str = ""  # empty: the sender
@@ -82,22 +80,12 @@ class MailSettings:
 
 def mail_settings(config: Config) -> MailSettings:
     """Read [mail]; unknown keys, wrong types and a bad security word are ConfigErrors."""
-    data = config.section("mail")
-    defaults = MailSettings()
-    unknown = sorted(set(data) - set(MailSettings.__dataclass_fields__))
-    if unknown:
-        raise ConfigError(f"ducha.toml 的 [mail] 中有未知配置项：{'、'.join(unknown)}")
-    for key, value in data.items():
-        if type(value) is not type(getattr(defaults, key)):
-            raise ConfigError(f"ducha.toml 的 [mail] {key} 类型不对，应类似 {getattr(defaults, key)!r}")
-    settings = MailSettings(**data).with_defaults(config.bureau.email)
+    settings = config.read("mail", MailSettings).with_defaults(config.bureau.email)
     if settings.cafile:
         cafile = config.root / settings.cafile
         if not cafile.is_file():
             raise ConfigError(f"ducha.toml 的 [mail] cafile 指向的证书文件不存在：{cafile}")
         settings = dataclasses.replace(settings, cafile=str(cafile))
-    if settings.security not in _SECURITY:
-        raise ConfigError(f"ducha.toml 的 [mail] security 应为 {'、'.join(_SECURITY)} 之一")
     for key in ("sender", "reply_to"):
         if not parse_addresses(getattr(settings, key))[0]:
             raise ConfigError(f"ducha.toml 的 [mail] {key} 不是有效的邮箱地址：{getattr(settings, key)}")
@@ -112,21 +100,6 @@ def one_line(text: str) -> str:
     Unit names come from a spreadsheet anyone may have typed into."""
     cleaned = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     return " ".join(cleaned.split())
-
-
-def parse_addresses(text: str) -> tuple[list[str], list[str]]:
-    """(valid, invalid) addresses from a 邮箱 cell that may hold several, separated by ；，、 or
-    spaces."""
-    valid, invalid = [], []
-    for part in filter(None, _SPLIT_ADDRESSES.split(text.strip())):
-        try:
-            address = Address(addr_spec=part)
-        except (ValueError, IndexError):
-            invalid.append(part)
-            continue
-        ok = address.username and "." in address.domain and address.addr_spec == part
-        (valid if ok else invalid).append(part)
-    return valid, invalid
 
 
 class _VerbatimHeader(str):

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from toolkit.config import BUNDLED_TEMPLATES, Config
-from toolkit.errors import ConfigError, DuchaError
+from toolkit.errors import DuchaError
 from toolkit.forms import layout
 from toolkit.fsutil import atomic_path, workspace_lock, write_bytes_atomic, write_text_atomic
 from toolkit.model import ROLE_LEAD
@@ -99,30 +99,23 @@ CRITICISM_TEXTS = {
 
 
 @dataclass(frozen=True)
-class BriefingSettings:
+class _Texts:
     issuer: str = ""  # empty: the city + the bureau's name, e.g. 开封市政府督查局
     addressee: str = "各县、区人民政府，市人民政府各部门及有关单位："
     templates: str = "templates"  # a workspace folder whose files override the bundled templates
     headline_section: str = "一、主要预期目标"  # the 板块 whose tasks are the headline targets
     browser: str = ""  # Chromium/Chrome/Edge executable for --pdf; empty: search PATH
+
+
+@dataclass(frozen=True)
+class BriefingSettings(_Texts):
     rules: Rules = Rules()
 
 
 def briefing_settings(config: Config) -> BriefingSettings:
-    """[briefing] from ducha.toml, every key optional, with a Chinese message for a wrong value."""
-    data = dict(config.section("briefing"))
-    rule_keys = {name for name in Rules.__dataclass_fields__}
-    text_keys = {"issuer", "addressee", "templates", "browser", "headline_section"}
-    unknown = sorted(set(data) - rule_keys - text_keys)
-    if unknown:
-        raise ConfigError(f"ducha.toml 的 [briefing] 中有未知配置项：{'、'.join(unknown)}")
-    for key, value in data.items():
-        expected = bool if key in rule_keys else str
-        if not isinstance(value, expected):
-            kind = "true 或 false" if expected is bool else "文字（加引号）"
-            raise ConfigError(f"ducha.toml 的 [briefing] {key} 应为{kind}")
-    rules = Rules(**{k: v for k, v in data.items() if k in rule_keys})
-    return BriefingSettings(**{k: v for k, v in data.items() if k in text_keys}, rules=rules)
+    """[briefing] from ducha.toml: the texts and the praise/criticism rules share the section."""
+    texts, rules = config.read("briefing", _Texts, Rules)
+    return BriefingSettings(**asdict(texts), rules=rules)
 
 
 def issuer_name(config: Config, settings: BriefingSettings) -> str:
