@@ -207,10 +207,10 @@ def returns(run: Run, drop: Path) -> list[Path]:
 
 def phase_merge(run: Run) -> dict[str, Any]:
     """A whole merge of every unit's return, a rerun, and the merge's parts timed alone."""
-    from toolkit.intake import files as intake
-    from toolkit.intake import validate
-    from toolkit.outputs import report_book
-    from toolkit.quarter.merge import merge_with
+    from toolkit.intake import check, sniff
+    from toolkit.outputs.publish import merge_with
+    from toolkit.outputs.receipts import receipt_bytes
+    from toolkit.outputs.summary_book import book_bytes
     from toolkit.quarter.store import open_store
 
     workspace = run.folder / "merge"
@@ -230,16 +230,16 @@ def phase_merge(run: Run) -> dict[str, Any]:
 
     sample = filled[:PART_SAMPLE]
     floor = _floor(sample)
-    limits = intake.Limits.from_config(config)
+    limits = sniff.Limits.from_config(config)
     checked = []
     read = _seconds(lambda: checked.extend(
-        validate.check_file(p, ledger=run.ledger, period=run.period, secret=SECRET, limits=limits) for p in sample
+        check.check_file(p, ledger=run.ledger, period=run.period, secret=SECRET, limits=limits) for p in sample
     ))
     with open_store(workspace / "scratch.db") as store:
         record = _seconds(lambda: [store.record(c, run.period.key, c.path, "accepted") for c in checked])
-    book = _seconds(lambda: report_book.book_bytes(merged, config.bureau))
+    book = _seconds(lambda: book_bytes(merged, config.bureau))
     units = sorted({f.unit for f in merged.files if f.unit})[:PART_SAMPLE]
-    receipts = _seconds(lambda: [report_book.receipt_bytes(merged, u, config.bureau) for u in units])
+    receipts = _seconds(lambda: [receipt_bytes(merged, u, config.bureau) for u in units])
     n, m = len(filled), len(sample)
     return {
         "files": n,
@@ -268,7 +268,7 @@ def ledgers(sizes: list[int], real: bool) -> list[tuple[str, Ledger]]:
     found: list[tuple[str, Ledger]] = []
     config = load_config(ROOT)
     if real and config.paths.ledger.exists():
-        from toolkit.ledger.book import load_ledger
+        from toolkit.ledger.build import load_ledger
 
         found.append(("real", load_ledger(config)))
     found += [(f"synthetic-{n}", synthetic_ledger(n)) for n in sizes]

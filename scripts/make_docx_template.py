@@ -24,8 +24,10 @@ from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from toolkit.config import BUNDLED_TEMPLATES  # noqa: E402
 from toolkit.fsutil import write_bytes_atomic  # noqa: E402
-from toolkit.outputs.briefing import BUNDLED_TEMPLATES, DOCX_TEMPLATE, STATUS_ORDER, stable_zip  # noqa: E402
+from toolkit.outputs.briefing.context import STATUS_ORDER  # noqa: E402
+from toolkit.outputs.briefing.render import DOCX_TEMPLATE, stable_zip  # noqa: E402
 
 BODY_FONT = "仿宋"
 HEADING_FONT = "黑体"

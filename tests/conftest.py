@@ -39,7 +39,7 @@ def ledger_workspace(root: Path, now: dt.datetime) -> Path:
     """A workspace at root with the bundled notice, an empty ducha.toml and the master ledger built
     (for the module-scoped fixtures that copy or reuse one)."""
     from toolkit.config import load_config
-    from toolkit.ledger.book import build_ledger
+    from toolkit.ledger.build import build_ledger
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     shutil.copy(NOTICE, root / "data" / NOTICE.name)
@@ -54,9 +54,9 @@ def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path
     import datetime as dt
 
     from toolkit.config import load_config
-    from toolkit.forms import generate as template
-    from toolkit.ledger.book import build_ledger
+    from toolkit.ledger.build import build_ledger
     from toolkit.period import Period
+    from toolkit.quarter import prefill
 
     (root / "data").mkdir(parents=True)
     shutil.copy(NOTICE, root / "data" / NOTICE.name)
@@ -65,5 +65,5 @@ def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path
     now = dt.datetime(2024, 3, 1, 9, 0)
     build_ledger(config, now=now)
     for key in periods:
-        template.generate(config, Period.parse(key), now=now)
+        prefill.generate(config, Period.parse(key), now=now)
     return root

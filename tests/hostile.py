@@ -5,7 +5,7 @@ foreign signature, a mangled table, text that looks like a formula or a script, 
 name, a file sent twice or late — is made here from the workbooks the bureau actually sends
 (outbox/<period>/…, generated from the ledger), filled by toolkit/unitsim.py and then damaged
 with openpyxl or byte by byte in the zip. Each kind comes with what the merge must say about it
-(Case): the verdict, the issue code (level from validate.CODES), the cell it names, the unit it
+(Case): the verdict, the issue code (level from codes.CODES), the cell it names, the unit it
 is counted for. Nothing binary is committed; `build()` writes everything into a drop folder.
 
 Honest units (the first few of the ledger) are never used by a hostile file, so a test can check
@@ -31,8 +31,8 @@ from openpyxl.workbook import Workbook
 
 from tests.return_fixtures import compound_file
 from toolkit.demo import unitsim
-from toolkit.forms import generate as template
 from toolkit.forms import layout
+from toolkit.forms.plan import file_name
 from toolkit.model import Ledger
 from toolkit.period import Period
 
@@ -315,7 +315,7 @@ class Corpus:
 
     def issued(self, unit: str, period: Period = Q1) -> Path:
         folder = self.outbox if period == Q1 else self.q2_outbox
-        return folder / template.file_name(period, unit)
+        return folder / file_name(period, unit)
 
     def unit(self, with_indicators: bool = False) -> str:
         return next(self._indicator_units if with_indicators else self._spare)

@@ -1,5 +1,5 @@
-"""Small hand-made ledgers and checked files for the store, merge and report_book tests: the rules
-are easier to read against three tasks and four units than against the whole notice."""
+"""Small hand-made ledgers and checked files for the store, rules, frames and publish tests: the
+rules are easier to read against three tasks and four units than against the whole notice."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import itertools
 
 from toolkit.model import CheckedFile, Indicator, IndicatorReport, Ledger, Task, TaskReport, Unit
 from toolkit.problems import Cell, Issue
+from toolkit.quarter.store import FileRecord
 
 NDRC = "市发展改革委"
 COMMERCE = "市商务局"
@@ -82,3 +83,12 @@ def error(code: str = "progress_not_number", cell: str = "F7", message: str = "�
 
 def warning(code: str = "phone_malformed", cell: str = "K6", message: str = "进展填报!K6 联系电话格式不对") -> Issue:
     return Issue("warning", code, "进展填报", Cell.parse(cell), message)
+
+
+def file_records(*files: CheckedFile) -> list[FileRecord]:
+    """The checked files as the store gives them back for 2024Q1 (each found under its own path)."""
+    return [
+        FileRecord(f.sha256, "2024Q1", f.path, f.size, f.received, f.format, "/archive", f.unit, False, f.signed,
+                   f.filler, "accepted", [(f.path, f.received)], f.issues, f.tasks, f.indicators)
+        for f in files
+    ]

@@ -1,6 +1,6 @@
-"""A small ledger and real generated workbooks for the intake, reader and validate tests.
+"""A small ledger and real generated workbooks for the intake, reader and check tests.
 
-Workbooks come from toolkit.template.write_workbook, the generator units receive, so the tests
+Workbooks come from toolkit.forms.writer.write_workbook, the generator units receive, so the tests
 check the files the bureau actually sends out, filled by toolkit/unitsim.py."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.config import Bureau
-from toolkit.forms.generate import write_workbook
-from toolkit.intake.files import Limits
-from toolkit.intake.validate import check_file
+from toolkit.forms.writer import write_workbook
+from toolkit.intake.check import check_file
+from toolkit.intake.sniff import Limits
 from toolkit.model import CheckedFile, Indicator, Ledger, Task, Unit
 from toolkit.period import Period
 

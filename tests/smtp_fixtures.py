@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import socket
+import sys
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -102,10 +103,16 @@ def write_config(root: Path, port: int, extra: str = "") -> Path:
 
 
 def use_ledger(monkeypatch, ledger: Ledger) -> None:  # noqa: ANN001
-    """Every command loads `ledger` instead of master_ledger.xlsx (template imports load_ledger
-    at module level, the others at call time)."""
-    from toolkit.forms import generate as template
-    from toolkit.ledger import book as ledger_module
+    """Every command loads `ledger` instead of master_ledger.xlsx. The modules that import
+    load_ledger at module level are imported first, so each holds the original and is patched here
+    (none can bind the stand-in for good); the others look it up at call time."""
+    from toolkit.forms import generate  # noqa: F401
+    from toolkit.ledger import build
+    from toolkit.mail import runs  # noqa: F401
+    from toolkit.outputs import publish  # noqa: F401
+    from toolkit.quarter import collect  # noqa: F401
 
-    monkeypatch.setattr(ledger_module, "load_ledger", lambda config: ledger)
-    monkeypatch.setattr(template, "load_ledger", lambda config: ledger)
+    original = build.load_ledger
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("toolkit") and getattr(module, "load_ledger", None) is original:
+            monkeypatch.setattr(module, "load_ledger", lambda config: ledger)

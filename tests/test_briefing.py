@@ -24,17 +24,24 @@ from markdown_it import MarkdownIt
 
 from tests.conftest import ROOT, require_tool
 from toolkit.cli import cli
-from toolkit.config import load_config
+from toolkit.config import BUNDLED_TEMPLATES, load_config
 from toolkit.demo import unitsim
 from toolkit.errors import ConfigError, DuchaError
-from toolkit.forms.generate import file_name, generate
-from toolkit.ledger.book import build_ledger, load_ledger
+from toolkit.forms.plan import file_name
+from toolkit.ledger.build import build_ledger, load_ledger
 from toolkit.model import CheckedFile, Indicator, IndicatorReport, Ledger, Task, TaskReport, Unit
-from toolkit.outputs import briefing, charts
-from toolkit.outputs.briefing import briefing_context, judge_units, md_escape, render_briefing, write_briefing
+from toolkit.outputs.briefing import charts
+from toolkit.outputs.briefing.context import briefing_context
+from toolkit.outputs.briefing.judge import judge_units
+from toolkit.outputs.briefing.pdf import headless_command, print_pdf
+from toolkit.outputs.briefing.publish import render_briefing, write_briefing
+from toolkit.outputs.briefing.render import DOCX_TEMPLATE, md_escape
+from toolkit.outputs.briefing.settings import briefing_settings
+from toolkit.outputs.publish import merge
 from toolkit.period import Period
 from toolkit.problems import Cell, Issue
-from toolkit.quarter.merge import MergedQuarter, build_merged, merge
+from toolkit.quarter.frames import MergedQuarter, build_merged
+from toolkit.quarter.prefill import generate
 from toolkit.quarter.store import FileRecord, open_store
 
 HOSTILE = "<script>alert(1)</script> & 资金缺口<80% *粗体* [链接](http://x) | 管道\x0b第二行"
@@ -312,7 +319,7 @@ def test_praise_and_criticism_follow_the_default_rules(q1: MergedQuarter, config
 def test_rules_come_from_ducha_toml(q1: MergedQuarter, workspace: Path) -> None:
     (workspace / "ducha.toml").write_text(
         "[briefing]\npraise_no_errors = false\ncriticize_late = false\ncriticize_red = false\n", encoding="utf-8")
-    settings = briefing.briefing_settings(load_config(workspace))
+    settings = briefing_settings(load_config(workspace))
     praised, criticised = judge_units(q1, settings.rules)
     assert [r["unit"] for r in praised] == [NDRC, WEISHI]
     assert [(r["unit"], r["reasons"]) for r in criticised] == [
@@ -331,7 +338,7 @@ def test_rules_come_from_ducha_toml(q1: MergedQuarter, workspace: Path) -> None:
 def test_bad_briefing_settings_are_named(workspace: Path, toml: str, message: str) -> None:
     (workspace / "ducha.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(message)):
-        briefing.briefing_settings(load_config(workspace))
+        briefing_settings(load_config(workspace))
 
 
 # --- quarter on quarter, and the year-end view --------------------------------------------------
@@ -412,7 +419,7 @@ def _store_q1(config) -> None:
 
 
 def test_cli_writes_the_briefing_and_prints_its_paths(workspace: Path, config, monkeypatch) -> None:
-    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.quarter.collect.load_ledger", lambda _config: small_ledger())
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", str(workspace), "briefing", "--period", "2024Q1", "--date", "2024-03-29"])
     assert result.exit_code == 1
@@ -428,8 +435,8 @@ def test_cli_writes_the_briefing_and_prints_its_paths(workspace: Path, config, m
 
 
 def test_pdf_without_chromium_is_a_clear_error(workspace: Path, config, monkeypatch) -> None:
-    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
-    monkeypatch.setattr(briefing.shutil, "which", lambda _name: None)
+    monkeypatch.setattr("toolkit.quarter.collect.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.outputs.briefing.pdf.shutil.which", lambda _name: None)
     _store_q1(config)
     result = CliRunner().invoke(cli, ["--config", str(workspace), "briefing", "--period", "2024Q1", "--pdf"])
     assert result.exit_code == 1
@@ -483,19 +490,19 @@ def test_chromium_renders_the_briefing_without_script_errors(q1: MergedQuarter, 
     pdftotext = require_tool("pdftotext")
     html = write_briefing(briefing_context(q1, None, config, q1.period), config, q1.period)[0]
     shot = tmp_path / "通报.png"
-    command = briefing.headless_command(browser, tmp_path / "profile", html.as_uri(), "--enable-logging=stderr",
-                                        "--v=0", "--hide-scrollbars", "--window-size=900,2400",
+    command = headless_command(browser, tmp_path / "profile", html.as_uri(), "--enable-logging=stderr",
+                               "--v=0", "--hide-scrollbars", "--window-size=900,2400",
                                         f"--screenshot={shot}")
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 10_000
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
-    dom = subprocess.run(briefing.headless_command(browser, tmp_path / "profile2", html.as_uri(), "--dump-dom"),
+    dom = subprocess.run(headless_command(browser, tmp_path / "profile2", html.as_uri(), "--dump-dom"),
                          capture_output=True, text=True, timeout=120, check=False).stdout
     assert "<script" not in dom and "&lt;script&gt;alert(1)" in dom
 
-    pdf = briefing.print_pdf(html, tmp_path / "通报.pdf", browser)
+    pdf = print_pdf(html, tmp_path / "通报.pdf", browser)
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = "".join(text.split())
@@ -506,7 +513,7 @@ def test_chromium_renders_the_briefing_without_script_errors(q1: MergedQuarter, 
 
 def test_render_briefing_with_pdf(workspace: Path, config, monkeypatch) -> None:
     require_tool("chromium", "chromium-browser", "google-chrome")
-    monkeypatch.setattr("toolkit.ledger.book.load_ledger", lambda _config: small_ledger())
+    monkeypatch.setattr("toolkit.quarter.collect.load_ledger", lambda _config: small_ledger())
     _store_q1(config)
     paths = render_briefing(config, Period.parse("2024Q1"), pdf=True, now=dt.date(2024, 3, 29))
     assert [p.name for p in paths] == ["通报.html", "通报.md", "通报.docx", "通报.pdf"]
@@ -519,4 +526,4 @@ def test_committed_word_template_is_what_its_script_builds() -> None:
     spec = importlib.util.spec_from_file_location("make_docx_template", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.build() == (briefing.BUNDLED_TEMPLATES / briefing.DOCX_TEMPLATE).read_bytes()
+    assert module.build() == (BUNDLED_TEMPLATES / DOCX_TEMPLATE).read_bytes()

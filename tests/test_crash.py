@@ -30,9 +30,9 @@ from toolkit.config import load_config
 from toolkit.demo import unitsim
 from toolkit.forms.generate import generate_from
 from toolkit.forms.meta import load_secret
-from toolkit.ledger.book import load_ledger
+from toolkit.ledger.build import load_ledger
+from toolkit.outputs.publish import merge
 from toolkit.period import Period
-from toolkit.quarter import merge
 from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
@@ -51,7 +51,6 @@ TWICE = 10  # units whose corrected report is also saved a second time, under an
 _KILLER = """
 import contextlib, os, signal, sys
 from toolkit import cli, fsutil, pool
-from toolkit.quarter import merge
 from toolkit.quarter import store
 
 point, n = sys.argv[1], int(sys.argv[2])
@@ -198,7 +197,7 @@ def _assert_whole(ws: Path) -> None:
 
 
 def _rerun_matches(ws: Path, expected_state: tuple) -> None:
-    result = merge.merge(load_config(ws), Q1)
+    result = merge(load_config(ws), Q1)
     assert result.merged.counts["units_reported"] == result.merged.counts["units_expected"]
     assert _state(ws) == expected_state
     assert not [p for p in ws.rglob(".*.tmp")], "a temporary file was left behind"
@@ -306,7 +305,7 @@ def test_a_killed_rerun_keeps_the_previous_outputs(crash_ws: Path, expected: tup
     汇总表: the previous 汇总表 and receipts stay as they were, and the run after completes."""
     state, _took = expected
     _reset(crash_ws)
-    merge.merge(load_config(crash_ws), Q1)
+    merge(load_config(crash_ws), Q1)
     before = _outputs(crash_ws)
     late = next((crash_ws / "drop" / "第0批").iterdir())
     extra = Path(shutil.copy(late, crash_ws / "drop" / "补报.xlsx"))
@@ -318,7 +317,7 @@ def test_a_killed_rerun_keeps_the_previous_outputs(crash_ws: Path, expected: tup
                                 capture_output=True, text=True)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         assert _outputs(crash_ws) == before  # the half-written 汇总表 never replaced the old one
-        result = merge.merge(load_config(crash_ws), Q1)  # the killed run had recorded the file
+        result = merge(load_config(crash_ws), Q1)  # the killed run had recorded the file
         [entry] = [f for f in result.summary()["files"] if Path(f["path"]).name == "补报.xlsx"]
         assert entry["verdict"] == "accepted"
         after = _outputs(crash_ws)

@@ -24,10 +24,11 @@ from tests.hostile import DDE, SCRIPT, Case
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.forms import layout
-from toolkit.intake import files as intake
-from toolkit.intake.validate import CODES
-from toolkit.ledger.book import load_ledger
-from toolkit.outputs import report_book
+from toolkit.intake import archive
+from toolkit.intake.codes import CODES
+from toolkit.ledger.build import load_ledger
+from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
+from toolkit.outputs.summary_book import BOOK_NAME
 
 MEMORY_BOUND_MB = 500
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -94,8 +95,8 @@ def runs(issued: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
             shutil.copy2(everything / "drop" / case.name, later / "drop" / case.name)
     honest_summary = _merge_json(later)
     out = later / "reports" / "2024Q1"
-    honest_book = shutil.copy(out / report_book.BOOK_NAME, base / "honest_book.xlsx")
-    honest_receipts = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / report_book.RECEIPT_DIR).iterdir()}
+    honest_book = shutil.copy(out / BOOK_NAME, base / "honest_book.xlsx")
+    honest_receipts = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / RECEIPT_DIR).iterdir()}
     shutil.copytree(everything / "drop", later / "drop", dirs_exist_ok=True)  # keeps modification times
     usage_file = base / "usage.json"
     child = subprocess.run(
@@ -196,9 +197,9 @@ def test_honest_units_are_unaffected(runs):
         sheet = openpyxl.load_workbook(book, read_only=True)["单位报送"]
         return [row for row in sheet.iter_rows(values_only=True) if row[0] in units]
 
-    assert unit_rows(runs["all"] / "reports" / "2024Q1" / report_book.BOOK_NAME) == unit_rows(runs["honest_book"])
+    assert unit_rows(runs["all"] / "reports" / "2024Q1" / BOOK_NAME) == unit_rows(runs["honest_book"])
     # Added later to the same workspace, the corpus leaves the honest receipts untouched, byte for byte.
-    receipts = runs["later"] / "reports" / "2024Q1" / report_book.RECEIPT_DIR
+    receipts = runs["later"] / "reports" / "2024Q1" / RECEIPT_DIR
     for name, (data, mtime) in runs["honest_receipts"].items():
         assert ((receipts / name).read_bytes(), (receipts / name).stat().st_mtime_ns) == (data, mtime), name
 
@@ -206,11 +207,11 @@ def test_honest_units_are_unaffected(runs):
 def test_a_foreign_signature_is_reported_to_the_sender_not_the_signer(runs):
     [case] = [c for c in runs["cases"] if c.kind == "_meta copied from another unit's workbook"]
     signer = runs["cases"][0].unit  # the honest unit whose _meta was copied
-    receipts = runs["all"] / "reports" / "2024Q1" / report_book.RECEIPT_DIR
-    sender_receipt = openpyxl.load_workbook(receipts / report_book.receipt_name("2024Q1", case.unit))
+    receipts = runs["all"] / "reports" / "2024Q1" / RECEIPT_DIR
+    sender_receipt = openpyxl.load_workbook(receipts / receipt_name("2024Q1", case.unit))
     assert [r[0] for r in sender_receipt["回执"].iter_rows(min_row=7, max_row=7, values_only=True)] == [
         Path(case.name).name]
-    signer_receipt = openpyxl.load_workbook(receipts / report_book.receipt_name("2024Q1", signer))
+    signer_receipt = openpyxl.load_workbook(receipts / receipt_name("2024Q1", signer))
     names = {r[0] for r in signer_receipt["回执"].iter_rows(min_row=7, values_only=True)}
     assert Path(case.name).name not in names
 
@@ -223,8 +224,8 @@ def _sheet_xml(path: Path) -> dict[str, str]:
 def test_formula_like_text_stays_inert_in_the_merged_book_and_the_receipts(runs):
     out = runs["all"] / "reports" / "2024Q1"
     [case] = [c for c in runs["cases"] if c.kind == "formula-like text and <script> typed as answers"]
-    receipt = out / report_book.RECEIPT_DIR / report_book.receipt_name("2024Q1", case.unit)
-    for book in (out / report_book.BOOK_NAME, receipt):
+    receipt = out / RECEIPT_DIR / receipt_name("2024Q1", case.unit)
+    for book in (out / BOOK_NAME, receipt):
         for name, xml in _sheet_xml(book).items():
             assert not re.search(r"<f[\s>]", xml), (book.name, name)  # not one formula cell
     progress = openpyxl.load_workbook(receipt)[layout.SHEET_PROGRESS]
@@ -233,7 +234,7 @@ def test_formula_like_text_stays_inert_in_the_merged_book_and_the_receipts(runs)
     for key, text in (("done", DDE), ("problems", SCRIPT), ("next", hostile.AT_SUM), ("person", hostile.PLUS_LINK)):
         cell = progress.cell(first, cols[key])
         assert (cell.value, cell.data_type) == (text, "s"), key
-    merged = openpyxl.load_workbook(out / report_book.BOOK_NAME)
+    merged = openpyxl.load_workbook(out / BOOK_NAME)
     lines = "\n".join(str(v) for row in merged["任务进展"].iter_rows(values_only=True) for v in row if v)
     for text in (DDE, SCRIPT):  # 本季度进展情况 and 存在问题 of a lagging task
         assert text in lines
@@ -284,7 +285,7 @@ def test_a_time_stamp_beyond_what_datetime_holds_is_read_as_the_last_day(tmp_pat
         st_size, st_mtime = real.st_size, 1e15  # year 31 million
 
     monkeypatch.setattr(Path, "stat", lambda self, **kw: Far)
-    assert intake.file_facts(path)[2] == "9999-12-31T23:59:59"
+    assert archive.file_facts(path)[2] == "9999-12-31T23:59:59"
 
 
 def test_a_dropped_file_that_cannot_be_read_stops_the_merge_with_a_clear_message(issued, tmp_path, monkeypatch):
@@ -295,7 +296,7 @@ def test_a_dropped_file_that_cannot_be_read_stops_the_merge_with_a_clear_message
     def refuse(path: Path) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(intake, "file_facts", refuse)
+    monkeypatch.setattr(archive, "file_facts", refuse)
     result = CliRunner().invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
     assert result.exit_code == 1
     assert f"无法读取收件夹中的文件 {ws / 'drop' / '锁定.xlsx'}（Permission denied）" in result.output

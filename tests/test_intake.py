@@ -13,8 +13,8 @@ import pytest
 from tests.return_fixtures import COMMERCE, compound_file, issue
 from toolkit.config import load_config
 from toolkit.errors import ConfigError, DuchaError
-from toolkit.intake import files as intake
-from toolkit.intake.files import Limits
+from toolkit.intake import archive, sniff
+from toolkit.intake.sniff import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,19 +40,19 @@ def test_scan_finds_every_returned_file_recursively_in_a_stable_order(tmp_path):
     for name in ["~$市商务局.xlsx", ".~lock.x.xlsx#", ".hidden.xlsx", "a/Thumbs.db", "a/desktop.ini",
                  ".git/config", "a/.市商务局.xlsx.tmp"]:
         write(drop / name, b"x")
-    found = [p.relative_to(drop).as_posix() for p in intake.scan(drop)]
+    found = [p.relative_to(drop).as_posix() for p in archive.scan(drop)]
     assert found == ["a/no extension", "a/z.xlsx", "a/报表.PDF", "b/一季度报表-最终版.xls", "市商务局(1).xlsx"]
 
 
 def test_scan_of_a_missing_folder_says_which_folder(tmp_path):
     with pytest.raises(DuchaError, match="收件夹不存在"):
-        intake.scan(tmp_path / "nowhere")
+        archive.scan(tmp_path / "nowhere")
 
 
 def test_file_facts_hash_size_and_received_time_from_mtime(tmp_path):
     path = write(tmp_path / "f.xlsx", b"hello")
     os.utime(path, (1711000000, 1711000000))  # 2024-03-21 05:46:40 UTC
-    sha, size, received = intake.file_facts(path)
+    sha, size, received = archive.file_facts(path)
     assert sha == hashlib.sha256(b"hello").hexdigest() and size == 5
     import datetime as dt
 
@@ -65,8 +65,8 @@ def generated(tmp_path) -> Path:
 
 
 def test_sniff_a_generated_workbook_is_xlsx_whatever_its_name(tmp_path, generated):
-    assert intake.sniff(generated) == "xlsx"
-    assert intake.sniff(write(tmp_path / "报表.pdf", generated.read_bytes())) == "xlsx"
+    assert sniff.sniff(generated) == "xlsx"
+    assert sniff.sniff(write(tmp_path / "报表.pdf", generated.read_bytes())) == "xlsx"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_sniff_a_generated_workbook_is_xlsx_whatever_its_name(tmp_path, generate
     ],
 )
 def test_sniff_from_bytes(tmp_path, data, fmt):
-    assert intake.sniff(write(tmp_path / "x.xlsx", data)) == fmt
+    assert sniff.sniff(write(tmp_path / "x.xlsx", data)) == fmt
 
 
 def test_sniff_zip_family(tmp_path, generated):
@@ -106,17 +106,17 @@ def test_sniff_zip_family(tmp_path, generated):
     cases = {"m.xlsx": (macro, "xlsm"), "o.xls": (ods, "ods"), "t.ods": (odt, "zip"), "r.xlsx": (other, "zip"),
              "half.xlsx": (half, "truncated")}
     for name, (data, fmt) in cases.items():
-        assert intake.sniff(write(tmp_path / "cases" / name, data)) == fmt, name
+        assert sniff.sniff(write(tmp_path / "cases" / name, data)) == fmt, name
 
 
 def test_limits_turn_away_zip_bombs_and_oversized_files_before_parsing(tmp_path, generated):
-    assert intake.check_limits(generated, "xlsx", Limits()) is None
+    assert sniff.check_limits(generated, "xlsx", Limits()) is None
     bomb = write(tmp_path / "bomb.xlsx", zip_bytes(tmp_path, {"xl/worksheets/sheet1.xml": b"\0" * (8 << 20)}))
-    assert "压缩比" in intake.check_limits(bomb, "xlsx", Limits())
-    assert "解压后共 8.0 MB" in intake.check_limits(bomb, "xlsx", Limits(max_uncompressed_mb=5, max_ratio=1e9))
+    assert "压缩比" in sniff.check_limits(bomb, "xlsx", Limits())
+    assert "解压后共 8.0 MB" in sniff.check_limits(bomb, "xlsx", Limits(max_uncompressed_mb=5, max_ratio=1e9))
     many = write(tmp_path / "many.xlsx", zip_bytes(tmp_path, {f"m{i}.xml": b"x" for i in range(30)}))
-    assert "30 个部件" in intake.check_limits(many, "xlsx", Limits(max_members=20))
-    assert "超过上限 0.001 MB" in intake.check_limits(generated, "xlsx", Limits(max_file_mb=0.001))
+    assert "30 个部件" in sniff.check_limits(many, "xlsx", Limits(max_members=20))
+    assert "超过上限 0.001 MB" in sniff.check_limits(generated, "xlsx", Limits(max_file_mb=0.001))
 
 
 def test_limits_come_from_ducha_toml_and_the_shipped_file_documents_the_defaults(tmp_path):
@@ -136,26 +136,26 @@ def test_archive_copies_by_hash_keeps_the_received_time_and_never_touches_the_or
     dropped = write(tmp_path / "drop" / "商务局 最终版.XLSX", generated.read_bytes())
     os.utime(dropped, (1711000000, 1711000000))
     before = dropped.read_bytes()
-    sha, _, received = intake.file_facts(dropped)
-    target = intake.archive(dropped, tmp_path / "archive" / "2024Q1", sha)
+    sha, _, received = archive.file_facts(dropped)
+    target = archive.archive(dropped, tmp_path / "archive" / "2024Q1", sha)
     assert target == tmp_path / "archive" / "2024Q1" / f"{sha}.xlsx"
     assert target.read_bytes() == before == dropped.read_bytes()
-    assert intake.file_facts(target) == (sha, len(before), received)
+    assert archive.file_facts(target) == (sha, len(before), received)
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no temp file left
 
 
 def test_archive_is_idempotent_and_refuses_a_file_that_changed_since_hashing(tmp_path, generated):
-    sha = intake.file_facts(generated)[0]
-    first = intake.archive(generated, tmp_path / "archive", sha)
+    sha = archive.file_facts(generated)[0]
+    first = archive.archive(generated, tmp_path / "archive", sha)
     stamp = first.stat().st_mtime_ns, first.stat().st_ino
-    assert intake.archive(generated, tmp_path / "archive", sha) == first
+    assert archive.archive(generated, tmp_path / "archive", sha) == first
     assert (first.stat().st_mtime_ns, first.stat().st_ino) == stamp
     with pytest.raises(DuchaError, match="被修改"):
-        intake.archive(generated, tmp_path / "other", "0" * 64)
+        archive.archive(generated, tmp_path / "other", "0" * 64)
     assert not (tmp_path / "other" / f"{'0' * 64}.xlsx").exists()
 
 
 def test_archive_of_a_file_with_an_odd_name_gets_no_odd_suffix(tmp_path):
     dropped = write(tmp_path / "报表.x l s", b"data")
-    sha = intake.file_facts(dropped)[0]
-    assert intake.archive(dropped, tmp_path / "archive", sha).name == sha
+    sha = archive.file_facts(dropped)[0]
+    assert archive.archive(dropped, tmp_path / "archive", sha).name == sha

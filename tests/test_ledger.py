@@ -16,7 +16,8 @@ from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.errors import LedgerError
 from toolkit.ledger import units
-from toolkit.ledger.book import build_ledger, check_ledger, load_ledger, read_ledger, summary
+from toolkit.ledger.build import build_ledger, load_ledger, read_ledger, summary
+from toolkit.ledger.check import check_ledger
 from toolkit.model import ROLE_COUNTY
 
 BUILT = dt.datetime(2024, 3, 1, 9, 0, 0)
@@ -182,10 +183,10 @@ def test_building_twice_leaves_the_ledger_alone(workspace):
     assert (first.status, second.status) == ("created", "unchanged")
     assert config.paths.ledger.read_bytes() == data
     assert [i.code for i in second.issues] == [
-        "notice-stray-latin",
-        "notice-stray-latin",
-        "group-empty",
-        "unit-email-missing",
+        "notice_stray_latin",
+        "notice_stray_latin",
+        "group_empty",
+        "unit_email_missing",
     ]
 
 
@@ -223,8 +224,8 @@ def test_clean_ledger_has_only_warnings(built):
     report = check_ledger(built)
     assert report.ok
     assert [(i.code, i.where) for i in report.warnings] == [
-        ("group-empty", "单位名录!A68"),
-        ("unit-email-missing", "单位名录"),
+        ("group_empty", "单位名录!A68"),
+        ("unit_email_missing", "单位名录"),
     ]
     assert "各开发区管委会" in report.warnings[0].message
 
@@ -233,8 +234,8 @@ def test_duplicate_task_number(ws):
     path = ws / "master_ledger.xlsx"
     edit(path, "任务台账", {"A6": 4})
     assert errors(path) == [
-        ("task-number-duplicate", "任务台账", "A6"),
-        ("task-number-missing", "任务台账", ""),
+        ("task_number_duplicate", "任务台账", "A6"),
+        ("task_number_missing", "任务台账", ""),
     ]
     report = check_ledger(path)
     assert "任务台账!A5 已有" in report.errors[0].message
@@ -246,7 +247,7 @@ def test_missing_task_number(ws):
     book = openpyxl.load_workbook(path)
     book["任务台账"].delete_rows(11)  # task 10
     book.save(path)
-    assert errors(path) == [("task-number-missing", "任务台账", "")]
+    assert errors(path) == [("task_number_missing", "任务台账", "")]
     assert "缺少任务编号 10：" in check_ledger(path).errors[0].message
 
 
@@ -257,40 +258,40 @@ def test_missing_task_number(ws):
             "任务台账",
             {"A3": "二"},
             [
-                ("task-number-invalid", "任务台账", "A3"),
-                ("task-number-missing", "任务台账", ""),
-                ("indicator-task-unknown", "量化指标", "A3"),  # task 2's indicator lost its task
+                ("task_number_invalid", "任务台账", "A3"),
+                ("task_number_missing", "任务台账", ""),
+                ("indicator_task_unknown", "量化指标", "A3"),  # task 2's indicator lost its task
             ],
         ),
-        ("任务台账", {"H11": "市人力资源社会保障局、市农村局"}, [("unit-unknown", "任务台账", "H11")]),
-        ("任务台账", {"I145": "各乡镇"}, [("unit-unknown", "任务台账", "I145")]),
+        ("任务台账", {"H11": "市人力资源社会保障局、市农村局"}, [("unit_unknown", "任务台账", "H11")]),
+        ("任务台账", {"I145": "各乡镇"}, [("unit_unknown", "任务台账", "I145")]),
         ("任务台账", {"G2": "市住房和城乡建设局"}, []),  # an alias is a known name
         (
             "任务台账",
             {"E3": None, "G4": None},
-            [("task-leader-empty", "任务台账", "E3"), ("task-lead-empty", "任务台账", "G4")],
+            [("task_leader_empty", "任务台账", "E3"), ("task_lead_empty", "任务台账", "G4")],
         ),
-        ("任务台账", {"D5": " "}, [("task-content-empty", "任务台账", "D5")]),
-        ("任务台账", {"G4": "市发展改革委、市商务局"}, [("task-lead-multiple", "任务台账", "G4")]),
+        ("任务台账", {"D5": " "}, [("task_content_empty", "任务台账", "D5")]),
+        ("任务台账", {"G4": "市发展改革委、市商务局"}, [("task_lead_multiple", "任务台账", "G4")]),
         (
             "单位名录",
             {"F2": "fgw@kaifeng", "F3": "a@b.cn；c@d.com"},
-            [("unit-email-invalid", "单位名录", "F2")],
+            [("unit_email_invalid", "单位名录", "F2")],
         ),
         (
             "单位名录",
             {"C2": "部门", "D3": "各乡镇"},
-            [("unit-kind-invalid", "单位名录", "C2"), ("unit-group-unknown", "单位名录", "D3")],
+            [("unit_kind_invalid", "单位名录", "C2"), ("unit_group_unknown", "单位名录", "D3")],
         ),
-        ("单位名录", {"B3": "市发展改革委"}, [("unit-duplicate", "单位名录", "A3")]),
+        ("单位名录", {"B3": "市发展改革委"}, [("unit_duplicate", "单位名录", "A3")]),
         (
             "量化指标",
             {"A2": 154, "C3": "很多", "E4": ">", "B5": None},
             [
-                ("indicator-task-unknown", "量化指标", "A2"),
-                ("indicator-target-invalid", "量化指标", "C3"),
-                ("indicator-direction-invalid", "量化指标", "E4"),
-                ("indicator-name-empty", "量化指标", "B5"),
+                ("indicator_task_unknown", "量化指标", "A2"),
+                ("indicator_target_invalid", "量化指标", "C3"),
+                ("indicator_direction_invalid", "量化指标", "E4"),
+                ("indicator_name_empty", "量化指标", "B5"),
             ],
         ),
     ],
@@ -324,15 +325,15 @@ def test_missing_sheet_and_renamed_column(ws):
     book["任务台账"]["G1"] = "牵头"
     book.save(path)
     assert errors(path) == [
-        ("ledger-column-missing", "任务台账", "A1"),
-        ("ledger-sheet-missing", "量化指标", ""),
+        ("ledger_column_missing", "任务台账", "A1"),
+        ("ledger_sheet_missing", "量化指标", ""),
     ]
 
 
 def test_missing_and_unreadable_ledger(workspace):
-    assert errors(workspace / "master_ledger.xlsx") == [("ledger-missing", "", "")]
+    assert errors(workspace / "master_ledger.xlsx") == [("ledger_missing", "", "")]
     (workspace / "master_ledger.xlsx").write_bytes(b"not a workbook")
-    assert errors(workspace / "master_ledger.xlsx") == [("ledger-unreadable", "", "")]
+    assert errors(workspace / "master_ledger.xlsx") == [("ledger_unreadable", "", "")]
 
 
 def test_load_ledger_refuses_a_broken_ledger(ws):
@@ -369,7 +370,7 @@ def test_cli_check_exit_1_with_json(ws):
     data = json.loads(result.stdout)
     assert (data["ok"], data["errors"]) == (False, 1)
     assert [(i["code"], i["sheet"], i["cell"]) for i in data["issues"] if i["level"] == "error"] == [
-        ("indicator-task-unknown", "量化指标", "A2")
+        ("indicator_task_unknown", "量化指标", "A2")
     ]
 
 

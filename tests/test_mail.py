@@ -22,13 +22,18 @@ from tests.smtp_fixtures import ADDRESSES, SENDER, mail_ledger, smtp_server, use
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.errors import ConfigError, DuchaError
-from toolkit.forms import generate as template
 from toolkit.forms import layout
+from toolkit.forms.plan import file_name
 from toolkit.mail import runs as mail
+from toolkit.mail.compose import _encoded_words, compose, message_id
+from toolkit.mail.settings import PASSWORD_ENV, MailSettings, mail_settings
+from toolkit.mail.transport import local_inbox
 from toolkit.model import VERDICT_ACCEPTED, VERDICT_REJECTED
-from toolkit.outputs.report_book import RECEIPT_DIR, receipt_name
+from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
-from toolkit.quarter.store import mails_of, open_store
+from toolkit.quarter import prefill
+from toolkit.quarter.history import mails_of
+from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
 SEND_DAY = dt.datetime(2024, 3, 7, 9, 0)
@@ -47,7 +52,7 @@ def workspace_q1(tmp_path, monkeypatch, server):
     use_ledger(monkeypatch, mail_ledger())
     write_config(tmp_path, server[1])
     config = load_config(tmp_path)
-    template.generate(config, Q1, now=SEND_DAY)
+    prefill.generate(config, Q1, now=SEND_DAY)
     return config
 
 
@@ -104,14 +109,14 @@ def test_attachment_headers_carry_rfc2231_and_rfc2047_names_on_single_lines(work
 
 def test_long_names_split_into_encoded_words_between_characters():
     name = "2024Q1_自贸试验区开封片区（综保区）.xlsx"
-    words = mail._encoded_words(name)
+    words = _encoded_words(name)
     assert len(words.split()) == 2 and all(len(w) <= 75 for w in words.split())
     assert str(make_header(decode_header(words))) == name
 
 
 def test_unit_text_never_breaks_out_of_a_header(tmp_path):
-    settings = mail.MailSettings(sender=SENDER, reply_to=SENDER)
-    msg = mail.compose(
+    settings = MailSettings(sender=SENDER, reply_to=SENDER)
+    msg = compose(
         settings, "开封市政府督查局", "市商务局\r\nBcc: evil@example.com", ["a@kaifeng.example.cn"],
         "主题\r\nBcc: evil@example.com", "正文", "<x@y>", dt.datetime(2024, 3, 7, tzinfo=mail.TZ),
     )
@@ -140,9 +145,9 @@ def test_a_second_run_sends_nothing_and_resend_sends_again(workspace_q1, server)
 
 
 def test_message_ids_are_deterministic():
-    a = mail.message_id("2024Q1", COMMERCE, "send", "", 1, SENDER)
-    assert a == mail.message_id("2024Q1", COMMERCE, "send", "", 1, SENDER)
-    assert a.endswith("@kaifeng.example.cn>") and a != mail.message_id("2024Q1", COMMERCE, "send", "", 2, SENDER)
+    a = message_id("2024Q1", COMMERCE, "send", "", 1, SENDER)
+    assert a == message_id("2024Q1", COMMERCE, "send", "", 1, SENDER)
+    assert a.endswith("@kaifeng.example.cn>") and a != message_id("2024Q1", COMMERCE, "send", "", 2, SENDER)
 
 
 def test_a_refused_recipient_is_recorded_does_not_stop_the_others_and_is_retried(workspace_q1, server):
@@ -183,7 +188,7 @@ def test_an_unreachable_server_fails_every_message_at_once_and_records_them(tmp_
         pass  # the port is free again: nothing listens
     write_config(tmp_path, port)
     config = load_config(tmp_path)
-    template.generate(config, Q1, now=SEND_DAY)
+    prefill.generate(config, Q1, now=SEND_DAY)
     run = mail.send_workbooks(config, Q1, now=SEND_DAY)
     assert [d.unit for d in run.failed] == MAILED
     assert all(d.error.startswith(f"无法连接邮件服务器 127.0.0.1:{port}") for d in run.failed)
@@ -285,7 +290,7 @@ def test_receipts_are_sent_once_per_content(workspace_q1, server):
 
 def test_mail_settings_defaults_and_errors(tmp_path):
     (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
-    settings = mail.mail_settings(load_config(tmp_path))
+    settings = mail_settings(load_config(tmp_path))
     assert (settings.host, settings.port, settings.security) == ("localhost", 25, "none")
     assert settings.sender == settings.reply_to == "kaifengducha@126.com"
     for text, message in [
@@ -296,7 +301,7 @@ def test_mail_settings_defaults_and_errors(tmp_path):
     ]:
         (tmp_path / "ducha.toml").write_text(text, encoding="utf-8")
         with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
-            mail.mail_settings(load_config(tmp_path))
+            mail_settings(load_config(tmp_path))
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -309,17 +314,17 @@ def test_the_password_comes_only_from_the_environment(tmp_path, monkeypatch):
     with smtp_server(authenticator=authenticate, auth_require_tls=False, auth_required=True) as (inbox, port):
         write_config(tmp_path, port, extra='user = "ducha"\n')
         config = load_config(tmp_path)
-        template.generate(config, Q1, now=SEND_DAY)
-        monkeypatch.delenv(mail.PASSWORD_ENV, raising=False)
+        prefill.generate(config, Q1, now=SEND_DAY)
+        monkeypatch.delenv(PASSWORD_ENV, raising=False)
         with pytest.raises(DuchaError, match="DUCHA_SMTP_PASSWORD"):
             mail.send_workbooks(config, Q1, now=SEND_DAY)
 
-        monkeypatch.setenv(mail.PASSWORD_ENV, "wrong")
+        monkeypatch.setenv(PASSWORD_ENV, "wrong")
         wrong = mail.send_workbooks(config, Q1, now=SEND_DAY)
         assert len(wrong.failed) == 3 and inbox.sessions == 1  # tried once, not once per unit
         assert wrong.failed[0].error.startswith("登录邮件服务器 127.0.0.1") and "用户名或密码不对" in wrong.failed[0].error
 
-        monkeypatch.setenv(mail.PASSWORD_ENV, "s3cret")
+        monkeypatch.setenv(PASSWORD_ENV, "s3cret")
         assert [d.unit for d in mail.send_workbooks(config, Q1, now=SEND_DAY).sent] == MAILED
 
 
@@ -359,7 +364,8 @@ def test_cli_send_remind_receipts(workspace_q1, server):
 
 def test_every_unit_of_the_real_ledger_gets_exactly_its_own_workbook(workspace, server, monkeypatch):
     """The notice's ledger as the clerk completes it: an address typed into 单位名录 for each unit."""
-    from toolkit.ledger.book import SHEET_UNITS, build_ledger
+    from toolkit.ledger.build import build_ledger
+    from toolkit.ledger.sheets import SHEET_UNITS
 
     inbox, port = server
     write_config(workspace, port)
@@ -374,7 +380,7 @@ def test_every_unit_of_the_real_ledger_gets_exactly_its_own_workbook(workspace, 
         addresses[row[name_col].value] = row[mail_col].value = f"unit{n}@kaifeng.example.cn"
     book.save(config.paths.ledger)
 
-    generated = template.generate(config, Q1, now=SEND_DAY)
+    generated = prefill.generate(config, Q1, now=SEND_DAY)
     run = mail.send_workbooks(config, Q1, now=SEND_DAY)
     units = [w.unit for w in generated.workbooks]
     assert len(units) > 60 and [d.unit for d in run.sent] == units
@@ -382,7 +388,7 @@ def test_every_unit_of_the_real_ledger_gets_exactly_its_own_workbook(workspace, 
     for unit, received in zip(units, inbox.messages, strict=True):
         assert received.recipients == [addresses[unit]]
         [attachment] = list(received.message.iter_attachments())
-        assert attachment.get_filename() == template.file_name(Q1, unit)
+        assert attachment.get_filename() == file_name(Q1, unit)
         assert unit_cell(attachment.get_content()) == f"填报单位：{unit}"
     assert not mail.send_workbooks(config, Q1, now=SEND_DAY).sent
 
@@ -394,7 +400,7 @@ def test_eml_names_are_safe_file_names():
 
 def test_local_inbox_saves_what_it_receives_for_the_demo(workspace_q1, tmp_path):
     folder = tmp_path / "收件箱"
-    with mail.local_inbox(workspace_q1, folder) as local:
+    with local_inbox(workspace_q1, folder) as local:
         run = mail.send_workbooks(local, Q1, units=[COMMERCE], now=SEND_DAY)
     assert [d.unit for d in run.sent] == [COMMERCE]
     [saved] = sorted(folder.glob("*.eml"))
@@ -457,7 +463,7 @@ def test_tls_to_a_server_trusted_through_cafile(tmp_path, monkeypatch, certifica
         text = text.replace('security = "none"', f'security = "{security}"\ncafile = "{certificate[0]}"')
         (tmp_path / "ducha.toml").write_text(text, encoding="utf-8")
         config = load_config(tmp_path)
-        template.generate(config, Q1, now=SEND_DAY)
+        prefill.generate(config, Q1, now=SEND_DAY)
         run = mail.send_workbooks(config, Q1, now=SEND_DAY)
     assert [d.unit for d in run.sent] == MAILED and not run.failed
     assert [r.recipients for r in inbox.messages] == [[ADDRESSES[u]] for u in MAILED]
@@ -470,7 +476,7 @@ def test_an_untrusted_certificate_fails_with_advice_and_sends_nothing(tmp_path, 
         text = (tmp_path / "ducha.toml").read_text(encoding="utf-8").replace('"none"', '"starttls"')
         (tmp_path / "ducha.toml").write_text(text, encoding="utf-8")
         config = load_config(tmp_path)
-        template.generate(config, Q1, now=SEND_DAY)
+        prefill.generate(config, Q1, now=SEND_DAY)
         run = mail.send_workbooks(config, Q1, now=SEND_DAY)
     assert not inbox.messages and not run.sent
     assert [d.unit for d in run.failed] == MAILED
@@ -480,4 +486,4 @@ def test_an_untrusted_certificate_fails_with_advice_and_sends_nothing(tmp_path, 
 def test_a_missing_cafile_is_a_config_error(tmp_path):
     (tmp_path / "ducha.toml").write_text('[mail]\ncafile = "内网CA.pem"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="cafile 指向的证书文件不存在"):
-        mail.mail_settings(load_config(tmp_path))
+        mail_settings(load_config(tmp_path))

@@ -1,5 +1,5 @@
-"""Merge rules: 综合状态, lights, verdicts (supersede / duplicate / late / rejected), the frames
-behind 汇总表, and the merge run itself (idempotence, other periods, the lock)."""
+"""The merge run end to end: real workbooks taken in from the drop folder, verdicts, outputs,
+idempotence, other periods, the lock."""
 
 from __future__ import annotations
 
@@ -15,194 +15,20 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from tests.conftest import NOTICE
-from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 from toolkit import pool
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.demo import unitsim
-from toolkit.forms import generate as template
-from toolkit.ledger.book import build_ledger, load_ledger
-from toolkit.outputs import report_book
+from toolkit.forms.plan import file_name
+from toolkit.ledger.build import build_ledger, load_ledger
+from toolkit.outputs.publish import merge
+from toolkit.outputs.receipts import receipt_name
 from toolkit.period import Period
-from toolkit.problems import Issue
-from toolkit.quarter import merge
-from toolkit.quarter.merge import build_merged, decide_verdicts, light, overall_status
-from toolkit.quarter.store import FileRecord, open_store
+from toolkit.quarter import prefill
+from toolkit.quarter.collect import _needs_check
+from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
-BEFORE = dt.date(2024, 3, 20)
-AFTER = dt.date(2024, 3, 29)
-
-
-@pytest.mark.parametrize(
-    ("statuses", "expected"),
-    [
-        ([], "未报送"),
-        (["已完成", "进度滞后", "正常推进"], "进度滞后"),
-        (["未启动", "进度滞后"], "进度滞后"),
-        (["已完成", "已完成"], "已完成"),
-        (["已完成"], "已完成"),
-        (["未启动", "未启动"], "未启动"),
-        (["已完成", "未启动"], "正常推进"),
-        (["正常推进", "已完成"], "正常推进"),
-        (["正常推进"], "正常推进"),
-    ],
-)
-def test_overall_status(statuses: list[str], expected: str) -> None:
-    assert overall_status(statuses) == expected
-
-
-@pytest.mark.parametrize(
-    ("status", "lead", "quarter", "past", "expected"),
-    [
-        ("已完成", None, 1, False, "绿灯"),
-        ("已完成", 100, 4, True, "绿灯"),
-        ("正常推进", 25, 1, False, "绿灯"),  # exactly on pace
-        ("正常推进", 60, 2, True, "绿灯"),
-        ("正常推进", 24, 1, False, "黄灯"),  # 1 point behind
-        ("正常推进", 26, 2, False, "黄灯"),  # 24 points behind: still yellow
-        ("正常推进", 25, 2, False, "红灯"),  # 25 points behind
-        ("未启动", 0, 1, False, "红灯"),
-        ("正常推进", 40, 4, False, "红灯"),
-        ("进度滞后", 80, 2, False, "黄灯"),  # a unit says lagging, lead on pace
-        ("进度滞后", 10, 2, False, "红灯"),
-        ("正常推进", None, 1, False, "黄灯"),  # the lead gave no number
-        ("未报送", None, 1, False, "未亮灯"),  # nobody yet, deadline not passed
-        ("未报送", None, 1, True, "红灯"),  # nobody after the deadline
-    ],
-)
-def test_light(status: str, lead: float | None, quarter: int, past: bool, expected: str) -> None:
-    assert light(status, lead, 25 * quarter, past) == expected
-
-
-def _records(*files) -> list[FileRecord]:
-    return [
-        FileRecord(f.sha256, "2024Q1", f.path, f.size, f.received, f.format, "/archive", f.unit, False, f.signed,
-                   f.filler, "accepted", [(f.path, f.received)], f.issues, f.tasks, f.indicators)
-        for f in files
-    ]
-
-
-def test_latest_accepted_file_wins_and_rejected_stays_rejected() -> None:
-    first = checked(NDRC, "2024-03-10T09:00:00")
-    broken = checked(NDRC, "2024-03-12T09:00:00", issues=[error()])
-    second = checked(NDRC, "2024-03-15T09:00:00")
-    broken_later = checked(NDRC, "2024-03-16T09:00:00", issues=[error()])
-    other = checked(COMMERCE, "2024-03-01T09:00:00", issues=[warning()])
-    unknown = checked(None, "2024-03-01T09:00:00", {})
-    verdicts = decide_verdicts(_records(second, first, broken, broken_later, other, unknown))
-    assert verdicts == {
-        first.sha256: "superseded",
-        broken.sha256: "rejected",
-        second.sha256: "accepted",
-        broken_later.sha256: "rejected",
-        other.sha256: "accepted",  # warnings do not reject
-        unknown.sha256: "rejected",
-    }
-
-
-def test_same_content_under_two_paths_is_counted_once() -> None:
-    [record] = _records(checked(NDRC, "2024-03-10T09:00:00", path="/drop/发改委.xlsx"))
-    record.paths.append(("/drop/发改委(1).xlsx", "2024-03-11T09:00:00"))
-    merged = build_merged(small_ledger(), [record], Q1, BEFORE)
-    entries = merge.file_entries(merged.files, Q1)
-    assert [(e["path"], e["verdict"]) for e in entries] == [
-        ("/drop/发改委.xlsx", "accepted"), ("/drop/发改委(1).xlsx", "duplicate")]
-    assert merged.units.loc[0, "报送情况"] == "已报送"
-
-
-@pytest.mark.parametrize(
-    ("received", "standing"),
-    [
-        (["2024-03-28T23:59:59"], "已报送"),  # any time on the deadline day is on time
-        (["2024-03-29T00:00:01"], "迟报"),
-        (["2024-03-27T10:00:00", "2024-03-30T10:00:00"], "已报送"),  # on time, corrected later
-        ([], "未报送"),
-    ],
-)
-def test_unit_standing_on_time_late_missing(received: list[str], standing: str) -> None:
-    records = _records(*(checked(NDRC, r) for r in received))
-    merged = build_merged(small_ledger(), records, Q1, AFTER)
-    assert merged.unit_status[NDRC] == standing
-    late = [e["late"] for e in merge.file_entries(merged.files, Q1)]
-    assert late == [r > "2024-03-29" for r in received]
-
-
-def test_a_unit_whose_every_file_was_rejected_is_sent_back() -> None:
-    records = _records(checked(COMMERCE, "2024-03-20T10:00:00", issues=[error()]),
-                       checked(COMMERCE, "2024-03-21T10:00:00", issues=[error(), warning()]))
-    merged = build_merged(small_ledger(), records, Q1, BEFORE)
-    assert merged.unit_status == {NDRC: "未报送", COMMERCE: "退回修改", LONGTING: "未报送", SHUNHE: "未报送"}
-    row = merged.units.set_index("单位名称").loc[COMMERCE]
-    assert (row["文件"], row["错误数"], row["提醒数"]) == (records[1].path.rsplit("/", 1)[1], 1, 1)
-    assert merged.counts["units_rejected"] == [COMMERCE]
-    assert merged.tasks["综合状态"].tolist() == ["未报送"] * 3
-    assert merged.tasks["红黄绿灯"].tolist() == ["未亮灯"] * 3
-    assert merged.tasks.loc[1, "未报送单位"] == f"{COMMERCE}、{NDRC}"
-
-
-def test_task_rows_combine_units_lead_first() -> None:
-    records = _records(
-        checked(LONGTING, "2024-03-20T10:00:00", {3: ("已完成", 100.0)}, done="已办3场"),
-        checked(COMMERCE, "2024-03-21T10:00:00", {2: ("正常推进", 30.0), 3: ("进度滞后", 10.0)},
-                problems="场地不足"),
-        checked(NDRC, "2024-03-22T10:00:00", {1: ("已完成", 100.0), 2: ("正常推进", 50.0)}, done="=1+1"),
-    )
-    merged = build_merged(small_ledger(), records, Q1, AFTER)
-    tasks = merged.tasks.set_index("任务编号")
-    assert tasks.loc[1, ["综合状态", "红黄绿灯", "完成进度(%)"]].tolist() == ["已完成", "绿灯", 100.0]
-    assert tasks.loc[2, "各单位进展"] == "【市商务局】正常推进，30%：按计划推进\n【市发展改革委】正常推进，50%：=1+1"
-    assert tasks.loc[2, ["综合状态", "红黄绿灯", "完成进度(%)"]].tolist() == ["正常推进", "绿灯", 30.0]
-    assert tasks.loc[3, "各单位进展"] == "【市商务局】进度滞后，10%：按计划推进\n【龙亭区】已完成，100%：已办3场"
-    assert tasks.loc[3, "存在问题"] == "【市商务局】场地不足"
-    assert tasks.loc[3, ["综合状态", "红黄绿灯", "未报送单位"]].tolist() == ["进度滞后", "黄灯", SHUNHE]
-    assert merged.counts["tasks"] == {
-        "total": 3,
-        "status": {"未报送": 0, "进度滞后": 1, "已完成": 1, "未启动": 0, "正常推进": 1},
-        "light": {"绿灯": 2, "黄灯": 1, "红灯": 0, "未亮灯": 0},
-    }
-    units = merged.units.set_index("单位名称")
-    assert units.loc[COMMERCE, ["任务数", "已完成", "进度滞后"]].tolist() == [2, 0, 1]
-    assert merged.reports[["单位", "任务编号"]].values.tolist() == [
-        [NDRC, 1], [NDRC, 2], [COMMERCE, 2], [COMMERCE, 3], [LONGTING, 3]]
-
-
-def test_nobody_reporting_turns_red_only_after_the_deadline() -> None:
-    before = build_merged(small_ledger(), [], Q1, dt.date(2024, 3, 28))
-    after = build_merged(small_ledger(), [], Q1, AFTER)
-    assert set(before.tasks["红黄绿灯"]) == {"未亮灯"}
-    assert set(after.tasks["红黄绿灯"]) == {"红灯"}
-    assert after.counts["units_missing"] == [NDRC, COMMERCE, LONGTING, SHUNHE]
-
-
-def test_indicators_take_this_quarter_else_the_last_known_value() -> None:
-    records = _records(checked(NDRC, "2024-06-20T10:00:00", indicators={(1, "经济增长"): 6.2}))
-    earlier = {(COMMERCE, 3, "促消费活动"): (40.0, "2024Q1"), (NDRC, 1, "经济增长"): (5.9, "2024Q1")}
-    merged = build_merged(small_ledger(), records, Period.parse("2024Q2"), AFTER, earlier)
-    rows = merged.indicators[["任务编号", "最新值", "数据期", "完成率(%)"]].values.tolist()
-    assert rows == [[1, 6.2, "2024Q2", 95.4], [3, 40.0, "2024Q1", 40.0]]
-
-
-@pytest.mark.parametrize(
-    ("value", "target", "direction", "expected"),
-    [(6.2, 6.5, "≈", 95.4), (120, 100, "≥", 120.0), (5.0, 5.5, "≤", 100.0), (6.0, 3.0, "≤", 50.0),
-     (None, 5, "≥", None), (3, 0, "≥", None)],
-)
-def test_completion(value, target, direction, expected) -> None:
-    assert merge.completion(value, target, direction) == expected
-
-
-def test_issue_frame_names_file_unit_verdict_and_cell() -> None:
-    records = _records(checked(COMMERCE, "2024-03-20T10:00:00", issues=[error()]),
-                       checked(None, "2024-03-21T10:00:00", {}, issues=[Issue("error", "unknown_unit", "", None,
-                                                                             "无法识别报送单位")]))
-    merged = build_merged(small_ledger(), records, Q1, BEFORE)
-    assert merged.issues.values.tolist() == [
-        [records[0].path.rsplit("/", 1)[1], COMMERCE, "2024-03-20 10:00:00", "退回修改", "错误",
-         "progress_not_number", "进展填报!F7", "进展填报!F7 的完成进度应为数字"],
-        [records[1].path.rsplit("/", 1)[1], "（无法识别）", "2024-03-21 10:00:00", "退回修改", "错误", "unknown_unit",
-         "", "无法识别报送单位"],
-    ]
 
 
 @pytest.mark.parametrize(
@@ -211,7 +37,7 @@ def test_issue_frame_names_file_unit_verdict_and_cell() -> None:
      ({"2023Q4": True}, True), ({"2023Q4": True, "2023Q3": False}, False)],
 )
 def test_which_files_are_checked_for_the_period(checked_periods, expected) -> None:
-    assert merge._needs_check(checked_periods, "2024Q1") is expected
+    assert _needs_check(checked_periods, "2024Q1") is expected
 
 
 # --- end to end: real generated workbooks, filled as units do, merged from the drop folder ------
@@ -229,7 +55,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "ducha.toml").write_text("", encoding="utf-8")
     config = load_config(root)
     build_ledger(config, now=NOW)
-    template.generate(config, Q1, now=NOW)
+    prefill.generate(config, Q1, now=NOW)
     return root
 
 
@@ -246,7 +72,7 @@ def _units(ws: Path) -> list[str]:
 def _drop(ws: Path, unit: str, name: str, when: str, mutate: tuple[str, ...] = (), period: Period = Q1,
           seed: int = 0) -> Path:
     """Fill the unit's issued workbook as the unit would and save it in the drop folder at `when`."""
-    src = ws / "outbox" / period.key / template.file_name(period, unit)
+    src = ws / "outbox" / period.key / file_name(period, unit)
     answers = unitsim.good_answers(load_ledger(load_config(ws)).assignments()[unit], seed)
     return _touch(unitsim.fill(src, ws / "drop" / name, answers, mutate=list(mutate)), when)
 
@@ -283,7 +109,7 @@ def _quarter(ws: Path) -> list[str]:
 def test_a_whole_quarter_merges_with_the_right_verdicts(ws: Path) -> None:
     u = _quarter(ws)
     config = load_config(ws)
-    result = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
+    result = merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     summary = result.summary()
     verdicts = {Path(f["path"]).name: (f["unit"], f["verdict"], f["late"]) for f in summary["files"]}
     assert verdicts == {
@@ -309,7 +135,7 @@ def test_a_whole_quarter_merges_with_the_right_verdicts(ws: Path) -> None:
     assert len(result.new_files) == 8  # the copy of c-second was not read again
     out = ws / "reports" / "2024Q1"
     assert summary["outputs"] == [str(out / "汇总表.xlsx")] + [
-        str(out / "回执" / report_book.receipt_name("2024Q1", unit)) for unit in u[:5]]
+        str(out / "回执" / receipt_name("2024Q1", unit)) for unit in u[:5]]
     assert sorted(p.name for p in (ws / "archive" / "2024Q1").iterdir()) == sorted(
         f"{f['sha256']}.xlsx" for f in summary["files"] if f["verdict"] != "duplicate")
     assert summary["tasks"]["total"] == 153
@@ -317,7 +143,7 @@ def test_a_whole_quarter_merges_with_the_right_verdicts(ws: Path) -> None:
     book = openpyxl.load_workbook(out / "汇总表.xlsx")
     problems = [row[5] for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
     assert "progress_invalid" in problems and "locked_cell_changed" in problems
-    receipt = openpyxl.load_workbook(out / "回执" / report_book.receipt_name("2024Q1", u[3]))
+    receipt = openpyxl.load_workbook(out / "回执" / receipt_name("2024Q1", u[3]))
     [issue] = [f["issues"][0] for f in summary["files"] if Path(f["path"]).name == "d.xlsx"]
     cell = receipt["进展填报"][issue["cell"]]
     assert cell.comment.text == issue["message"] and "八成" in issue["message"]
@@ -326,12 +152,12 @@ def test_a_whole_quarter_merges_with_the_right_verdicts(ws: Path) -> None:
 def test_rerunning_with_no_new_files_changes_nothing(ws: Path) -> None:
     _quarter(ws)
     config = load_config(ws)
-    first = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
+    first = merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     before = _snapshot(ws)
     mtimes = {p: p.stat().st_mtime_ns for p in first.outputs}
     with open_store(config.paths.store) as store:
         dump = store.dump()
-    again = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 17, 0))
+    again = merge(config, Q1, now=dt.datetime(2024, 3, 30, 17, 0))
     assert again.new_files == []
     assert _snapshot(ws) == before
     assert {p: p.stat().st_mtime_ns for p in again.outputs} == mtimes
@@ -343,9 +169,9 @@ def test_rerunning_with_no_new_files_changes_nothing(ws: Path) -> None:
 def test_a_new_file_is_taken_in_on_the_next_run(ws: Path) -> None:
     u = _quarter(ws)
     config = load_config(ws)
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
+    merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     _drop(ws, u[3], "d-fixed.xlsx", "2024-03-27T09:00:00")
-    result = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 9, 0))
+    result = merge(config, Q1, now=dt.datetime(2024, 3, 30, 9, 0))
     assert [Path(p).name for p in result.new_files] == ["d-fixed.xlsx"]
     assert result.merged.unit_status[u[3]] == "已报送"
 
@@ -353,14 +179,14 @@ def test_a_new_file_is_taken_in_on_the_next_run(ws: Path) -> None:
 def test_files_for_other_quarters(ws: Path) -> None:
     u = _units(ws)
     config = load_config(ws)
-    template.generate(config, Q2, now=NOW)
+    prefill.generate(config, Q2, now=NOW)
     _drop(ws, u[0], "q1.xlsx", "2024-03-20T10:00:00")
     _drop(ws, u[1], "q2-early.xlsx", "2024-03-21T10:00:00", period=Q2)
-    q1 = merge.merge(config, Q1, now=dt.datetime(2024, 3, 30)).summary()
+    q1 = merge(config, Q1, now=dt.datetime(2024, 3, 30)).summary()
     assert [(Path(f["path"]).name, f["verdict"]) for f in q1["files"]] == [("q1.xlsx", "accepted"),
                                                                            ("q2-early.xlsx", "rejected")]
     assert [i["code"] for f in q1["files"] for i in f["issues"]] == ["wrong_period"]
-    q2 = merge.merge(config, Q2, now=dt.datetime(2024, 6, 1)).summary()
+    q2 = merge(config, Q2, now=dt.datetime(2024, 6, 1)).summary()
     assert [(Path(f["path"]).name, f["verdict"]) for f in q2["files"]] == [("q2-early.xlsx", "accepted")]
     assert q2["units_reported"] == [u[1]] and q2["skipped"] == [str(ws / "drop" / "q1.xlsx")]
 
@@ -369,14 +195,14 @@ def test_next_quarter_is_prefilled_with_the_last_accepted_answers(ws: Path) -> N
     u = _units(ws)
     config = load_config(ws)
     _drop(ws, u[0], "q1.xlsx", "2024-03-20T10:00:00")
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30))
-    template.generate(config, Q2, now=NOW)
+    merge(config, Q1, now=dt.datetime(2024, 3, 30))
+    prefill.generate(config, Q2, now=NOW)
     q1 = openpyxl.load_workbook(ws / "drop" / "q1.xlsx")["进展填报"]
-    q2 = openpyxl.load_workbook(ws / "outbox" / "2024Q2" / template.file_name(Q2, u[0]))["进展填报"]
+    q2 = openpyxl.load_workbook(ws / "outbox" / "2024Q2" / file_name(Q2, u[0]))["进展填报"]
     answers = [[c.value for c in row[4:]] for row in q1.iter_rows(min_row=6)]
     assert answers and any(any(a) for a in answers)
     assert [[c.value for c in row[4:]] for row in q2.iter_rows(min_row=6)] == answers
-    untouched = openpyxl.load_workbook(ws / "outbox" / "2024Q2" / template.file_name(Q2, u[1]))["进展填报"]
+    untouched = openpyxl.load_workbook(ws / "outbox" / "2024Q2" / file_name(Q2, u[1]))["进展填报"]
     assert all(c.value is None for row in untouched.iter_rows(min_row=6) for c in row[4:])
 
 
@@ -427,7 +253,7 @@ def test_cli_merge_refuses_while_locked_and_on_a_missing_drop(ws: Path) -> None:
 def test_dropped_files_are_never_modified(ws: Path) -> None:
     _quarter(ws)
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (ws / "drop").rglob("*") if p.is_file()}
-    merge.merge(load_config(ws), Q1, now=dt.datetime(2024, 3, 30))
+    merge(load_config(ws), Q1, now=dt.datetime(2024, 3, 30))
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (ws / "drop").rglob("*") if p.is_file()}
     assert after == before
 
@@ -448,12 +274,12 @@ def _reset(ws: Path) -> None:
 def test_worker_processes_give_the_same_store_and_outputs(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _quarter(ws)
     config = load_config(ws)
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
+    merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     expected = _state(ws)
     _reset(ws)
     monkeypatch.setattr(pool, "POOL_THRESHOLD", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    merge.merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
+    merge(config, Q1, now=dt.datetime(2024, 3, 30, 8, 0))
     assert _state(ws) == expected
 
 

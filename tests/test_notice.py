@@ -107,11 +107,11 @@ def test_padding_removed_from_two_character_names(parsed):
 def test_stray_and_kept_and_warned_with_item_number(parsed):
     assert "科技型企业 and 科技创新发展" in item(parsed, 33).content
     assert "重点行业 and 人员密集办公场所" in item(parsed, 59).content
-    stray = [i for i in parsed.issues if i.code == "notice-stray-latin"]
+    stray = [i for i in parsed.issues if i.code == "notice_stray_latin"]
     assert [i.level for i in stray] == ["warning", "warning"]
     assert stray[0].message.startswith("第33项")
     assert stray[1].message.startswith("第59项")
-    assert [i.code for i in parsed.issues] == ["notice-stray-latin", "notice-stray-latin"]
+    assert [i.code for i in parsed.issues] == ["notice_stray_latin", "notice_stray_latin"]
 
 
 def test_covering_letter_rules_are_not_items():
@@ -128,8 +128,8 @@ def test_numbering_gap_and_missing_field_are_warned():
     parsed = parse_notice(text)
     assert [i.no for i in parsed.items] == [1, 3]
     assert [(i.code, i.message[:4]) for i in parsed.issues] == [
-        ("notice-field-missing", "第3项（"),
-        ("notice-numbering", "通知第9"),
+        ("notice_field_missing", "第3项（"),
+        ("notice_numbering", "通知第9"),
     ]
 
 

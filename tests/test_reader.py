@@ -9,7 +9,8 @@ from tests.return_fixtures import COMMERCE, NDRC, issue
 from toolkit.demo import unitsim
 from toolkit.forms import layout
 from toolkit.intake import reader
-from toolkit.intake.files import Limits
+from toolkit.intake.parts import SheetTooLarge
+from toolkit.intake.sniff import Limits
 from toolkit.problems import Cell
 
 
@@ -128,7 +129,7 @@ def test_a_sheet_spanning_too_many_cells_is_refused_before_loading(tmp_path, out
 
     path = unitsim.fill(issue(outbox, COMMERCE), tmp_path / "far.xlsx", mutate=[far_cell])
     assert path.stat().st_size < 50_000
-    with pytest.raises(reader.SheetTooLarge) as caught:
+    with pytest.raises(SheetTooLarge) as caught:
         read(path)
     assert (caught.value.sheet, caught.value.rows, caught.value.cols) == ("进展填报", 600_000, 11)
 

@@ -21,7 +21,8 @@ from toolkit.config import load_config
 from toolkit.demo.unitsim import fill
 from toolkit.errors import ConfigError
 from toolkit.period import Period
-from toolkit.quarter.store import mails_of, open_store, schedule_runs
+from toolkit.quarter.history import mails_of, schedule_runs
+from toolkit.quarter.store import open_store
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:

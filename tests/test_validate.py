@@ -17,9 +17,10 @@ from tests.conftest import require_tool
 from tests.return_fixtures import COMMERCE, NDRC, PERIOD, SECRET, check, compound_file, issue, small_ledger
 from toolkit.demo import unitsim
 from toolkit.forms import layout
-from toolkit.intake import files as intake
-from toolkit.intake.files import Limits
-from toolkit.intake.validate import CODES, check_file
+from toolkit.intake import archive
+from toolkit.intake.check import check_file
+from toolkit.intake.codes import CODES
+from toolkit.intake.sniff import Limits
 from toolkit.model import Ledger, Task, Unit
 from toolkit.period import Period
 
@@ -42,13 +43,13 @@ def found(checked) -> list[tuple[str, str, str, str]]:
 def test_a_correct_return_is_accepted_with_every_answer(tmp_path, outbox):
     dropped = returned(tmp_path, outbox)
     os.utime(dropped, (1711000000, 1711000000))
-    archived = intake.archive(dropped, tmp_path / "archive", intake.file_facts(dropped)[0])
+    archived = archive.archive(dropped, tmp_path / "archive", archive.file_facts(dropped)[0])
     before = archived.read_bytes()
     checked = check(archived, original=dropped)
     assert checked.issues == [] and not checked.rejected
     assert (checked.unit, checked.period, checked.signed, checked.format) == (COMMERCE, "2024Q1", True, "xlsx")
-    assert checked.path == str(dropped) and checked.received == intake.file_facts(dropped)[2]
-    assert checked.sha256 == intake.file_facts(dropped)[0] and archived.read_bytes() == before
+    assert checked.path == str(dropped) and checked.received == archive.file_facts(dropped)[2]
+    assert checked.sha256 == archive.file_facts(dropped)[0] and archived.read_bytes() == before
     assert checked.filler == {"填报人": "李明", "联系电话": "0371-23859529", "单位负责人": "王强", "填报日期": "2024-03-20"}
     assert [(t.task_no, t.role, t.status, t.progress, t.row) for t in checked.tasks] == [
         (2, "牵头", "正常推进", 60.0, 6),
@@ -240,7 +241,7 @@ def without_meta(unit_line: str | None = None, period_line: str | None = None):
 
 def archived_check(tmp_path: Path, dropped: Path):
     """As the merge does: check the archived copy, whose name is a hash, with the dropped path."""
-    archived = intake.archive(dropped, tmp_path / "archive", intake.file_facts(dropped)[0])
+    archived = archive.archive(dropped, tmp_path / "archive", archive.file_facts(dropped)[0])
     return check(archived, original=dropped)
 
 

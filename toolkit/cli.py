@@ -136,7 +136,7 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.forms.generate import generate as generate_workbooks
+    from toolkit.quarter.prefill import generate as generate_workbooks
 
     result = generate_workbooks(config_from(ctx), period, _names(units), out)
 
@@ -170,12 +170,12 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 @click.pass_context
 def merge(ctx: click.Context, period: Any, drop: Path | None, as_json: bool) -> None:
     """汇总各单位报回的填报表，生成汇总表和回执 / merge returned workbooks into 汇总表 and receipts."""
-    from toolkit.quarter.merge import merge as merge_quarter
+    from toolkit.outputs.publish import merge as merge_quarter
 
     result = merge_quarter(config_from(ctx), period, drop)
 
     def render(data: dict[str, Any]) -> None:
-        from toolkit.quarter.merge import summary_lines
+        from toolkit.quarter.frames import summary_lines
 
         for line in summary_lines(data):
             click.echo(line)
@@ -197,7 +197,7 @@ def _echo_issues(issues: list[dict[str, str]]) -> None:
 @click.pass_context
 def ledger_build(ctx: click.Context, force: bool, as_json: bool) -> None:
     """按通知生成总台账 master_ledger.xlsx / build the master ledger from the notice."""
-    from toolkit.ledger.book import build_ledger
+    from toolkit.ledger.build import build_ledger
 
     result = build_ledger(config_from(ctx), force=force)
 
@@ -229,7 +229,7 @@ def ledger_build(ctx: click.Context, force: bool, as_json: bool) -> None:
 @click.pass_context
 def ledger_check(ctx: click.Context, as_json: bool) -> None:
     """检查总台账，列出每处问题（工作表!单元格）/ check the master ledger; exit 1 on errors."""
-    from toolkit.ledger.book import check_ledger
+    from toolkit.ledger.check import check_ledger
 
     config = config_from(ctx)
     report = check_ledger(config.paths.ledger)
@@ -406,7 +406,7 @@ def schedule_command(ctx: click.Context, once: bool, now: Any, as_json: bool) ->
 @click.pass_context
 def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, as_json: bool) -> None:
     """生成季度通报（HTML、Markdown、Word，可选 PDF）/ render the quarterly briefing (通报)."""
-    from toolkit.outputs.briefing import render_briefing
+    from toolkit.outputs.briefing.publish import render_briefing
 
     paths = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
 

@@ -20,71 +20,6 @@ CONFIG_NAME = "ducha.toml"
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-@dataclass(frozen=True)
-class Paths:
-    notice: Path
-    ledger: Path
-    outbox: Path
-    drop: Path
-    archive: Path
-    reports: Path
-    store: Path
-    secret: Path
-
-    @property
-    def lock(self) -> Path:
-        """One lock file per workspace, so two commands cannot interleave writes."""
-        return self.store.with_name(".ducha.lock")
-
-
-@dataclass(frozen=True)
-class _PathNames:
-    """[paths] as written: each relative to the workspace."""
-
-    notice: str = "data/kaifeng-2024-gov-report-tasks.md"
-    ledger: str = "master_ledger.xlsx"
-    outbox: str = "outbox"
-    drop: str = "drop"
-    archive: str = "archive"
-    reports: str = "reports"
-    store: str = "ducha.db"
-    secret: str = ".ducha_secret"
-
-
-@dataclass(frozen=True)
-class Bureau:
-    city: str = "开封市"
-    year: int = 2024
-    name: str = "市政府督查局"
-    contact: str = "刘华阳"
-    phone: str = "23859529、15137880816"
-    email: str = "kaifengducha@126.com"
-    address: str = "市直机关集中办公区7号楼629房间"
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    day: int = 28
-    overrides: dict[str, dt.date] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Config:
-    root: Path
-    paths: Paths
-    bureau: Bureau
-    deadlines: Deadlines
-    raw: dict[str, Any]
-
-    def section(self, name: str) -> dict[str, Any]:
-        """A config section as written; read_section types it."""
-        return self.raw.get(name, {})
-
-    def read(self, section: str, *classes: type) -> Any:
-        """read_section on one of this file's sections."""
-        return read_section(self.section(section), section, *classes)
-
-
 def option(default: Any, *, parse: Callable[[Any], Any] | None = None, hint: str = "",
            choices: tuple[Any, ...] = ()) -> Any:
     """A config field: its default, and optionally how to read it (parse raises ValueError or
@@ -143,6 +78,72 @@ def read_section(data: Any, section: str, *classes: type,
     return (result, extras) if extra is not None else result
 
 
+def _path(default: str) -> Any:
+    return option(Path(default), parse=_relative_path, hint="应为文字（加引号）的路径")
+
+
+def _relative_path(value: Any) -> Path:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return Path(value)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """[paths]: as written, relative to the workspace; Config.paths holds them resolved."""
+
+    notice: Path = _path("data/kaifeng-2024-gov-report-tasks.md")
+    ledger: Path = _path("master_ledger.xlsx")
+    outbox: Path = _path("outbox")
+    drop: Path = _path("drop")
+    archive: Path = _path("archive")
+    reports: Path = _path("reports")
+    store: Path = _path("ducha.db")
+    secret: Path = _path(".ducha_secret")
+
+    @property
+    def lock(self) -> Path:
+        """One lock file per workspace, so two commands cannot interleave writes."""
+        return self.store.with_name(".ducha.lock")
+
+    def under(self, root: Path) -> Paths:
+        return Paths(**{name: root / value for name, value in asdict(self).items()})
+
+
+@dataclass(frozen=True)
+class Bureau:
+    city: str = "开封市"
+    year: int = 2024
+    name: str = "市政府督查局"
+    contact: str = "刘华阳"
+    phone: str = "23859529、15137880816"
+    email: str = "kaifengducha@126.com"
+    address: str = "市直机关集中办公区7号楼629房间"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    day: int = 28
+    overrides: dict[str, dt.date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    paths: Paths
+    bureau: Bureau
+    deadlines: Deadlines
+    raw: dict[str, Any]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A config section as written; read_section types it."""
+        return self.raw.get(name, {})
+
+    def read(self, section: str, *classes: type) -> Any:
+        """read_section on one of this file's sections."""
+        return read_section(self.section(section), section, *classes)
+
+
 def _day_of_month(value: Any) -> int:
     if type(value) is not int or not 1 <= value <= 30:
         raise ValueError(value)
@@ -173,8 +174,7 @@ def load_config(path: Path | str | None = None) -> Config:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"无法读取配置文件 {path}：{exc}") from exc
     root = path.parent.resolve()
-    names = read_section(raw.get("paths", {}), "paths", _PathNames)
-    paths = Paths(**{k: root / v for k, v in asdict(names).items()})
+    paths = read_section(raw.get("paths", {}), "paths", Paths).under(root)
     return Config(
         root=root,
         paths=paths,

@@ -76,14 +76,14 @@ def run_doctor(config_path: Path | str | None = None) -> DoctorReport:
 def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]:
     """ducha.toml parses and every section holds values of the right kind."""
     from toolkit import routine
-    from toolkit.intake import files as intake
-    from toolkit.mail import runs as mail
-    from toolkit.outputs import briefing
+    from toolkit.intake import sniff
+    from toolkit.mail.settings import mail_settings
+    from toolkit.outputs.briefing.settings import briefing_settings
 
     try:
         config = load_config(config_path)
-        for typed in (intake.Limits.from_config, mail.mail_settings, routine.offsets_from,
-                      briefing.briefing_settings):
+        for typed in (sniff.Limits.from_config, mail_settings, routine.offsets_from,
+                      briefing_settings):
             typed(config)
     except DuchaError as exc:
         return None, [Check("config", "配置文件", FAIL, str(exc), f"请按提示修改 {CONFIG_NAME} 后重新运行 ducha doctor")]
@@ -93,7 +93,7 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
 
 
 def _ledger(config: Config) -> Check:
-    from toolkit.ledger.book import check_ledger
+    from toolkit.ledger.check import check_ledger
 
     path = config.paths.ledger
     if not path.exists():
@@ -210,7 +210,8 @@ def _creatable(path: Path) -> bool:
 
 def _smtp(config: Config) -> Check:
     """Connect to [mail] host:port as a send would (TLS as configured), without logging in."""
-    from toolkit.mail.runs import PASSWORD_ENV, connect, mail_settings
+    from toolkit.mail.settings import PASSWORD_ENV, mail_settings
+    from toolkit.mail.transport import connect
 
     if "host" not in config.section("mail"):
         return Check("smtp", "邮件服务器", SKIP, "未配置 [mail] host，不发送邮件时无需配置")
@@ -245,7 +246,8 @@ def _office() -> Check:
 
 
 def _chromium(config: Config | None) -> Check:
-    from toolkit.outputs.briefing import BriefingSettings, briefing_settings, find_browser
+    from toolkit.outputs.briefing.pdf import find_browser
+    from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings
 
     def find() -> str | None:
         try:

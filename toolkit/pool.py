@@ -21,7 +21,7 @@ already imported, so a worker costs a fork (~10 ms) rather than a fresh interpre
 at the start of each merge and each time a hostile file kills one. Forking the merge process
 itself ("fork") would be cheaper still but would hand the workers the lock and the store. Elsewhere
 (Windows) workers are spawned; there is no rlimit there, but the timeout and the bounds checked
-before parsing (intake.check_limits, reader's extent checks) still apply.
+before parsing (intake.sniff.check_limits, intake.parts' extent checks) still apply.
 """
 
 from __future__ import annotations

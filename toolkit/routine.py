@@ -250,21 +250,21 @@ class Outcome:
 
 
 def _generate(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.forms.generate import generate
+    from toolkit.quarter.prefill import generate
 
     result = generate(config, period, now=now.replace(tzinfo=None))
     return True, f"已生成 {len(result.workbooks)} 份填报表（{result.out_dir}）"
 
 
 def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.quarter.merge import merge
+    from toolkit.outputs.publish import merge
 
     result = merge(config, period, now=now.replace(tzinfo=None))
     return True, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
 
 
 def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
-    from toolkit.outputs.briefing import render_briefing
+    from toolkit.outputs.briefing.publish import render_briefing
 
     paths = render_briefing(config, period, now=now.date())
     return True, "已生成通报：" + "、".join(p.name for p in paths)
@@ -298,19 +298,20 @@ def tick(config: Config, now: dt.datetime | None = None) -> list[Outcome]:
     failed and asked for again on the next tick; one action failing never stops the others.
     Only one tick runs at a time per workspace (a second one gets BusyError)."""
     from toolkit.fsutil import workspace_lock
-    from toolkit.quarter import store as store_mod
+    from toolkit.quarter.history import record_schedule_run, schedule_done
+    from toolkit.quarter.store import open_store
 
     now = _local(now or dt.datetime.now(TZ))
     offsets = offsets_from(config)
     periods = {p.key: p for p in year_periods(config, config.bureau.year)}
     outcomes: list[Outcome] = []
     with workspace_lock(config.paths.lock.with_name(".ducha.schedule.lock")):
-        with store_mod.open_store(config.paths.store) as store:
-            done = store_mod.schedule_done(store)
+        with open_store(config.paths.store) as store:
+            done = schedule_done(store)
         for action in due_actions(periods.values(), now, done, offsets):
             outcome = _run(config, periods[action.period], action, now)
-            with store_mod.open_store(config.paths.store) as store:
-                store_mod.record_schedule_run(
+            with open_store(config.paths.store) as store:
+                record_schedule_run(
                     store, action.key, action.period, action.kind, action.day.isoformat(),
                     now.isoformat(timespec="seconds"), outcome.result, outcome.summary,
                 )

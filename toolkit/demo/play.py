@@ -111,12 +111,15 @@ def counted(counts: dict[str, int]) -> str:
 
 
 def main(target: Path = DEMO_DIR) -> int:
-    from toolkit.forms import generate as template
-    from toolkit.ledger.book import build_ledger, check_ledger
+    from toolkit.ledger.build import build_ledger
+    from toolkit.ledger.check import check_ledger
     from toolkit.mail import runs as mail
-    from toolkit.outputs import report_book
-    from toolkit.outputs.briefing import render_briefing
-    from toolkit.quarter import merge
+    from toolkit.mail.transport import local_inbox
+    from toolkit.outputs.briefing.publish import render_briefing
+    from toolkit.outputs.publish import merge
+    from toolkit.outputs.receipts import RECEIPT_DIR
+    from toolkit.quarter import prefill
+    from toolkit.quarter.frames import summary_lines
 
     config = fresh_workspace(target)
     q1 = Period.parse("2024Q1", config.deadlines)
@@ -135,10 +138,10 @@ def main(target: Path = DEMO_DIR) -> int:
     say(f"  ducha ledger check：{len(report.errors)} 处错误，{len(report.warnings)} 处提醒")
 
     say("\n== 2. 生成各单位填报表并发送 (ducha generate / ducha send)，2024-03-07 ==")
-    generated = template.generate(config, q1, now=at("2024-03-07", 8))
+    generated = prefill.generate(config, q1, now=at("2024-03-07", 8))
     say(f"生成 {len(generated.workbooks)} 个单位的填报表：{generated.out_dir}")
     inbox = target / "mailbox"
-    with mail.local_inbox(config, inbox) as live:
+    with local_inbox(config, inbox) as live:
         sent = mail.send_workbooks(live, q1, now=at("2024-03-07"))
         say(sent.summary)
 
@@ -146,7 +149,7 @@ def main(target: Path = DEMO_DIR) -> int:
         say(f"  {counted(return_files(config, q1, generated.out_dir, late=False))}；收件夹：{config.paths.drop}")
 
         say("\n== 4. 截止前一天汇总并催报 (ducha merge / ducha remind)，2024-03-27 ==")
-        early = merge.merge(config, q1, now=at("2024-03-27"))
+        early = merge(config, q1, now=at("2024-03-27"))
         say(f"已收到 {len(early.merged.files)} 个文件，已报送 {len(early.merged.counts['units_reported'])} 个单位")
         say(mail.send_reminders(live, q1, now=at("2024-03-27")).summary)
 
@@ -154,8 +157,8 @@ def main(target: Path = DEMO_DIR) -> int:
         say(f"  {counted(return_files(config, q1, generated.out_dir, late=True))}")
 
         say("\n== 6. 截止后最终汇总并发回执 (ducha merge / ducha receipts --send)，2024-04-01 ==")
-        final = merge.merge(config, q1, now=at("2024-04-01"))
-        for line in merge.summary_lines(final.summary()):
+        final = merge(config, q1, now=at("2024-04-01"))
+        for line in summary_lines(final.summary()):
             say(line)
         receipts = mail.send_receipts(live, q1, now=at("2024-04-01"))
         say(receipts.summary)
@@ -166,12 +169,12 @@ def main(target: Path = DEMO_DIR) -> int:
     say(f"通报已生成：{', '.join(p.name for p in briefing)}")
 
     say("\n== 8. 下一季度：填报表预填本季度已采用的填报内容 (ducha generate --period 2024Q2) ==")
-    q2 = template.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
+    q2 = prefill.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
     say(f"生成 {len(q2.workbooks)} 个单位的第二季度填报表：{q2.out_dir}")
 
     say("\n演示完成。输出：")
     say(f"  汇总表：{final.outputs[0]}")
-    say(f"  回执：{final.outputs[0].parent / report_book.RECEIPT_DIR}")
+    say(f"  回执：{final.outputs[0].parent / RECEIPT_DIR}")
     say(f"  邮件：{inbox}")
     for path in briefing:
         say(f"  通报：{path}")

@@ -240,7 +240,7 @@ def _store_cached_values(path: Path, cached: Mapping[str, Any]) -> None:
 
 
 def answers_for(ledger: Ledger, seed: int = 0) -> Callable[[str], tuple[Answers, dict[tuple[int, str], Any]]]:
-    """answers(unit) for template.generate_from: good_answers and half of each 量化指标 target,
+    """answers(unit) for forms.generate.generate_from: good_answers and half of each 量化指标 target,
     written while the workbook is generated. With filler_xml() this makes a clean return in ~5 ms
     instead of fill()'s ~25 ms (openpyxl loads and re-saves the whole workbook), which is what
     10,000 returns for the bench, or a few hundred for a crash test, need."""

@@ -1,5 +1,5 @@
-"""The layout of a unit's report workbook, shared by the writer (template.py) and the readers
-(reader.py, validate.py) so neither can drift from the other.
+"""The layout of a unit's report workbook, shared by the writer (toolkit.forms.writer) and the
+readers (toolkit.intake.reader, toolkit.intake.rows) so neither can drift from the other.
 
 Rows and columns are 1-based, as Excel shows them; a position is a problems.Cell.
 """

@@ -127,7 +127,7 @@ class _Draft:
             if not value:
                 issues.append(
                     _warning(
-                        "notice-field-missing",
+                        "notice_field_missing",
                         f"第{self.no}项（通知第{self.line}行）缺少“{label}”，请在总台账中补上",
                     )
                 )
@@ -135,7 +135,7 @@ class _Draft:
             for word in stray_words(text):
                 issues.append(
                     _warning(
-                        "notice-stray-latin",
+                        "notice_stray_latin",
                         f"第{self.no}项（通知第{self.line}行）中夹有英文单词“{word}”：“{_context(text, word)}”，"
                         f"疑为“和”，已原样保留，请在总台账中核定",
                     )
@@ -212,7 +212,7 @@ def _numbering_issues(items: list[RawItem]) -> list[Issue]:
         if item.no != expected:
             found.append(
                 _warning(
-                    "notice-numbering",
+                    "notice_numbering",
                     f"通知第{item.line}行的任务编号为 {item.no}，按顺序应为 {expected}，请核对原文是否缺漏或重复",
                 )
             )

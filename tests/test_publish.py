@@ -12,10 +12,11 @@ from python_calamine import CalamineWorkbook
 
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
 from toolkit.config import Bureau
-from toolkit.outputs import report_book
+from toolkit.outputs.publish import write_outputs
+from toolkit.outputs.receipts import receipt_name
 from toolkit.period import Period
 from toolkit.problems import Cell, Issue
-from toolkit.quarter.merge import MergedQuarter, build_merged
+from toolkit.quarter.frames import MergedQuarter, build_merged
 from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
@@ -50,7 +51,7 @@ def _fill(store_path: Path) -> None:
 
 @pytest.fixture
 def outputs(tmp_path: Path) -> list[Path]:
-    return report_book.write_outputs(_merged(tmp_path), tmp_path / "reports", Bureau())
+    return write_outputs(_merged(tmp_path), tmp_path / "reports", Bureau())
 
 
 def test_outputs_are_the_book_and_one_receipt_per_sender(outputs: list[Path], tmp_path: Path) -> None:
@@ -152,7 +153,7 @@ def test_rejected_receipt_marks_errors_red_and_says_what_to_do(tmp_path: Path) -
     with open_store(tmp_path / "ducha.db") as store:
         store.record(bad, "2024Q1", "/archive", "rejected")
         merged = build_merged(small_ledger(), store.load_period("2024Q1"), Q1, dt.date(2024, 3, 20))
-    path = report_book.write_outputs(merged, tmp_path, Bureau())[1]
+    path = write_outputs(merged, tmp_path, Bureau())[1]
     wb = openpyxl.load_workbook(path)
     assert wb["回执"]["A4"].value == "结论：报表有错误，未能采用，请按“问题清单”逐项修改后重新报送。"
     cell = wb["进展填报"]["F6"]
@@ -165,27 +166,27 @@ def test_rejected_receipt_marks_errors_red_and_says_what_to_do(tmp_path: Path) -
 
 
 def test_rewriting_the_same_merge_changes_no_byte(tmp_path: Path) -> None:
-    first = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    first = write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in first}
     (tmp_path / "elsewhere").mkdir()
-    again = report_book.write_outputs(_merged(tmp_path), tmp_path / "elsewhere", Bureau())
+    again = write_outputs(_merged(tmp_path), tmp_path / "elsewhere", Bureau())
     assert [p.read_bytes() for p in again] == [b for b, _ in before.values()]
-    second = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    second = write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     assert second == first
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in second} == before
 
 
 def test_a_rerun_rebuilds_a_receipt_the_clerk_deleted_or_replaced(tmp_path: Path) -> None:
     """The rerun trusts its index of fingerprints only for files that are still the ones it wrote."""
-    book, receipt, *_ = report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    book, receipt, *_ = write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     good = receipt.read_bytes()
     receipt.unlink()
-    report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     assert receipt.read_bytes() == good
     receipt.write_bytes(book.read_bytes())  # another workbook saved over it (a new size and time)
-    report_book.write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     assert receipt.read_bytes() == good
 
 
 def test_unsafe_unit_names_make_safe_receipt_names() -> None:
-    assert report_book.receipt_name("2024Q1", "市委/市政府:督查") == "2024Q1_市委_市政府_督查_回执.xlsx"
+    assert receipt_name("2024Q1", "市委/市政府:督查") == "2024Q1_市委_市政府_督查_回执.xlsx"

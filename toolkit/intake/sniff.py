@@ -1,27 +1,20 @@
-"""The drop folder: find returned files, tell their format from the bytes, bound them, archive them.
+"""Tell a returned file's format from its bytes and bound it, before any workbook parser sees it.
 
 Units mail back files under any name and extension (a PDF named .xlsx, an HTML page saved as
 .xls), so nothing here trusts the file name. Every check is cheap and bounded (a zip's central
-directory, an OLE2 directory, a few KB of header) and runs before any workbook parser sees the file,
-so a hostile file is turned away before it can cost memory or time. A dropped file is only ever
-read: the merge works on a copy archived by content hash.
+directory, an OLE2 directory, a few KB of header), so a hostile file is turned away before it can
+cost memory or time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import os
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from toolkit import fsutil
 from toolkit.config import Config, option
-from toolkit.errors import DuchaError
 
 # Formats the reader opens; everything else is rejected with REJECT_REASONS.
 READABLE = ("xlsx", "xls", "ods")
@@ -40,10 +33,6 @@ REJECT_REASONS = {
     "truncated": "文件已损坏或不完整（可能下载或保存时中断）",
     "unknown": "无法识别的文件类型，不是 Excel 工作簿",
 }
-
-# Files a drop folder collects that nobody sent: Office/WPS owner files (~$x.xlsx), LibreOffice
-# locks (.~lock.x#), hidden files (our own .tmp files, .DS_Store) and Windows shell files.
-_IGNORED_NAMES = re.compile(r"^(~\$|\.|~WRL)|^(thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 
 _MIB = 1024 * 1024
 _BOMB_MEMBER_FLOOR = _MIB  # members smaller than this cannot hurt, whatever their ratio
@@ -77,79 +66,6 @@ class Limits:
     def from_config(cls, config: Config) -> Limits:
         """Typed [limits]; a wrong key or a non-positive number is a ConfigError naming it."""
         return config.read("limits", cls)
-
-
-def scan(drop: Path) -> list[Path]:
-    """Every returned file under drop, recursively, sorted by relative path so runs are repeatable.
-
-    Skips what no unit sent (see _IGNORED_NAMES), and does not follow symlinked folders, so the
-    scan stays inside the drop folder. A missing folder is a DuchaError the clerk can fix.
-    """
-    if not drop.is_dir():
-        raise DuchaError(f"收件夹不存在：{drop}（请检查 ducha.toml 的 [paths] drop，或用 --drop 指定）")
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(drop, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            path = Path(folder) / name
-            if not _IGNORED_NAMES.search(name) and path.is_file():
-                found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(drop).as_posix())
-
-
-def shown_path(path: Path) -> str:
-    """path as text that can be stored, printed and written into a workbook. On POSIX a name is
-    bytes: one that is not UTF-8 (a zip unpacked from a Chinese Windows has GBK names) arrives
-    with surrogate escapes that no UTF-8 file or database accepts, so each such part is decoded
-    as GB18030, else with replacement characters."""
-    parts = []
-    for part in Path(path).parts:
-        try:
-            part.encode("utf-8")
-        except UnicodeEncodeError:
-            raw = os.fsencode(part)
-            try:
-                part = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                part = raw.decode("utf-8", "replace")
-        parts.append(part)
-    return str(Path(*parts)) if parts else str(path)
-
-
-def file_facts(path: Path) -> tuple[str, int, str]:
-    """(sha256, size, received): received is the modification time, the moment the clerk saved
-    the attachment, as local ISO time to the second."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_MIB), b""):
-            digest.update(chunk)
-    stat = path.stat()
-    try:
-        received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0).isoformat()
-    except (OverflowError, ValueError, OSError):  # a time stamp beyond what datetime holds
-        received = (dt.datetime.min if stat.st_mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
-    return digest.hexdigest(), stat.st_size, received
-
-
-def archive(path: Path, archive_dir: Path, sha256: str) -> Path:
-    """Copy path to archive_dir/<sha256><ext> (archive_dir is archive/<period>), keeping its
-    modification time. Idempotent: an existing copy is reused. The copy is hashed while written,
-    so a file that changed since it was hashed is refused rather than archived under a wrong name."""
-    suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
-    target = archive_dir / f"{sha256}{suffix}"
-    if target.is_file() and target.stat().st_size == path.stat().st_size:
-        return target
-    stat = path.stat()
-    with fsutil.atomic_path(target) as tmp:
-        digest = hashlib.sha256()
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            for chunk in iter(lambda: src.read(_MIB), b""):
-                digest.update(chunk)
-                dst.write(chunk)
-        if digest.hexdigest() != sha256:
-            raise DuchaError(f"文件 {path} 在读取过程中被修改，请等其保存完成后重新运行")
-        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return target
 
 
 def sniff(path: Path) -> str:

@@ -1,19 +1,16 @@
-"""Merge a quarter: take in what units returned, decide verdicts, and build the MergedQuarter.
+"""The MergedQuarter: one quarter's files and the ledger turned into the frames everything shows.
 
-`merge()` is the only step that changes the store: under the workspace lock it archives every new
-file in the drop folder before reading it, checks it, and records the result one file per
-transaction, so a killed run resumes where it stopped. Everything after that — verdicts,
-综合状态, lights, the frames behind 汇总表, receipts and the briefing — is a pure function of
-(ledger, store, period, as-of date): `load_merged()` gives the briefing the same MergedQuarter
-the merge wrote, for this quarter or an earlier one.
+汇总表, the receipts and the briefing must count the same things the same way, so they are all
+written from one value built here, and building it is a pure function of (ledger, file records,
+period, as-of date): the same store gives the same MergedQuarter, whether `ducha merge` just
+wrote it or `ducha briefing` reads an earlier quarter back.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePath
 from statistics import fmean
@@ -21,10 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.config import Config
-from toolkit.errors import DuchaError
 from toolkit.forms import layout
-from toolkit.fsutil import remove_stale_temps, workspace_lock
 from toolkit.model import (
     ROLE_LEAD,
     ROLES,
@@ -39,45 +33,24 @@ from toolkit.model import (
 )
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
-from toolkit.quarter.store import FileRecord, Store, open_store
-
-# 综合状态 of a task: the four unit statuses plus "nobody has reported".
-STATUS_MISSING = "未报送"
-OVERALL_STATUSES = (STATUS_MISSING, layout.STATUS_LAGGING, layout.STATUS_DONE, layout.STATUS_NOT_STARTED,
-                    layout.STATUS_ON_TRACK)
-
-LIGHT_GREEN = "绿灯"
-LIGHT_YELLOW = "黄灯"
-LIGHT_RED = "红灯"
-LIGHT_NONE = "未亮灯"  # nobody has reported yet and the deadline has not passed
-LIGHTS = (LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED, LIGHT_NONE)
-RED_GAP = 25  # points behind 序时进度 that turn a light red
-
-# A unit's standing for the period (单位报送), mutually exclusive.
-UNIT_ON_TIME = "已报送"
-UNIT_LATE = "迟报"
-UNIT_REJECTED = "退回修改"
-UNIT_MISSING = "未报送"
-UNIT_STATUSES = (UNIT_ON_TIME, UNIT_LATE, UNIT_REJECTED, UNIT_MISSING)
-
-VERDICT_LABELS = {
-    VERDICT_ACCEPTED: "采用",
-    VERDICT_SUPERSEDED: "已被新文件替代",
-    VERDICT_DUPLICATE: "重复文件",
-    VERDICT_REJECTED: "退回修改",
-}
-UNKNOWN_UNIT = "（无法识别）"
-WRONG_PERIOD = "wrong_period"  # validate's issue code for a workbook issued for another period
-
-RULES_TEXT = (
-    "综合状态：无单位报送为“未报送”；任一单位填“进度滞后”即为“进度滞后”；报送单位均填“已完成”为“已完成”；"
-    "均填“未启动”为“未启动”；其余为“正常推进”。",
-    "红黄绿灯：序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）。"
-    "已完成，或牵头单位完成进度不低于序时进度，为绿灯；"
-    "落后序时进度不足25个百分点、或有单位填“进度滞后”、或牵头单位未填完成进度，为黄灯；"
-    "落后25个百分点及以上，或截止日后仍无单位报送，为红灯。",
-    "截止日后收到的文件照常采用，标记为“迟报”；同一单位多次报送，以最后收到的合格文件为准。",
+from toolkit.quarter.rules import (
+    LIGHTS,
+    OVERALL_STATUSES,
+    UNIT_LATE,
+    UNIT_MISSING,
+    UNIT_ON_TIME,
+    UNIT_REJECTED,
+    VERDICT_LABELS,
+    completion,
+    decide_verdicts,
+    is_late,
+    light,
+    overall_status,
+    unit_standing,
 )
+from toolkit.quarter.store import FileRecord
+
+UNKNOWN_UNIT = "（无法识别）"
 
 TASK_COLUMNS = ("任务编号", "板块", "任务内容", "责任领导", "牵头单位", "综合状态", "红黄绿灯", "完成进度(%)",
                 "各单位进展", "存在问题", "未报送单位")
@@ -95,18 +68,18 @@ class MergedQuarter:
     """A quarter merged: what 汇总表, the receipts and the briefing are written from.
 
     Frames use the Chinese column names of 汇总表 (the *_COLUMNS tuples above):
-    - tasks: one row per ledger task, in task order: 综合状态 ∈ OVERALL_STATUSES, 红黄绿灯 ∈ LIGHTS,
-      完成进度(%) is the lead unit's (mean of the leads when a group leads; NaN when not given),
-      各单位进展 / 存在问题 are "【单位】…" lines, 未报送单位 joined by "、".
-    - units: one row per expected unit (every unit with a task), 报送情况 ∈ UNIT_STATUSES, counts
-      of its tasks and of those it reported 已完成 / 进度滞后.
+    - tasks: one row per ledger task, in task order: 综合状态 ∈ rules.OVERALL_STATUSES,
+      红黄绿灯 ∈ rules.LIGHTS, 完成进度(%) is the lead unit's (mean of the leads when a group
+      leads; NaN when not given), 各单位进展 / 存在问题 are "【单位】…" lines, 未报送单位 joined by "、".
+    - units: one row per expected unit (every unit with a task), 报送情况 ∈ rules.UNIT_STATUSES,
+      counts of its tasks and of those it reported 已完成 / 进度滞后.
     - issues: every issue of every file checked for the period (duplicates once).
     - indicators: every 量化指标 with its latest value (this period, else the last earlier one,
       named in 数据期) and 完成率(%).
     - reports: every accepted task row, one per unit and task.
     ledger: the ledger merged against; files: every file record of the period, oldest first, with
-    its verdict decided; unit_status: {expected unit: UNIT_STATUSES member}; counts: the JSON-ready
-    summary (see summary_counts); as_of: the day the lights were judged on.
+    its verdict decided; unit_status: {expected unit: rules.UNIT_STATUSES member}; counts: the
+    JSON-ready summary (see summary_counts); as_of: the day the lights were judged on.
     """
 
     period: Period
@@ -149,101 +122,6 @@ class MergedQuarter:
         for indicator in self.ledger.indicators:
             grouped[indicator.task_no].append(indicator)
         return dict(grouped)
-
-
-@dataclass
-class MergeResult:
-    merged: MergedQuarter
-    new_files: list[str]  # paths checked in this run
-    skipped: list[str]  # paths of files that belong to another period
-    outputs: list[Path] = field(default_factory=list)
-
-    def summary(self) -> dict[str, Any]:
-        """The `ducha merge --json` document."""
-        return {
-            **self.merged.counts,
-            "files": file_entries(self.merged.files, self.merged.period),
-            "new_files": self.new_files,
-            "skipped": self.skipped,
-            "outputs": [str(p) for p in self.outputs],
-        }
-
-
-# --- rules (pure) --------------------------------------------------------------------------
-
-
-def overall_status(statuses: list[str]) -> str:
-    """综合状态 of a task from the statuses its reporting units gave."""
-    if not statuses:
-        return STATUS_MISSING
-    if layout.STATUS_LAGGING in statuses:
-        return layout.STATUS_LAGGING
-    if all(s == layout.STATUS_DONE for s in statuses):
-        return layout.STATUS_DONE
-    if all(s == layout.STATUS_NOT_STARTED for s in statuses):
-        return layout.STATUS_NOT_STARTED
-    return layout.STATUS_ON_TRACK
-
-
-def light(status: str, lead_progress: float | None, pace: int, past_deadline: bool) -> str:
-    """红黄绿灯 of a task (see RULES_TEXT). The worse light wins when two rules apply: a unit that
-    says 进度滞后 keeps the task yellow even when the lead's number is on pace."""
-    if status == STATUS_MISSING:
-        return LIGHT_RED if past_deadline else LIGHT_NONE
-    if status == layout.STATUS_DONE:
-        return LIGHT_GREEN
-    if lead_progress is None:
-        return LIGHT_YELLOW
-    gap = pace - lead_progress
-    if gap >= RED_GAP:
-        return LIGHT_RED
-    if gap > 0 or status == layout.STATUS_LAGGING:
-        return LIGHT_YELLOW
-    return LIGHT_GREEN
-
-
-def is_late(received: str, period: Period) -> bool:
-    """A file received after the deadline day (any time on the 28th is on time)."""
-    return dt.date.fromisoformat(received[:10]) > period.deadline
-
-
-def decide_verdicts(records: list[FileRecord]) -> dict[str, str]:
-    """{sha256: verdict}: errors reject; per unit the last accepted file by received time wins and
-    the earlier accepted ones are superseded. A rejected file stays rejected whatever follows."""
-    verdicts: dict[str, str] = {}
-    candidates: dict[str | None, list[FileRecord]] = defaultdict(list)
-    for record in records:
-        if record.rejected or record.unit is None:
-            verdicts[record.sha256] = VERDICT_REJECTED
-        else:
-            candidates[record.unit].append(record)
-    for files in candidates.values():
-        files.sort(key=lambda r: (r.received, r.sha256))
-        for record in files[:-1]:
-            verdicts[record.sha256] = VERDICT_SUPERSEDED
-        verdicts[files[-1].sha256] = VERDICT_ACCEPTED
-    return verdicts
-
-
-def unit_standing(files: list[FileRecord], period: Period) -> str:
-    """已报送 if an accepted (or since superseded) file arrived by the deadline, 迟报 if only later,
-    退回修改 if every file was rejected, 未报送 if nothing came."""
-    usable = [f for f in files if f.verdict in (VERDICT_ACCEPTED, VERDICT_SUPERSEDED)]
-    if usable:
-        return UNIT_LATE if all(is_late(f.received, period) for f in usable) else UNIT_ON_TIME
-    return UNIT_REJECTED if files else UNIT_MISSING
-
-
-def completion(value: float | None, target: float, direction: str) -> float | None:
-    """完成率(%) of a 量化指标: value / target, or for an upper bound (≤, 以内) 100 when within it."""
-    if value is None or not target:
-        return None
-    if direction == "≤":
-        return 100.0 if value <= target else round(target / value * 100, 1)
-    return round(value / target * 100, 1)
-
-
-# --- building the MergedQuarter (pure) -----------------------------------------------------
 
 
 def _unit_line(report: TaskReport) -> str:
@@ -453,120 +331,3 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if receipts:
         lines.append(f"回执 {len(receipts)} 份：{Path(receipts[0]).parent}")
     return lines
-
-
-# --- the merge run (the only part with side effects) -------------------------------------------
-
-
-def _needs_check(checked: dict[str, bool], period: str) -> bool:
-    """A file is checked against the period being merged unless it already was, or it was checked
-    for another period and belonged there (a drop folder kept across quarters). A workbook issued
-    for another quarter (sent early, or last quarter's reused) is checked again in each merge."""
-    if period in checked:
-        return False
-    return all(checked.values())
-
-
-def _facts(path: Path) -> tuple[str, int, str]:
-    from toolkit.intake import files as intake
-
-    try:
-        return intake.file_facts(path)
-    except OSError as exc:  # deleted since the scan, or not readable by the clerk's account
-        raise DuchaError(f"无法读取收件夹中的文件 {intake.shown_path(path)}（{exc.strerror or exc}），"
-                         "请检查该文件后重新运行") from exc
-
-
-def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, config: Config,
-             secret: bytes) -> tuple[list[str], list[str]]:
-    """Archive every file not yet checked for the period, then check and record each (one
-    transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
-    as another period's). Files are read in sandbox workers: a file that exhausts a worker's time
-    or memory, or crashes it, is recorded as rejected and the others go on."""
-    from toolkit import pool
-    from toolkit.intake import files as intake
-    from toolkit.intake import validate
-
-    new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
-    copies, skipped = [], []
-    # Earliest first, so a content found under several paths is received when its first copy was.
-    facts = sorted(((_facts(path), path) for path in files), key=lambda f: (f[0][2], str(f[1])))
-    for (sha256, size, received), path in facts:
-        checked = store.checked_periods(sha256)
-        if sha256 in new or not _needs_check(checked, period.key):
-            copies.append((sha256, intake.shown_path(path), received))
-            if sha256 not in new and period.key not in checked:
-                skipped.append(intake.shown_path(path))
-        else:
-            new[sha256] = (path, size, received)
-    limits = intake.Limits.from_config(config)
-    archive_dir = config.paths.archive / period.key
-    jobs = [(path, sha256) for sha256, (path, _size, _received) in new.items()]
-    outcomes = pool.guarded_map(validate.check_dropped, jobs, (ledger, period, secret, limits, archive_dir),
-                                   seconds=limits.max_seconds, memory_mb=limits.max_memory_mb)
-    with contextlib.closing(outcomes):
-        for (sha256, (path, size, received)), outcome in zip(new.items(), outcomes, strict=True):
-            shown = intake.shown_path(path)
-            if isinstance(outcome, pool.WorkerFailure):
-                archived = intake.archive(path, archive_dir, sha256)  # a copy, not a parse: safe here
-                result = validate.unread_file(shown, sha256, size, received,
-                                              *validate.worker_failure(outcome, limits))
-            else:
-                archived, result = outcome
-            result.path, result.sha256, result.received = shown, sha256, received
-            store.record(result, period.key, str(archived),
-                         VERDICT_REJECTED if result.rejected else VERDICT_ACCEPTED,
-                         other_period=any(i.code == WRONG_PERIOD for i in result.issues))
-    for copy in copies:
-        store.add_path(*copy)
-    return [intake.shown_path(path) for path, _size, _received in new.values()], skipped
-
-
-def merge(config: Config, period: Period, drop: Path | None = None,
-          now: dt.datetime | None = None) -> MergeResult:
-    """`ducha merge`: take in the drop folder, decide verdicts, write 汇总表 and the receipts.
-
-    Holds the workspace lock throughout. Rerunning with no new files re-reads nothing and
-    rewrites no output byte; a run killed at any point leaves the store and the previous outputs
-    intact, and the next run completes the work."""
-    from toolkit.ledger.book import load_ledger
-
-    with workspace_lock(config.paths.lock):
-        return merge_with(config, load_ledger(config), period, drop, now)
-
-
-def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
-               now: dt.datetime | None = None) -> MergeResult:
-    """merge() on a Ledger already in memory (the bench, tests); the caller holds the lock."""
-    from toolkit.forms import meta
-    from toolkit.intake import files as intake
-    from toolkit.outputs import report_book
-
-    now = now or dt.datetime.now()
-    secret = meta.load_secret(config.paths.secret)
-    files = intake.scan(drop or config.paths.drop)
-    with open_store(config.paths.store) as store:
-        checked, skipped = _take_in(store, files, ledger, period, config, secret)
-        # Every reading worker has stopped: a temporary copy left in the archive is a killed run's.
-        remove_stale_temps(*(p for p in config.paths.archive.glob("*") if p.is_dir()))
-        merged = _from_store(store, ledger, period, now.date())
-        store.set_verdicts(period.key, {f.sha256: f.verdict for f in merged.files})
-    outputs = report_book.write_outputs(merged, config.paths.reports, config.bureau)
-    return MergeResult(merged, checked, skipped, outputs)
-
-
-def _from_store(store: Store, ledger: Ledger, period: Period, as_of: dt.date) -> MergedQuarter:
-    return build_merged(ledger, store.load_period(period.key), period, as_of,
-                        store.latest_indicator_values(period.key))
-
-
-def load_merged(config: Config, period: Period, as_of: dt.date | None = None) -> MergedQuarter:
-    """The MergedQuarter of any period already merged, read from the ledger and the store only.
-
-    as_of decides whether the deadline has passed (for red lights); default today."""
-    from toolkit.ledger.book import load_ledger
-
-    if not config.paths.store.exists():
-        raise DuchaError(f"数据库 {config.paths.store} 不存在：请先运行 ducha merge --period {period.key}")
-    with open_store(config.paths.store) as store:
-        return _from_store(store, load_ledger(config), period, as_of or dt.date.today())

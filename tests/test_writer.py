@@ -1,8 +1,7 @@
-"""The unit's report workbook, read back as the merge and a unit's client would read it."""
+"""One unit's report workbook, read back as the merge and a unit's client would read it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import subprocess
@@ -11,123 +10,34 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from tests.conftest import ROOT, require_tool
-from toolkit.cli import cli
-from toolkit.config import Bureau, load_config
-from toolkit.errors import DuchaError
-from toolkit.forms import generate as template
+from tests.conftest import require_tool
+from tests.forms_fixtures import (
+    EXPECTED,
+    EXPECTED_INDICATORS,
+    FORMULA_TEXT,
+    HEADER,
+    SECRET,
+    URL_TEXT,
+    calamine_rows,
+    generate_small,
+    meta_from,
+    path_of,
+    small_ledger,
+)
+from toolkit.config import Bureau
 from toolkit.forms import layout, meta
-from toolkit.fsutil import workspace_lock
-from toolkit.model import Assignment, Indicator, Ledger, Task, Unit
+from toolkit.forms.generate import GenerateResult
+from toolkit.forms.guide import guide_rows
+from toolkit.forms.writer import INPUT_FILL, write_workbook
+from toolkit.model import Assignment
 from toolkit.period import Period
-
-SECRET = b"s" * 32
-NOW = dt.datetime(2024, 3, 1, 9, 30)
-Q1 = Period.parse("2024Q1")
-HEADER = ["任务编号", "任务内容", "责任领导", "本单位职责", "完成状态", "完成进度(%)"]
-HEADER += ["本季度进展情况", "存在问题", "下步计划", "具体责任人", "联系电话"]
-FORMULA_TEXT = '=HYPERLINK("http://evil.example","点我") 经济增长6.5%左右'
-URL_TEXT = "-完成老旧小区改造 http://example.com/a"
-
-
-def small_ledger() -> Ledger:
-    """Two county members, an empty group, an alias, a unit without tasks, hostile task text."""
-    units = [
-        Unit("市发展改革委", "市直部门", aliases=("市发改委",)),
-        Unit("市统计局", "市直部门"),
-        Unit("市人社局", "市直部门"),
-        Unit("市住房和城乡建设局", "市直部门", aliases=("市住房城乡建设局",)),
-        Unit("市教育局", "市直部门"),
-        Unit("兰考县", "县区", groups=("各县区",)),
-        Unit("杞县", "县区", groups=("各县区",)),
-        Unit("各县区", "分组"),
-        Unit("各开发区管委会", "分组"),
-    ]
-    tasks = [
-        Task(
-            1,
-            "一、主要预期目标",
-            "一、主要预期目标",
-            FORMULA_TEXT,
-            ("袁钢",),
-            "",
-            "市发展改革委",
-            ("市统计局",),
-            ("各县区",),
-        ),
-        Task(
-            2,
-            "一、主要预期目标",
-            "一、主要预期目标",
-            "+新增城镇就业6.24万人以上",
-            ("常务副市长",),
-            "",
-            "市人社局",
-            ("市发展改革委",),
-        ),
-        Task(
-            3,
-            "二、全年重点工作",
-            "（一）",
-            URL_TEXT,
-            ("李四", "王五"),
-            "",
-            "市住房和城乡建设局",
-            (),
-            ("兰考县", "各开发区管委会"),
-        ),
-        Task(
-            4, "二、全年重点工作", "（一）", "@统计监测", ("袁钢",), "", "市统计局", ("兰考县",), ("各县区",)
-        ),
-    ]
-    indicators = [
-        Indicator(1, "经济增长", 6.5, "%", "≈", "经济增长6.5%左右"),
-        Indicator(2, "新增城镇就业", 6.24, "万人", "≥", "新增城镇就业6.24万人以上"),
-    ]
-    return Ledger(tasks, units, indicators)
-
-
-# unit → [(task no, role)] in task order, worked out by hand from small_ledger()
-EXPECTED = {
-    "市发展改革委": [(1, "牵头"), (2, "配合")],
-    "市统计局": [(1, "配合"), (4, "牵头")],
-    "市人社局": [(2, "牵头")],
-    "市住房和城乡建设局": [(3, "牵头")],
-    "兰考县": [(1, "县区落实"), (3, "县区落实"), (4, "配合")],
-    "杞县": [(1, "县区落实"), (4, "县区落实")],
-}
-EXPECTED_INDICATORS = {"市发展改革委": [(1, "经济增长")], "市人社局": [(2, "新增城镇就业")]}
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> template.GenerateResult:
-    out = tmp_path_factory.mktemp("outbox") / "2024Q1"
-    return template.generate_from(small_ledger(), Q1, Bureau(), SECRET, out, now=NOW)
-
-
-def calamine_rows(path: Path, sheet: str) -> list[list[object]]:
-    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
-
-
-def meta_from(path: Path) -> dict[str, str]:
-    return {str(k): str(v) for k, v, *_ in calamine_rows(path, layout.SHEET_META)}
-
-
-def path_of(result: template.GenerateResult, unit: str) -> Path:
-    return next(w.path for w in result.workbooks if w.unit == unit)
-
-
-def test_every_unit_with_a_task_gets_one_workbook_and_the_rest_are_reported(generated):
-    assert [w.unit for w in generated.workbooks] == list(EXPECTED)
-    assert sorted(p.name for p in generated.out_dir.iterdir()) == sorted(f"2024Q1_{u}.xlsx" for u in EXPECTED)
-    counts = {w.unit: (w.lead, w.co, w.county, w.indicators) for w in generated.workbooks}
-    assert counts["兰考县"] == (0, 1, 2, 0)
-    assert counts["市发展改革委"] == (1, 1, 0, 1)
-    assert generated.units_without_tasks == ["市教育局"]
-    assert generated.empty_groups == {"各开发区管委会": [3]}
+def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
+    return generate_small(tmp_path_factory.mktemp("outbox") / "2024Q1")
 
 
 @pytest.mark.parametrize("unit", list(EXPECTED))
@@ -155,7 +65,7 @@ def test_locked_columns_inputs_and_protection_with_openpyxl(generated, unit):
         for col, column in enumerate(layout.PROGRESS_COLUMNS, start=1):
             c = ws.cell(row, col)
             assert c.protection.locked is column.locked, c.coordinate
-            assert (c.fill.fgColor.rgb == "FF" + template.INPUT_FILL[1:]) is not column.locked, c.coordinate
+            assert (c.fill.fgColor.rgb == "FF" + INPUT_FILL[1:]) is not column.locked, c.coordinate
     assert [ws.cell(row, 4).value for row in range(layout.FIRST_DATA_ROW, last + 1)] == [
         r for _, r in EXPECTED[unit]
     ]
@@ -256,34 +166,11 @@ def test_ledger_text_stays_text_never_formula_or_link(generated):
         assert not any("hyperlink" in z.read(n).decode() for n in z.namelist() if n.endswith(".rels"))
 
 
-def test_same_inputs_give_identical_files_and_a_new_time_changes_only_meta(tmp_path, generated):
-    again = template.generate_from(small_ledger(), Q1, Bureau(), SECRET, tmp_path / "a", now=NOW)
-    for first, second in zip(generated.workbooks, again.workbooks, strict=True):
-        assert first.path.read_bytes() == second.path.read_bytes()
-    later = template.generate_from(
-        small_ledger(), Q1, Bureau(), SECRET, tmp_path / "b", now=NOW + dt.timedelta(days=1)
-    )
-    first, second = path_of(generated, "兰考县"), path_of(later, "兰考县")
-    assert first.read_bytes() != second.read_bytes()
-    assert calamine_rows(first, layout.SHEET_PROGRESS) == calamine_rows(second, layout.SHEET_PROGRESS)
-    assert meta_from(second)["generated_at"] == "2024-03-02T09:30:00"
-    props = openpyxl.load_workbook(second).properties
-    assert props.created == dt.datetime(2024, 3, 2, 9, 30)
-
-
-def test_process_pool_writes_the_same_files(tmp_path, generated):
-    pooled = template.generate_from(small_ledger(), Q1, Bureau(), SECRET, tmp_path, now=NOW, workers=2)
-    assert [w.unit for w in pooled.workbooks] == list(EXPECTED)
-    for first, second in zip(generated.workbooks, pooled.workbooks, strict=True):
-        assert first.path.read_bytes() == second.path.read_bytes()
-    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
-
-
 def test_prefill_carries_last_answers_into_input_cells_only(tmp_path):
     ledger = small_ledger()
     rows = [Assignment(ledger.task(1), "牵头"), Assignment(ledger.task(2), "配合")]
     path = tmp_path / "pre.xlsx"
-    template.write_workbook(
+    write_workbook(
         path,
         unit="市发展改革委",
         assignments=rows,
@@ -336,122 +223,9 @@ def test_guide_says_what_to_fill_when_how_and_whom_to_ask(generated):
     assert "请勿重命名工作表、移动列或删除行" in text
     assert "kaifengducha@126.com" in text and "刘华阳" in text and "23859529" in text
     assert "量化指标|" not in text  # 兰考县 reports no indicator
-    q3 = template.guide_rows("市人社局", [], True, Period.parse("2024Q3"), Bureau())
+    q3 = guide_rows("市人社局", [], True, Period.parse("2024Q3"), Bureau())
     assert any(k == "量化指标" for k, _ in q3)
     assert any("第三季度为 75%" in v for _, v in q3)
-
-
-def test_units_filter_accepts_aliases_and_groups_and_rejects_unknown_names(tmp_path):
-    result = template.generate_from(
-        small_ledger(), Q1, Bureau(), SECRET, tmp_path, ["市发改委", "各县区", "市教育局"], now=NOW
-    )
-    assert [w.unit for w in result.workbooks] == ["市发展改革委", "兰考县", "杞县"]
-    assert result.units_without_tasks == ["市教育局"]
-    with pytest.raises(DuchaError, match="没有这些单位：市商务局、某某局"):
-        template.generate_from(
-            small_ledger(), Q1, Bureau(), SECRET, tmp_path, ["市商务局", "兰考县", "某某局"]
-        )
-
-
-def test_file_names_are_safe_on_windows():
-    assert template.file_name(Q1, '市"A"/B局') == "2024Q1_市_A__B局.xlsx"
-
-
-# --- CLI ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A workspace whose ledger is small_ledger() (the ledger file itself is ledger.py's job)."""
-    (tmp_path / "ducha.toml").write_text('[deadlines]\n"2024Q1" = "2024-03-29"\n', encoding="utf-8")
-    monkeypatch.setattr(template, "load_ledger", lambda config: small_ledger())
-    return tmp_path
-
-
-def test_cli_generate_json_lists_workbooks_and_writes_them(cli_workspace):
-    result = CliRunner().invoke(
-        cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1", "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["period"] == "2024Q1" and data["deadline"] == "2024-03-29"
-    assert [w["unit"] for w in data["workbooks"]] == list(EXPECTED)
-    assert data["workbooks"][0] == {
-        "unit": "市发展改革委",
-        "lead": 1,
-        "co": 1,
-        "county": 0,
-        "indicators": 1,
-        "path": str(cli_workspace / "outbox" / "2024Q1" / "2024Q1_市发展改革委.xlsx"),
-    }
-    assert data["units_without_tasks"] == ["市教育局"]
-    assert data["empty_groups"] == [{"group": "各开发区管委会", "tasks": [3]}]
-    fields = meta_from(Path(data["workbooks"][0]["path"]))
-    assert fields["deadline"] == "2024-03-29"
-    assert meta.verify(fields, meta.load_secret(cli_workspace / ".ducha_secret"))
-
-
-def test_cli_generate_table_units_and_out(cli_workspace, tmp_path):
-    out = tmp_path / "elsewhere"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--config",
-            str(cli_workspace),
-            "generate",
-            "--period",
-            "2024Q1",
-            "--units",
-            "杞县，市教育局",
-            "--out",
-            str(out),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "杞县" in result.output and "已生成 1 个填报表" in result.output
-    assert "没有任务、未生成填报表的单位：市教育局" in result.output
-    assert "分组“各开发区管委会”没有成员单位（涉及任务：3）" in result.output
-    assert [p.name for p in out.iterdir()] == ["2024Q1_杞县.xlsx"]
-    assert not (cli_workspace / "outbox").exists()
-
-
-def test_cli_generate_errors(cli_workspace):
-    runner = CliRunner()
-    bad = runner.invoke(cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q5"])
-    assert bad.exit_code == 2 and "2024Q1" in bad.output
-    missing = runner.invoke(cli, ["--config", str(cli_workspace), "generate"])
-    assert missing.exit_code == 2
-    unknown = runner.invoke(
-        cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1", "--units", "市商务局"]
-    )
-    assert unknown.exit_code == 1 and "错误：" in unknown.output and "市商务局" in unknown.output
-
-
-def test_cli_generate_refuses_while_another_run_holds_the_lock(cli_workspace):
-    with workspace_lock(load_config(cli_workspace).paths.lock):
-        busy = CliRunner().invoke(cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1"])
-    assert busy.exit_code == 1 and "另一个 ducha 任务正在运行" in busy.output
-    assert not (cli_workspace / "outbox").exists()
-
-
-# --- the real ledger and a real client ----------------------------------------------------------
-
-
-def test_real_ledger_every_workbook_reads_back_and_verifies(tmp_path):
-    if not (ROOT / "master_ledger.xlsx").exists():
-        pytest.skip("master_ledger.xlsx not built yet (ducha ledger build)")
-    from toolkit.ledger.book import load_ledger
-
-    ledger = load_ledger(load_config(ROOT))
-    result = template.generate_from(ledger, Q1, Bureau(), SECRET, tmp_path, now=NOW)
-    assignments = ledger.assignments()
-    assert [w.unit for w in result.workbooks] == list(assignments)
-    for w in result.workbooks:
-        rows = calamine_rows(w.path, layout.SHEET_PROGRESS)
-        assert rows[layout.HEADER_ROW - 1] == HEADER
-        issued = [(a.task.no, a.task.content, a.role) for a in assignments[w.unit]]
-        assert [(int(r[0]), r[1], r[3]) for r in rows[layout.FIRST_DATA_ROW - 1 :]] == issued
-        assert meta.verify(meta_from(w.path), SECRET)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,76 @@
+"""The quarter's rules on their own: 综合状态, lights, verdicts (supersede / reject), 完成率."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.merge_fixtures import COMMERCE, NDRC, checked, error, file_records, warning
+from toolkit.quarter.rules import completion, decide_verdicts, light, overall_status
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], "未报送"),
+        (["已完成", "进度滞后", "正常推进"], "进度滞后"),
+        (["未启动", "进度滞后"], "进度滞后"),
+        (["已完成", "已完成"], "已完成"),
+        (["已完成"], "已完成"),
+        (["未启动", "未启动"], "未启动"),
+        (["已完成", "未启动"], "正常推进"),
+        (["正常推进", "已完成"], "正常推进"),
+        (["正常推进"], "正常推进"),
+    ],
+)
+def test_overall_status(statuses: list[str], expected: str) -> None:
+    assert overall_status(statuses) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "lead", "quarter", "past", "expected"),
+    [
+        ("已完成", None, 1, False, "绿灯"),
+        ("已完成", 100, 4, True, "绿灯"),
+        ("正常推进", 25, 1, False, "绿灯"),  # exactly on pace
+        ("正常推进", 60, 2, True, "绿灯"),
+        ("正常推进", 24, 1, False, "黄灯"),  # 1 point behind
+        ("正常推进", 26, 2, False, "黄灯"),  # 24 points behind: still yellow
+        ("正常推进", 25, 2, False, "红灯"),  # 25 points behind
+        ("未启动", 0, 1, False, "红灯"),
+        ("正常推进", 40, 4, False, "红灯"),
+        ("进度滞后", 80, 2, False, "黄灯"),  # a unit says lagging, lead on pace
+        ("进度滞后", 10, 2, False, "红灯"),
+        ("正常推进", None, 1, False, "黄灯"),  # the lead gave no number
+        ("未报送", None, 1, False, "未亮灯"),  # nobody yet, deadline not passed
+        ("未报送", None, 1, True, "红灯"),  # nobody after the deadline
+    ],
+)
+def test_light(status: str, lead: float | None, quarter: int, past: bool, expected: str) -> None:
+    assert light(status, lead, 25 * quarter, past) == expected
+
+
+def test_latest_accepted_file_wins_and_rejected_stays_rejected() -> None:
+    first = checked(NDRC, "2024-03-10T09:00:00")
+    broken = checked(NDRC, "2024-03-12T09:00:00", issues=[error()])
+    second = checked(NDRC, "2024-03-15T09:00:00")
+    broken_later = checked(NDRC, "2024-03-16T09:00:00", issues=[error()])
+    other = checked(COMMERCE, "2024-03-01T09:00:00", issues=[warning()])
+    unknown = checked(None, "2024-03-01T09:00:00", {})
+    verdicts = decide_verdicts(file_records(second, first, broken, broken_later, other, unknown))
+    assert verdicts == {
+        first.sha256: "superseded",
+        broken.sha256: "rejected",
+        second.sha256: "accepted",
+        broken_later.sha256: "rejected",
+        other.sha256: "accepted",  # warnings do not reject
+        unknown.sha256: "rejected",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "direction", "expected"),
+    [(6.2, 6.5, "≈", 95.4), (120, 100, "≥", 120.0), (5.0, 5.5, "≤", 100.0), (6.0, 3.0, "≤", 50.0),
+     (None, 5, "≥", None), (3, 0, "≥", None)],
+)
+def test_completion(value, target, direction, expected) -> None:
+    assert completion(value, target, direction) == expected

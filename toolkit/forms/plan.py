@@ -1,0 +1,91 @@
+"""Who gets a workbook this quarter, and what it and its file are called.
+
+Generating, mailing and the receipts all have to agree on which units are issued a workbook, with
+which rows, and under which file name; deciding that here, apart from how a workbook is drawn,
+keeps the mail runs from depending on the sheet writer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from toolkit.config import Bureau
+from toolkit.errors import DuchaError
+from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
+from toolkit.period import Period
+
+_UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# A unit's last answers: task_no → {PROGRESS_COLUMNS key: value}, (task_no, name) → {INDICATOR_COLUMNS key: value}
+Prefill = Mapping[int, Mapping[str, object]]
+IndicatorPrefill = Mapping[tuple[int, str], Mapping[str, object]]
+
+
+def workbook_title(bureau: Bureau, period: Period) -> str:
+    """开封市2024年政府工作报告确定事项第一季度推进情况表 (the quarter's year is named only when it
+    differs from the report's year, e.g. a 2025Q1 follow-up of the 2024 report)."""
+    quarter = period.label if period.year == bureau.year else period.full_label
+    return f"{bureau.city}{bureau.year}年政府工作报告确定事项{quarter}推进情况表"
+
+
+def file_name(period: Period, unit: str) -> str:
+    """2024Q1_市商务局.xlsx; characters Windows forbids in file names become _."""
+    return f"{period.key}_{_UNSAFE_FILENAME.sub('_', unit)}.xlsx"
+
+
+def role_counts(assignments: Sequence[Assignment]) -> dict[str, int]:
+    """How many of a unit's rows it leads, supports and carries out as a county."""
+    return {role: sum(1 for a in assignments if a.role == role) for role in (ROLE_LEAD, ROLE_CO, ROLE_COUNTY)}
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """One workbook to write: a unit, its rows and the indicators it reports."""
+
+    unit: str
+    assignments: tuple[Assignment, ...]
+    indicators: tuple[Indicator, ...]
+    prefill: Prefill = field(default_factory=dict)  # the unit's last accepted answers
+    indicator_prefill: IndicatorPrefill = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who gets a workbook, and who does not and why (reported, never silently skipped)."""
+
+    jobs: list[UnitJob]
+    units_without_tasks: list[str]
+    empty_groups: dict[str, list[int]]  # group → task numbers naming it, which reach nobody through it
+
+
+def _selected(ledger: Ledger, names: Sequence[str]) -> set[str]:
+    """Canonical unit names for --units (aliases and groups accepted); unknown names are an error."""
+    unknown = [name for name in names if ledger.unit(name) is None]
+    if unknown:
+        raise DuchaError(
+            f"总台账“单位名录”中没有这些单位：{'、'.join(unknown)}。请检查拼写（可用单位名称、别名或分组名）。"
+        )
+    return {member for name in names for member in ledger.expand(name)}
+
+
+def plan(ledger: Ledger, units: Sequence[str] | None = None) -> Plan:
+    """Decide which units get a workbook (those with ≥1 task, groups expanded), in 单位名录 order."""
+    chosen = _selected(ledger, units) if units else None
+    assignments = ledger.assignments()
+    jobs = [
+        UnitJob(unit, tuple(rows), tuple(ledger.indicators_for(unit, rows)))
+        for unit, rows in assignments.items()
+        if chosen is None or unit in chosen
+    ]
+    without = [
+        u.name
+        for u in ledger.units
+        if not u.is_group and u.name not in assignments and (chosen is None or u.name in chosen)
+    ]
+    empty = {
+        g.name: [t.no for t in ledger.tasks if g.name in (t.lead, *t.co, *t.county)]
+        for g in ledger.units
+        if g.is_group and not ledger.members(g.name)
+    }
+    return Plan(jobs, without, empty)

@@ -1,0 +1,132 @@
+"""One returned file → CheckedFile: the entry points the merge calls, once per file.
+
+Nothing here raises for a problem in the file: every problem is an Issue whose level decides the
+verdict. Errors reject the file (退回修改) because the merged ledger would be wrong or incomplete
+with it; warnings accept it and tell the unit what was interpreted. Files are read in a sandbox
+worker, so a file that defeats the parsers costs one worker, and its outcome is still a CheckedFile.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+
+from toolkit.errors import DuchaError
+from toolkit.intake import archive, identity, reader, rows, sniff
+from toolkit.intake.codes import RESUBMIT, new_report
+from toolkit.intake.parts import SheetTooLarge
+from toolkit.intake.sniff import Limits
+from toolkit.intake.submission import Submission
+from toolkit.model import CheckedFile, Ledger
+from toolkit.period import Period
+from toolkit.pool import WorkerFailure
+from toolkit.problems import Report
+
+_FORMAT_CODES = {"empty": "empty_file", "truncated": "damaged_file", "encrypted": "encrypted", "xlsm": "macro_workbook"}
+
+
+def check_file(
+    path: Path,
+    *,
+    ledger: Ledger,
+    period: Period | str,
+    secret: bytes,
+    limits: Limits,
+    original_path: Path | None = None,
+) -> CheckedFile:
+    """Check one returned file (the archived copy) against what was issued for the period.
+
+    original_path is where the clerk dropped it: its name is a fallback clue to the unit, its
+    modification time is the received time, and it is the path the clerk sees in reports."""
+    source = Path(original_path) if original_path else path
+    sha256, size, received = archive.file_facts(path)
+    if source != path and source.exists():
+        received = archive.file_facts(source)[2]
+    # The size bound comes first: sniffing reads a zip's central directory, which a huge file
+    # could make huge.
+    too_big = sniff.check_size(path, limits)
+    fmt = "unread" if too_big else sniff.sniff(path)
+    shown = archive.shown_path(source)
+    checked = CheckedFile(path=shown, sha256=sha256, size=size, received=received, format=fmt)
+    issues = new_report()
+    checked.issues = issues.issues
+    if not too_big and fmt not in sniff.READABLE:
+        issues.add(_FORMAT_CODES.get(fmt, "not_workbook"), f"{sniff.REJECT_REASONS[fmt]}。{RESUBMIT}")
+        return checked
+    reason = too_big or sniff.check_limits(path, fmt, limits)
+    if reason:
+        issues.add("over_limits", f"{reason}。{RESUBMIT}")
+        return checked
+    submission = _read(path, fmt, limits, ledger, issues)
+    if submission is None:
+        return checked
+    issued = identity.identify(submission, ledger, str(period), secret, PurePath(shown), issues)
+    if issued is None:
+        return checked
+    checked.unit, checked.period, checked.signed = issued.unit, str(period), issued.signed
+    if not issues.ok:
+        return checked
+    if submission.progress is not None:
+        checked.filler = rows.filler(submission, submission.progress.sheet, issues)
+    checked.tasks = rows.progress_rows(submission, issued, ledger, issues)
+    checked.indicators = rows.indicator_rows(submission, issued, issues)
+    return checked
+
+
+def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: Report) -> Submission | None:
+    """Parse the file; any failure of the parsers on a hostile or broken file becomes an issue."""
+    from python_calamine import PasswordError
+
+    # Before the unit is known, the whole ledger bounds how many rows any unit can have been issued.
+    try:
+        return reader.read(path, fmt, limits, len(ledger.tasks), len(ledger.indicators))
+    except SheetTooLarge as exc:
+        extent = f"有内容的单元格达 {exc.cells} 个" if exc.cells is not None else f"数据范围达 {exc.rows} 行 × {exc.cols} 列"
+        issues.add(
+            "over_limits",
+            f"工作表“{exc.sheet}”的{extent}，超过上限 {limits.max_cells} 个单元格。{RESUBMIT}",
+        )
+    except PasswordError:
+        issues.add("encrypted", f"{sniff.REJECT_REASONS['encrypted']}。{RESUBMIT}")
+    except (MemoryError, KeyboardInterrupt, SystemExit):
+        raise  # out of memory is the worker's to report (too_complex); the others stop the run
+    except BaseException as exc:  # noqa: BLE001 — untrusted input: any parser failure is the file's
+        # fault, a Rust panic in python-calamine (a BaseException) included
+        issues.add("unreadable", f"工作簿无法读取（{type(exc).__name__}）。{RESUBMIT}")
+    return None
+
+
+def check_dropped(shared: tuple[Ledger, Period, bytes, Limits, Path], job: tuple[Path, str]) -> tuple[Path, CheckedFile]:
+    """Archive a dropped file (shared: ledger, period, secret, limits, archive folder; job: its
+    path and SHA-256), then check the archived copy, never the dropped file. Runs in a
+    sandbox worker. A DuchaError (the file changed while being copied) stops the merge; any other
+    exception is a bug met on this one file, so it becomes the file's read_failed issue rather
+    than stopping the quarter's merge."""
+    ledger, period, secret, limits, archive_dir = shared
+    path, sha256 = job
+    archived = archive.archive(path, archive_dir, sha256)
+    try:
+        return archived, check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
+                                    original_path=path)
+    except (DuchaError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 — see the docstring
+        _sha, size, received = archive.file_facts(archived)
+        text = f"程序处理该文件时出错（{type(exc).__name__}），请将文件转给督查局核查，或重新保存后报送"
+        return archived, unread_file(archive.shown_path(path), sha256, size, received, "read_failed", text)
+
+
+def worker_failure(failure: WorkerFailure, limits: Limits) -> tuple[str, str]:
+    """(code, Chinese text) for a file whose sandbox worker gave no result."""
+    if failure.timed_out:
+        return "too_complex", f"读取该文件超过 {limits.max_seconds:g} 秒仍未完成（文件过于复杂或结构异常），已停止读取。{RESUBMIT}"
+    if failure.out_of_memory:
+        return "too_complex", (f"读取该文件所需内存超过上限 {limits.max_memory_mb:g} MB（文件过于复杂或结构异常），"
+                               f"已停止读取。{RESUBMIT}")
+    return "read_failed", f"读取该文件时读取进程意外退出（退出码 {failure.exitcode}），文件可能已损坏。{RESUBMIT}"
+
+
+def unread_file(path: str, sha256: str, size: int, received: str, code: str, text: str) -> CheckedFile:
+    """The CheckedFile of a file that could not be read to the end: one file-level error."""
+    issues = new_report()
+    issues.add(code, text)
+    return CheckedFile(path=path, sha256=sha256, size=size, received=received, format="unread", issues=issues.issues)

@@ -1,0 +1,76 @@
+"""Every issue code a returned file can get, with its level and meaning, in one table.
+
+The level decides the verdict (an error rejects the file), so it must be the same wherever the code
+is raised: checks pass only the code and the Report takes the level from here. The README's table
+of codes is this table; a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from toolkit.problems import ERROR, WARNING, Report
+
+# code → (level, meaning)
+CODES: dict[str, tuple[str, str]] = {
+    "empty_file": (ERROR, "文件为空"),
+    "damaged_file": (ERROR, "文件损坏或不完整，无法打开"),
+    "encrypted": (ERROR, "文件设有打开密码"),
+    "macro_workbook": (ERROR, "含宏的工作簿（.xlsm），不予读取"),
+    "not_workbook": (ERROR, "不是 Excel 工作簿（PDF、图片、网页、压缩包等）"),
+    "over_limits": (ERROR, "文件或工作表超过大小、部件数、压缩比或单元格范围上限"),
+    "too_complex": (ERROR, "读取文件超出时间或内存上限，已停止读取"),
+    "read_failed": (ERROR, "读取文件时读取进程意外退出或程序出错"),
+    "unreadable": (ERROR, "工作簿内部结构有误，无法读取"),
+    "signature_invalid": (ERROR, "隐藏的校验信息（_meta）被修改，签名不符"),
+    "meta_invalid": (ERROR, "隐藏的校验信息（_meta）内容无法解析"),
+    "wrong_period": (ERROR, "不是本报告期的填报表"),
+    "unknown_unit": (ERROR, "无法确定报送单位，或单位不在总台账中"),
+    "unit_ambiguous": (ERROR, "无校验信息，填报单位和文件名指向多个单位"),
+    "unit_mismatch": (ERROR, "“填报单位”与校验信息中的单位不一致"),
+    "unsigned": (WARNING, "无校验信息（_meta），按“填报单位”和文件名认定单位"),
+    "sheet_missing": (ERROR, "找不到必需的工作表（进展填报，或应有的量化指标）"),
+    "sheet_renamed": (WARNING, "工作表被改名，已按表头找到并读取"),
+    "guide_missing": (WARNING, "“填报说明”工作表被删除"),
+    "header_missing": (ERROR, "找不到某一列的表头"),
+    "header_renamed": (WARNING, "表头文字被改动，已按原位置读取"),
+    "header_moved": (WARNING, "列的位置被调整，已按表头读取"),
+    "table_moved": (WARNING, "表头不在原来的行（插入或删除了表头上方的行）"),
+    "extra_column": (WARNING, "新增的列，内容不读取"),
+    "too_many_rows": (WARNING, "工作表行数远超下发的任务数，多余的行未读取"),
+    "task_missing": (ERROR, "下发的任务行被删除"),
+    "task_added": (ERROR, "新增了不是下发给本单位的任务行"),
+    "task_duplicated": (ERROR, "同一任务编号出现多次"),
+    "task_renumbered": (ERROR, "任务编号被改动"),
+    "task_reordered": (WARNING, "任务行的顺序被调整，已按任务编号读取"),
+    "task_withdrawn": (WARNING, "该任务已从总台账移除，本行不再汇总"),
+    "extra_row": (WARNING, "表格中有不是任务的行，内容不读取"),
+    "locked_cell_changed": (ERROR, "锁定的单元格（任务内容、责任领导、本单位职责）被改动"),
+    "status_missing": (ERROR, "完成状态未填写"),
+    "status_invalid": (ERROR, "完成状态不是四种之一"),
+    "status_normalised": (WARNING, "完成状态按同义词换算为标准写法"),
+    "progress_missing": (ERROR, "完成进度未填写"),
+    "progress_invalid": (ERROR, "完成进度不是数字"),
+    "progress_out_of_range": (ERROR, "完成进度超出 0–100"),
+    "progress_normalised": (WARNING, "完成进度填的是小数，按百分比换算"),
+    "status_progress_conflict": (ERROR, "完成状态与完成进度矛盾（已完成却不足100，或未启动却大于0）"),
+    "done_missing": (ERROR, "本季度进展情况未填写（未启动的除外）"),
+    "problems_missing": (ERROR, "进度滞后但未填写存在问题"),
+    "next_missing": (WARNING, "未完成的任务未填写下步计划"),
+    "person_missing": (ERROR, "具体责任人未填写"),
+    "phone_missing": (WARNING, "联系电话未填写"),
+    "phone_invalid": (WARNING, "联系电话格式不对"),
+    "text_too_long": (ERROR, "文字超过 2000 字"),
+    "formula_used": (WARNING, "输入单元格中是公式，已按计算结果读取"),
+    "indicator_missing": (WARNING, "量化指标完成值未填写"),
+    "indicator_not_number": (ERROR, "量化指标完成值不是数字"),
+    "indicator_row_missing": (ERROR, "下发的量化指标行被删除"),
+    "filler_missing": (WARNING, "填报人或其联系电话未填写"),
+    "date_invalid": (WARNING, "填报日期不是日期"),
+}
+
+# How a message rejecting the whole file ends: what the unit should do instead.
+RESUBMIT = "请在督查局下发的填报表中填写，以 .xlsx 格式保存后重新报送"
+
+
+def new_report() -> Report:
+    """A Report whose add() takes each code's level from CODES."""
+    return Report(levels={code: level for code, (level, _) in CODES.items()})

@@ -1,0 +1,246 @@
+"""The layout of master_ledger.xlsx, and the only code that writes or reads its cells.
+
+The clerk edits this workbook in Excel, so its sheet names and header texts are a contract: the
+check finds columns by header, the build compares cells to protect the clerk's edits. Keeping the
+columns, the writer and the reader together means they cannot drift apart, and the rest of the
+package works with plain tables of values, never with xlsxwriter or calamine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from toolkit.config import Config
+from toolkit.errors import LedgerError
+from toolkit.ledger import indicators
+from toolkit.model import UNIT_KINDS, Indicator, Ledger, Task, Unit
+
+SHEET_TASKS = "任务台账"
+SHEET_UNITS = "单位名录"
+SHEET_INDICATORS = "量化指标"
+SHEET_ABOUT = "说明"
+JOIN = "、"
+BUILT_AT_LABEL = "生成时间"  # the one cell that changes on every build; ignored when comparing
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    width: float
+
+
+TASK_COLUMNS = (
+    Col("no", "任务编号", 9),
+    Col("category", "类别", 16),
+    Col("section", "板块", 30),
+    Col("content", "任务内容", 60),
+    Col("leaders", "责任领导", 20),
+    Col("units_text", "责任单位", 36),
+    Col("lead", "牵头单位", 22),
+    Col("co", "配合单位", 30),
+    Col("county", "县区单位", 30),
+    Col("deadline", "时间节点", 16),
+    Col("person", "具体责任人", 12),
+    Col("note", "备注", 20),
+)
+UNIT_COLUMNS = (
+    Col("name", "单位名称", 32),
+    Col("aliases", "别名", 30),
+    Col("kind", "类型", 10),
+    Col("groups", "所属分组", 16),
+    Col("contact", "联系人", 10),
+    Col("email", "邮箱", 28),
+    Col("phone", "联系电话", 18),
+)
+INDICATOR_COLUMNS = (
+    Col("no", "任务编号", 9),
+    Col("name", "指标名称", 40),
+    Col("target", "目标值", 10),
+    Col("unit", "计量单位", 11),
+    Col("direction", "方向", 7),
+    Col("source", "原文", 60),
+)
+ABOUT_COLUMNS = (Col("item", "项目", 16), Col("text", "内容", 100))
+COLUMNS = {
+    SHEET_TASKS: TASK_COLUMNS,
+    SHEET_UNITS: UNIT_COLUMNS,
+    SHEET_INDICATORS: INDICATOR_COLUMNS,
+    SHEET_ABOUT: ABOUT_COLUMNS,
+}
+VALIDATED = {(SHEET_UNITS, "kind"): UNIT_KINDS, (SHEET_INDICATORS, "direction"): indicators.DIRECTIONS}
+
+Value = str | int | float
+Table = list[list[Value]]
+
+
+def _task_row(task: Task) -> list[Value]:
+    return [
+        task.no,
+        task.category,
+        task.section,
+        task.content,
+        task.leaders_text,
+        task.units_text,
+        task.lead,
+        JOIN.join(task.co),
+        JOIN.join(task.county),
+        task.deadline,
+        task.person,
+        task.note,
+    ]
+
+
+def _unit_row(unit: Unit) -> list[Value]:
+    return [
+        unit.name,
+        JOIN.join(unit.aliases),
+        unit.kind,
+        JOIN.join(unit.groups),
+        unit.contact,
+        unit.email,
+        unit.phone,
+    ]
+
+
+def _indicator_row(ind: Indicator) -> list[Value]:
+    target = int(ind.target) if float(ind.target).is_integer() else ind.target
+    return [ind.task_no, ind.name, target, ind.unit, ind.direction, ind.source]
+
+
+def about_rows(config: Config, notice_text: str, now: dt.datetime) -> Table:
+    """The 说明 sheet: where the ledger came from, when it was built, and how to edit each sheet."""
+    try:
+        source = config.paths.notice.relative_to(config.root).as_posix()
+    except ValueError:
+        source = str(config.paths.notice)
+    digest = hashlib.sha256(notice_text.encode("utf-8")).hexdigest()
+    return [
+        ["标题", f"{config.bureau.city}{config.bureau.year}年政府工作报告确定事项 总台账"],
+        ["来源文件", source],
+        ["来源SHA-256", digest],
+        [BUILT_AT_LABEL, now.strftime("%Y-%m-%d %H:%M:%S")],
+        [
+            SHEET_TASKS,
+            "每行一项任务（任务编号 1 起连续）。牵头单位、配合单位、县区单位填单位名录中的名称，多个用“、”分隔；"
+            "县区单位可填分组名（如 各县区），下发时展开为分组成员。具体责任人、时间节点、备注可直接修改。",
+        ],
+        [
+            SHEET_UNITS,
+            "每行一个单位或分组。别名用“、”分隔；类型为 市直部门/县区/开发区/驻汴单位/分组 之一；"
+            "所属分组填分组名（如 各县区），改这里即可调整分组成员（例如把 城乡一体化示范区 加入 各县区）。"
+            "邮箱用于发送填报表，多个邮箱用“；”分隔。",
+        ],
+        [
+            SHEET_INDICATORS,
+            "从任务内容中识别出的量化指标，每行一个。方向：≥ 不低于（以上/不低于/突破/达到/新增），"
+            "≈ 左右，≤ 以内/不超过，= 其余。任务编号须是任务台账中已有的编号；识别有误可直接改正或删除整行。",
+        ],
+        [
+            "修改后",
+            "保存后运行 ducha ledger check 检查；有错误时其他命令会拒绝运行。"
+            "ducha ledger build 不会覆盖已修改的总台账，除非加 --force（原文件先备份为 *.backup-时间.xlsx）。",
+        ],
+    ]
+
+
+def ledger_tables(ledger: Ledger, about: Table) -> dict[str, Table]:
+    """Every sheet as rows of values, header first, in the order the workbook shows them."""
+
+    def with_header(sheet: str, rows: Table) -> Table:
+        return [[c.header for c in COLUMNS[sheet]], *rows]
+
+    return {
+        SHEET_TASKS: with_header(SHEET_TASKS, [_task_row(t) for t in ledger.tasks]),
+        SHEET_UNITS: with_header(SHEET_UNITS, [_unit_row(u) for u in ledger.units]),
+        SHEET_INDICATORS: with_header(SHEET_INDICATORS, [_indicator_row(i) for i in ledger.indicators]),
+        SHEET_ABOUT: with_header(SHEET_ABOUT, about),
+    }
+
+
+def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None:
+    """Every text cell via write_string: a task text starting with = or + stays text."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    book.set_properties({"title": "总台账", "created": now})
+    header = book.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDEBF7",
+            "border": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    body = book.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+    for sheet, rows in tables.items():
+        columns = COLUMNS[sheet]
+        ws = book.add_worksheet(sheet)
+        for c, col in enumerate(columns):
+            ws.set_column(c, c, col.width)
+            if options := VALIDATED.get((sheet, col.key)):
+                ws.data_validation(1, c, 1000, c, {"validate": "list", "source": list(options)})
+        for c, text in enumerate(rows[0]):
+            ws.write_string(0, c, str(text), header)
+        for r, row in enumerate(rows[1:], start=1):
+            for c, value in enumerate(row):
+                if value == "":
+                    ws.write_blank(r, c, None, body)
+                elif isinstance(value, str):
+                    ws.write_string(r, c, value, body)
+                else:
+                    ws.write_number(r, c, value, body)
+        ws.freeze_panes(1, 1 if sheet == SHEET_TASKS else 0)
+        if sheet != SHEET_ABOUT:
+            ws.autofilter(0, 0, max(len(rows) - 1, 1), len(columns) - 1)
+    book.close()
+
+
+def _value(raw: Any) -> Value:
+    """A cell as the ledger means it: text stripped, whole numbers as int, dates as ISO text."""
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() else raw
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, dt.datetime | dt.date | dt.time):
+        return raw.isoformat()
+    return str(raw).strip() if raw is not None else ""
+
+
+def read_tables(path: Path) -> dict[str, Table]:
+    """All sheets as rows of values (calamine: fast, and indifferent to the file's extension)."""
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        tables = {}
+        for name in book.sheet_names:
+            rows = [
+                [_value(v) for v in row]
+                for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            ]
+            tables[name] = _trim(rows)
+        return tables
+    except Exception as exc:  # calamine raises its own error types for any unreadable input
+        raise LedgerError(f"无法读取总台账 {path}：{exc}。请确认它是 Excel 工作簿（.xlsx）且未损坏") from exc
+
+
+def _trim(rows: Table) -> Table:
+    """Drop trailing empty cells and rows so a formatted-but-empty area is not data."""
+    trimmed = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] == "":
+            row.pop()
+        trimmed.append(row)
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    return trimmed
+

@@ -1,0 +1,112 @@
+"""The briefing context laid out through templates the clerk may edit: HTML, Markdown and Word.
+
+Unit text is hostile until proven otherwise, so every output escapes it: Jinja autoescape for
+HTML and Word XML, a Markdown escaper for Markdown. An edited template with a mistake fails with
+a message naming the template and the line, never with a silently blank document.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from toolkit.config import BUNDLED_TEMPLATES, Config
+from toolkit.errors import DuchaError
+from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings
+from toolkit.outputs.briefing.text import clean
+
+HTML_TEMPLATE = "briefing.html.j2"
+MD_TEMPLATE = "briefing.md.j2"
+DOCX_TEMPLATE = "briefing.docx"
+
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#~&!])")
+_MD_LINE_START = re.compile(r"^(\d+)([.)])(?=\s|$)|^([-+=])(?=\s|$)")
+
+
+def md_escape(value: object) -> str:
+    """Backslash-escape what CommonMark would read as markup (emphasis, links, raw HTML, entity
+    references, table pipes) and list or heading markers at the start, so unit text shows as typed."""
+    text = _MD_ACTIVE.sub(r"\\\1", clean(value))
+    return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text)
+
+
+def _md_finalize(value: object) -> object:
+    return value if isinstance(value, Markup) else md_escape(value)
+
+
+def stable_zip(data: bytes) -> bytes:
+    """Rewrite a zip (a .docx) with fixed timestamps so the same content gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info))
+    return out.getvalue()
+
+
+def template_dirs(config: Config, settings: BriefingSettings | None = None) -> list[Path]:
+    """The workspace's templates folder first (the clerk's edited copies), then the bundled ones."""
+    settings = settings or briefing_settings(config)
+    return [config.root / settings.templates, BUNDLED_TEMPLATES]
+
+
+def _find_template(dirs: Iterable[Path], name: str) -> Path:
+    for folder in dirs:
+        if (folder / name).is_file():
+            return folder / name
+    raise DuchaError(f"找不到通报模板 {name}（已查找：{'、'.join(str(d) for d in dirs)}）")
+
+
+def _environment(dirs: list[Path], markdown: bool) -> jinja2.Environment:
+    """HTML: Jinja autoescape. Markdown: every value through md_escape (finalize) instead, since
+    HTML escaping does not stop Markdown syntax. Undefined names fail loudly: a typo in an edited
+    template must not silently print nothing."""
+    options: dict[str, Any] = {"finalize": _md_finalize, "autoescape": False} if markdown else {"autoescape": True}
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        **options,
+    )
+
+
+def _render(name: str, render: Callable[[], Any]) -> Any:
+    """Turn a template mistake into a message naming the template and the line."""
+    try:
+        return render()
+    except jinja2.TemplateSyntaxError as exc:
+        raise DuchaError(f"通报模板 {name} 第 {exc.lineno} 行有语法错误：{exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        raise DuchaError(f"通报模板 {name} 使用了不存在的数据项：{exc.message}") from exc
+
+
+def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
+    env = _environment(dirs, markdown=False)
+    return _render(HTML_TEMPLATE, lambda: env.get_template(HTML_TEMPLATE).render(context))
+
+
+def render_markdown(context: dict[str, Any], dirs: list[Path]) -> str:
+    env = _environment(dirs, markdown=True)
+    return _render(MD_TEMPLATE, lambda: env.get_template(MD_TEMPLATE).render(context))
+
+
+def render_docx(context: dict[str, Any], dirs: list[Path]) -> bytes:
+    """Word through docxtpl with autoescape on (its default is off): a unit's `<`, `&` become XML
+    entities instead of breaking the document. Zip timestamps are fixed for reproducible bytes."""
+    from docxtpl import DocxTemplate
+
+    template = DocxTemplate(str(_find_template(dirs, DOCX_TEMPLATE)))
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    _render(DOCX_TEMPLATE, lambda: template.render(context, jinja_env=env, autoescape=True))
+    out = io.BytesIO()
+    template.save(out)
+    return stable_zip(out.getvalue())
