@@ -5,7 +5,7 @@ Usage (from the workspace folder): python scripts/generate_templates.py --period
 
 import sys
 
-from toolkit.cli import main
+from toolkit.cli.app import main
 
 if __name__ == "__main__":
     sys.argv[1:1] = ["generate"]

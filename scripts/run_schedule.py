@@ -7,7 +7,7 @@ Usage (from the workspace folder):
 
 import sys
 
-from toolkit.cli import main
+from toolkit.cli.app import main
 
 if __name__ == "__main__":
     sys.argv[1:1] = ["schedule"]

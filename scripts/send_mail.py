@@ -7,7 +7,7 @@ Usage (from the workspace folder):
 The SMTP password is read from the environment variable DUCHA_SMTP_PASSWORD only.
 """
 
-from toolkit.cli import main
+from toolkit.cli.app import main
 
 if __name__ == "__main__":
     main()

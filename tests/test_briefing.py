@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from tests.conftest import ROOT, require_tool
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import BUNDLED_TEMPLATES, load_config
 from toolkit.demo import unitsim
 from toolkit.errors import ConfigError, DuchaError

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORDS = re.compile(r"\b[a-z]{3,}\b")

@@ -50,7 +50,8 @@ TWICE = 10  # units whose corrected report is also saved a second time, under an
 # Only this process counts; the sandbox workers reading files are separate interpreters.
 _KILLER = """
 import contextlib, os, signal, sys
-from toolkit import cli, fsutil, pool
+from toolkit import fsutil, pool
+from toolkit.cli import app as cli
 from toolkit.quarter import store
 
 point, n = sys.argv[1], int(sys.argv[2])

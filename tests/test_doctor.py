@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from tests.conftest import ledger_workspace
 from tests.smtp_fixtures import free_port, smtp_server
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.forms.meta import load_secret
 from toolkit.quarter.store import SCHEMA_VERSION, open_store
 

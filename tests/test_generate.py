@@ -23,7 +23,7 @@ from tests.forms_fixtures import (
     path_of,
     small_ledger,
 )
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import Bureau, load_config
 from toolkit.errors import DuchaError
 from toolkit.forms import generate as generate_module

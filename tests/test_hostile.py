@@ -21,7 +21,7 @@ from markupsafe import escape
 from tests import hostile
 from tests.conftest import ROOT, issued_workspace
 from tests.hostile import DDE, SCRIPT, Case
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.forms import layout
 from toolkit.intake import archive
@@ -38,7 +38,7 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _MEASURED_MERGE = """
 import json, resource, sys
 report, sys.argv = sys.argv[1], ["ducha", *sys.argv[2:]]
-from toolkit.cli import main
+from toolkit.cli.app import main
 try:
     main()
     code = 0

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.errors import LedgerError
 from toolkit.ledger import units

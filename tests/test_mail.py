@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked
 from tests.smtp_fixtures import ADDRESSES, SENDER, mail_ledger, smtp_server, use_ledger, write_config
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.forms import layout

@@ -16,7 +16,7 @@ from filelock import FileLock
 
 from tests.conftest import NOTICE
 from toolkit import pool
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.demo import unitsim
 from toolkit.forms.plan import file_name

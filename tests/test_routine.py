@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC
 from tests.smtp_fixtures import ADDRESSES, mail_ledger, smtp_server, use_ledger, write_config
 from toolkit import routine
-from toolkit.cli import cli
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.demo.unitsim import fill
 from toolkit.errors import ConfigError

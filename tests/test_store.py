@@ -10,7 +10,8 @@ import pytest
 from tests.merge_fixtures import COMMERCE, NDRC, checked, error, warning
 from toolkit.config import load_config
 from toolkit.errors import DuchaError
-from toolkit.quarter.store import SCHEMA, SCHEMA_VERSION, last_answers, open_store
+from toolkit.quarter.prefill import last_answers
+from toolkit.quarter.store import SCHEMA, SCHEMA_VERSION, open_store
 
 
 def test_a_recorded_file_comes_back_with_paths_issues_and_rows(tmp_path: Path) -> None:

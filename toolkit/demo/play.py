@@ -111,6 +111,7 @@ def counted(counts: dict[str, int]) -> str:
 
 
 def main(target: Path = DEMO_DIR) -> int:
+    from toolkit.cli.text import summary_lines
     from toolkit.ledger.build import build_ledger
     from toolkit.ledger.check import check_ledger
     from toolkit.mail import runs as mail
@@ -119,7 +120,6 @@ def main(target: Path = DEMO_DIR) -> int:
     from toolkit.outputs.publish import merge
     from toolkit.outputs.receipts import RECEIPT_DIR
     from toolkit.quarter import prefill
-    from toolkit.quarter.frames import summary_lines
 
     config = fresh_workspace(target)
     q1 = Period.parse("2024Q1", config.deadlines)

@@ -40,7 +40,6 @@ KIND_LABELS = {SEND: "下发填报表", REMIND: "催报", RECEIPT: "回执"}
 WEEK, DAY, OVERDUE = "week", "day", "overdue"
 
 DRY_RUN, ALREADY = "dry-run", "already"
-RESULT_LABELS = {SENT: "已发送", FAILED: "发送失败", DRY_RUN: "已生成（未发送）", ALREADY: "已发过，跳过"}
 
 
 @dataclass

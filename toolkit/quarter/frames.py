@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from statistics import fmean
 from typing import Any
 
@@ -24,8 +24,6 @@ from toolkit.model import (
     ROLES,
     VERDICT_ACCEPTED,
     VERDICT_DUPLICATE,
-    VERDICT_REJECTED,
-    VERDICT_SUPERSEDED,
     Indicator,
     Ledger,
     Task,
@@ -294,40 +292,3 @@ def file_entries(files: list[FileRecord], period: Period) -> list[dict[str, Any]
                 "issues": [i.as_dict() for i in record.issues],
             })
     return entries
-
-
-def summary_lines(summary: dict[str, Any]) -> list[str]:
-    """The clerk's short Chinese summary of a `merge --json` document."""
-    units = {key: summary[key] for key in ("units_expected", "units_reported", "units_late", "units_rejected",
-                                            "units_missing")}
-    tasks = summary["tasks"]
-    verdicts = defaultdict(int)
-    for entry in summary["files"]:
-        verdicts[entry["verdict"]] += 1
-    lines = [
-        f"{summary['period']} 汇总完成（截止 {summary['deadline']}，序时进度 {summary['pace']}%）",
-        f"本次新处理文件 {len(summary['new_files'])} 个；累计收到 {len(summary['files'])} 个："
-        + "，".join(f"{VERDICT_LABELS[v]} {verdicts[v]}" for v in (VERDICT_ACCEPTED, VERDICT_SUPERSEDED,
-                                                               VERDICT_DUPLICATE, VERDICT_REJECTED)),
-        f"应报单位 {len(units['units_expected'])} 个：已报送 {len(units['units_reported'])}，"
-        f"迟报 {len(units['units_late'])}，退回修改 {len(units['units_rejected'])}，"
-        f"未报送 {len(units['units_missing'])}",
-        "任务综合状态：" + "，".join(f"{k} {v}" for k, v in tasks["status"].items()),
-        "红黄绿灯：" + "，".join(f"{k} {v}" for k, v in tasks["light"].items()),
-    ]
-    if units["units_rejected"]:
-        lines.append("退回修改：" + "、".join(units["units_rejected"]))
-    for entry in summary["files"]:
-        if entry["verdict"] == VERDICT_REJECTED and entry["path"] in summary["new_files"]:
-            errors = [i for i in entry["issues"] if i["level"] == "error"]
-            lines.append(f"  新退回 {entry['path']}（{entry['unit'] or '单位不明'}）：错误 {len(errors)} 处，"
-                         f"如 {errors[0]['message']}")
-    if units["units_missing"]:
-        lines.append("未报送：" + "、".join(units["units_missing"]))
-    if summary["skipped"]:
-        lines.append(f"属于其他报告期、本次未汇总的文件 {len(summary['skipped'])} 个")
-    book, *receipts = summary["outputs"]
-    lines.append(f"汇总表：{book}")
-    if receipts:
-        lines.append(f"回执 {len(receipts)} 份：{Path(receipts[0]).parent}")
-    return lines

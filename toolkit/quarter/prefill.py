@@ -11,8 +11,9 @@ from pathlib import Path
 
 from toolkit.config import Config
 from toolkit.forms import generate as forms
+from toolkit.forms.plan import IndicatorPrefill, Prefill
 from toolkit.period import Period
-from toolkit.quarter.store import last_answers
+from toolkit.quarter.store import open_store
 
 
 def generate(
@@ -26,4 +27,23 @@ def generate(
     the unit reported in its last accepted file before this period (blank when there is none)."""
     return forms.generate(
         config, period, units, out, now, answers=lambda unit: last_answers(config, unit, period.key)
+    )
+
+
+def last_answers(config: Config, unit: str, before_period: str) -> tuple[Prefill, IndicatorPrefill]:
+    """The unit's answers in its last accepted file before `before_period`, keyed as
+    forms.writer.write_workbook's prefill (task_no → PROGRESS_COLUMNS keys) and indicator_prefill
+    ((task_no, name) → INDICATOR_COLUMNS keys): next quarter's workbook starts from them, so the
+    unit updates rather than retypes. Empty when there is no store or no earlier report."""
+    if not config.paths.store.exists():
+        return {}, {}
+    with open_store(config.paths.store) as store:
+        found = store.accepted_file(unit, before_period)
+        if found is None:
+            return {}, {}
+        tasks, indicators = store.reports_of(*found)
+    return (
+        {t.task_no: {"status": t.status, "progress": t.progress, "done": t.done, "problems": t.problems,
+                     "next": t.next, "person": t.person, "phone": t.phone} for t in tasks},
+        {(i.task_no, i.name): {"value": i.value, "note": i.note} for i in indicators},
     )

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, TaskReport
 from toolkit.problems import Cell, Issue
@@ -381,26 +380,3 @@ def open_store(path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-TaskPrefill = dict[int, dict[str, object]]
-IndicatorPrefill = dict[tuple[int, str], dict[str, object]]
-
-
-def last_answers(config: Config, unit: str, before_period: str) -> tuple[TaskPrefill, IndicatorPrefill]:
-    """The unit's answers in its last accepted file before `before_period`, keyed as
-    template.write_workbook's prefill (task_no → PROGRESS_COLUMNS keys) and indicator_prefill
-    ((task_no, name) → INDICATOR_COLUMNS keys): next quarter's workbook starts from them, so the
-    unit updates rather than retypes. Empty when there is no store or no earlier report."""
-    if not config.paths.store.exists():
-        return {}, {}
-    with open_store(config.paths.store) as store:
-        found = store.accepted_file(unit, before_period)
-        if found is None:
-            return {}, {}
-        tasks, indicators = store.reports_of(*found)
-    return (
-        {t.task_no: {"status": t.status, "progress": t.progress, "done": t.done, "problems": t.problems,
-                     "next": t.next, "person": t.person, "phone": t.phone} for t in tasks},
-        {(i.task_no, i.name): {"value": i.value, "note": i.note} for i in indicators},
-    )

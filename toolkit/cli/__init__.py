@@ -1,0 +1,1 @@
+"""The `ducha` command line, one module per family of commands (app.py holds the root)."""

@@ -1,0 +1,35 @@
+"""`ducha briefing`: the quarterly 通报."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from toolkit.cli.base import Command, config_from, emit, json_option, period_option
+
+
+@click.command(cls=Command, name="briefing")
+@period_option
+@click.option("--pdf", is_flag=True, help="同时用无界面 Chromium 生成 PDF / also print a PDF with headless Chromium")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="通报日期及统计截止日，如 2024-03-29（默认今天）/ date of the briefing (default today)",
+)
+@json_option
+@click.pass_context
+def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, as_json: bool) -> None:
+    """生成季度通报（HTML、Markdown、Word，可选 PDF）/ render the quarterly briefing (通报)."""
+    from toolkit.outputs.briefing.publish import render_briefing
+
+    paths = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
+
+    def render(data: dict[str, Any]) -> None:
+        click.echo(f"已生成{period.full_label}通报：")
+        for path in data["outputs"]:
+            click.echo(f"  {path}")
+
+    emit({"period": period.key, "outputs": [str(p) for p in paths]}, as_json, render)
