@@ -67,3 +67,11 @@ def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path
     for key in periods:
         prefill.generate(config, Period.parse(key), now=now)
     return root
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory):
+    """The small ledger's workbooks for 2024Q1, generated once per test module that asks."""
+    from tests.forms_fixtures import generate_small
+
+    return generate_small(tmp_path_factory.mktemp("outbox") / "2024Q1")

@@ -18,7 +18,6 @@ from tests.forms_fixtures import (
     Q1,
     SECRET,
     calamine_rows,
-    generate_small,
     meta_from,
     path_of,
     small_ledger,
@@ -28,14 +27,9 @@ from toolkit.config import Bureau, load_config
 from toolkit.errors import DuchaError
 from toolkit.forms import generate as generate_module
 from toolkit.forms import layout, meta
-from toolkit.forms.generate import GenerateResult, generate_from
+from toolkit.forms.generate import generate_from
 from toolkit.forms.plan import file_name
 from toolkit.fsutil import workspace_lock
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
-    return generate_small(tmp_path_factory.mktemp("outbox") / "2024Q1")
 
 
 def test_every_unit_with_a_task_gets_one_workbook_and_the_rest_are_reported(generated):

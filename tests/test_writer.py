@@ -21,23 +21,16 @@ from tests.forms_fixtures import (
     SECRET,
     URL_TEXT,
     calamine_rows,
-    generate_small,
     meta_from,
     path_of,
     small_ledger,
 )
 from toolkit.config import Bureau
 from toolkit.forms import layout, meta
-from toolkit.forms.generate import GenerateResult
 from toolkit.forms.guide import guide_rows
 from toolkit.forms.writer import INPUT_FILL, write_workbook
 from toolkit.model import Assignment
 from toolkit.period import Period
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
-    return generate_small(tmp_path_factory.mktemp("outbox") / "2024Q1")
 
 
 @pytest.mark.parametrize("unit", list(EXPECTED))

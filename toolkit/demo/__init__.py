@@ -1,1 +1,1 @@
-"""."""
+"""`make demo`: a quarter played end to end, and the simulated units that tests and the bench use too."""
