@@ -101,7 +101,7 @@ class Action:
     @property
     def label(self) -> str:
         """2024Q1 催报（截止前7天）"""
-        return f"{self.period} {KIND_LABELS[self.kind]}{_tag_label(self.tag)}"
+        return f"{self.period} {KIND_LABELS[self.kind]}{tag_label(self.tag)}"
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -115,16 +115,18 @@ class Action:
         }
 
 
-def _tag(days: int) -> str:
+def tag(days: int) -> str:
+    """An action's day relative to the deadline: D-7, D, D+1."""
     return f"D{days:+d}" if days else "D"
 
 
-def _tag_label(tag: str) -> str:
-    if tag == FINAL:
+def tag_label(action_tag: str) -> str:
+    """D-7 → （截止前7天）: how the clerk reads an action's tag."""
+    if action_tag == FINAL:
         return "（最终）"
-    if not tag:
+    if not action_tag:
         return ""
-    days = int(tag[1:] or 0)
+    days = int(action_tag[1:] or 0)
     if days < 0:
         return f"（截止前{-days}天）"
     return "（截止当天）" if days == 0 else f"（截止后{days}天）"
@@ -141,15 +143,15 @@ def period_actions(period: Period, offsets: Offsets) -> list[tuple[Action, dt.da
 
     key = period.key
     send_day = at(-offsets.send)
-    actions = [(Action(send_day, key, GENERATE, _tag(-offsets.send)), deadline)]
-    actions.append((Action(send_day, key, SEND, _tag(-offsets.send)), deadline))
-    merge_tags = [(d, _tag(d)) for d in range(-offsets.merge_from, offsets.final)] + [(offsets.final, FINAL)]
-    for days, tag in merge_tags:
-        actions.append((Action(at(days), key, MERGE, tag), stale))
+    actions = [(Action(send_day, key, GENERATE, tag(-offsets.send)), deadline)]
+    actions.append((Action(send_day, key, SEND, tag(-offsets.send)), deadline))
+    merge_tags = [(d, tag(d)) for d in range(-offsets.merge_from, offsets.final)] + [(offsets.final, FINAL)]
+    for days, merge_tag in merge_tags:
+        actions.append((Action(at(days), key, MERGE, merge_tag), stale))
         if offsets.receipts:
-            actions.append((Action(at(days), key, RECEIPTS, tag), stale))
-    actions += [(Action(at(-days), key, REMIND, _tag(-days)), final_day) for days in offsets.remind]
-    actions.append((Action(at(offsets.briefing), key, BRIEFING, _tag(offsets.briefing)), stale))
+            actions.append((Action(at(days), key, RECEIPTS, merge_tag), stale))
+    actions += [(Action(at(-days), key, REMIND, tag(-days)), final_day) for days in offsets.remind]
+    actions.append((Action(at(offsets.briefing), key, BRIEFING, tag(offsets.briefing)), stale))
     return sorted(actions, key=lambda pair: _order(pair[0]))
 
 
@@ -197,28 +199,6 @@ def calendar(config: Config, year: int) -> list[Action]:
     offsets = offsets_from(config)
     periods = year_periods(config, year)
     return sorted((a for p in periods for a, _ in period_actions(p, offsets)), key=_order)
-
-
-WEEKDAYS = "一二三四五六日"
-
-
-def day_lines(config: Config, actions: list[Action]) -> list[str]:
-    """The calendar as the clerk reads it: one line per day, the quarter's deadline as heading.
-      2024-03-21 周四（截止前7天）  汇总、发送回执、催报"""
-    lines: list[str] = []
-    by_day: dict[tuple[str, dt.date], list[Action]] = {}
-    for action in actions:
-        by_day.setdefault((action.period, action.day), []).append(action)
-    heading = ""
-    for (key, day), todo in by_day.items():
-        period = Period.parse(key, config.deadlines)
-        if key != heading:
-            heading = key
-            lines.append(f"{period.key}（{period.full_label}，截止 {period.deadline_label}）：")
-        names = "、".join(("最终汇总" if a.tag == FINAL and a.kind == MERGE else KIND_LABELS[a.kind]) for a in todo)
-        when = _tag_label(_tag((day - period.deadline).days)).strip("（）")
-        lines.append(f"  {day} 周{WEEKDAYS[day.weekday()]}（{when}）  {names}")
-    return lines
 
 
 def year_periods(config: Config, year: int) -> list[Period]:

@@ -21,7 +21,7 @@ def calendar_command(ctx: click.Context, year: int | None, as_json: bool) -> Non
     actions = calendar(config, year or config.bureau.year)
 
     def render(data: list[dict[str, str]]) -> None:
-        from toolkit.routine import day_lines
+        from toolkit.cli.text import day_lines
 
         for line in day_lines(config, actions):
             click.echo(line)

@@ -3,14 +3,17 @@ domain packages, which return data for --json and for other programs)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import click
 
+from toolkit.config import Config
 from toolkit.mail.runs import ALREADY, DRY_RUN
 from toolkit.mail.transport import FAILED, SENT
+from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.rules import (
     VERDICT_ACCEPTED,
@@ -19,6 +22,7 @@ from toolkit.quarter.rules import (
     VERDICT_REJECTED,
     VERDICT_SUPERSEDED,
 )
+from toolkit.routine import FINAL, KIND_LABELS, MERGE, Action, tag, tag_label
 
 RESULT_LABELS = {SENT: "已发送", FAILED: "发送失败", DRY_RUN: "已生成（未发送）", ALREADY: "已发过，跳过"}
 
@@ -63,4 +67,26 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     lines.append(f"汇总表：{book}")
     if receipts:
         lines.append(f"回执 {len(receipts)} 份：{Path(receipts[0]).parent}")
+    return lines
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def day_lines(config: Config, actions: list[Action]) -> list[str]:
+    """The calendar as the clerk reads it: one line per day, the quarter's deadline as heading.
+      2024-03-21 周四（截止前7天）  汇总、发送回执、催报"""
+    lines: list[str] = []
+    by_day: dict[tuple[str, dt.date], list[Action]] = {}
+    for action in actions:
+        by_day.setdefault((action.period, action.day), []).append(action)
+    heading = ""
+    for (key, day), todo in by_day.items():
+        period = Period.parse(key, config.deadlines)
+        if key != heading:
+            heading = key
+            lines.append(f"{period.key}（{period.full_label}，截止 {period.deadline_label}）：")
+        names = "、".join(("最终汇总" if a.tag == FINAL and a.kind == MERGE else KIND_LABELS[a.kind]) for a in todo)
+        when = tag_label(tag((day - period.deadline).days)).strip("（）")
+        lines.append(f"  {day} 周{WEEKDAYS[day.weekday()]}（{when}）  {names}")
     return lines

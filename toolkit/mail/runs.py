@@ -39,7 +39,7 @@ KIND_LABELS = {SEND: "下发填报表", REMIND: "催报", RECEIPT: "回执"}
 # Reminder stages by days to the deadline: one reminder per stage, whatever the schedule says.
 WEEK, DAY, OVERDUE = "week", "day", "overdue"
 
-DRY_RUN, ALREADY = "dry-run", "already"
+DRY_RUN, ALREADY = "dry_run", "already"
 
 
 @dataclass
