@@ -292,3 +292,25 @@ def test_run_forever_ticks_at_start_up_then_waits_for_the_daily_time(tmp_path, m
         routine.run_forever(load_config(tmp_path), echo=lines.append)
     assert lines[0] == "定时任务已启动：每天 07:45（北京时间）检查一次，按 Ctrl+C 停止"
     assert lines[1].endswith("检查完毕：今天没有到期任务")  # the start-up tick (nothing due for 2000)
+
+
+def test_run_forever_survives_an_error_that_is_not_a_ducha_error(tmp_path, monkeypatch):
+    """A locked SQLite write (or any other exception) in one tick is logged in Chinese; the runner
+    goes on to wait for the next tick instead of ending."""
+    import sqlite3
+
+    (tmp_path / "ducha.toml").write_text("[bureau]\nyear = 2000\n", encoding="utf-8")
+    lines: list[str] = []
+
+    def fake_tick(config):
+        raise sqlite3.OperationalError("database is locked")
+
+    def stop(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(routine, "tick", fake_tick)
+    monkeypatch.setattr(routine.time, "sleep", stop)
+    with pytest.raises(KeyboardInterrupt):
+        routine.run_forever(load_config(tmp_path), echo=lines.append)
+    assert "本次检查出错（OperationalError：database is locked）" in lines[1]
+    assert "定时任务继续运行" in lines[1]  # and it reached its waiting loop (the sleep) alive

@@ -330,6 +330,10 @@ def run_forever(config: Config, echo: Callable[[str], None] = print, poll_second
         except DuchaError as exc:
             echo(f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M} 本次未执行：{exc}")
             return
+        except Exception as exc:  # a locked database, a full disk: the runner lives on for months
+            echo(f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M} 本次检查出错（{type(exc).__name__}：{exc}），"
+                 "未记为完成的任务下次检查时重试；定时任务继续运行")
+            return
         stamp = f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M}"
         echo(f"{stamp} 检查完毕：{len(outcomes)} 项任务" if outcomes else f"{stamp} 检查完毕：今天没有到期任务")
         for outcome in outcomes:
