@@ -487,3 +487,13 @@ def test_a_missing_cafile_is_a_config_error(tmp_path):
     (tmp_path / "ducha.toml").write_text('[mail]\ncafile = "内网CA.pem"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="cafile 指向的证书文件不存在"):
         mail_settings(load_config(tmp_path))
+
+
+def test_a_bad_bureau_address_is_one_clear_error_naming_bureau_email(tmp_path):
+    """x@126..com used to crash doctor and send with a traceback (HeaderParseError)."""
+    (tmp_path / "ducha.toml").write_text('[bureau]\nemail = "x@126..com"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[bureau\] email 不是有效的邮箱地址：x@126\.\.com"):
+        mail_settings(load_config(tmp_path))
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "send", "--period", "2024Q1", "--dry-run"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "[bureau] email 不是有效的邮箱地址" in result.output

@@ -86,3 +86,13 @@ def test_catalogue_merges_variants_and_lists_every_county():
     assert by_name["市住房城乡建设局"].aliases == ("市住房和城乡建设局",)
     assert [u.name for u in rows if "各县区" in u.groups] == names[2:11]
     assert by_name["各县区"].groups == ()
+
+
+def test_one_address_rule_for_the_ledger_check_and_mail():
+    """a..b@x.com passed the ledger check's own regex and then failed in mail; x@126..com crashed
+    the e-mail parser. One rule now answers for both."""
+    from toolkit.ledger.units import parse_addresses
+
+    valid, invalid = parse_addresses("ok@x.cn；a..b@x.com、x@126..com .a@b.com a@b.com. 张@x.com a@b")
+    assert valid == ["ok@x.cn"]
+    assert invalid == ["a..b@x.com", "x@126..com", ".a@b.com", "a@b.com.", "张@x.com", "a@b"]

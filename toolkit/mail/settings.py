@@ -38,15 +38,19 @@ class MailSettings:
 
 def mail_settings(config: Config) -> MailSettings:
     """Read [mail]; unknown keys, wrong types and a bad security word are ConfigErrors."""
-    settings = config.read("mail", MailSettings).with_defaults(config.bureau.email)
+    written = config.read("mail", MailSettings)
+    settings = written.with_defaults(config.bureau.email)
     if settings.cafile:
         cafile = config.root / settings.cafile
         if not cafile.is_file():
             raise ConfigError(f"ducha.toml 的 [mail] cafile 指向的证书文件不存在：{cafile}")
         settings = dataclasses.replace(settings, cafile=str(cafile))
     for key in ("sender", "reply_to"):
-        if not parse_addresses(getattr(settings, key))[0]:
-            raise ConfigError(f"ducha.toml 的 [mail] {key} 不是有效的邮箱地址：{getattr(settings, key)}")
+        value = getattr(settings, key)
+        if parse_addresses(value) != ([value], []):
+            # Name the key the clerk wrote: an empty sender or reply_to falls back to [bureau] email.
+            where = f"[mail] {key}" if value in (written.sender, written.reply_to) else "[bureau] email"
+            raise ConfigError(f"ducha.toml 的 {where} 不是有效的邮箱地址：{value}")
     return settings
 
 
