@@ -293,7 +293,7 @@ def test_a_dropped_file_that_cannot_be_read_stops_the_merge_with_a_clear_message
     (ws / "drop").mkdir()
     (ws / "drop" / "锁定.xlsx").write_bytes(b"x")
 
-    def refuse(path: Path) -> None:
+    def refuse(path: Path, zone: object = None) -> None:
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(archive, "file_facts", refuse)

@@ -159,3 +159,45 @@ def test_archive_of_a_file_with_an_odd_name_gets_no_odd_suffix(tmp_path):
     dropped = write(tmp_path / "报表.x l s", b"data")
     sha = archive.file_facts(dropped)[0]
     assert archive.archive(dropped, tmp_path / "archive", sha).name == sha
+
+
+def test_received_time_is_on_the_bureaus_clock_not_the_computers(tmp_path, monkeypatch):
+    """On a server set to UTC, a file saved at 07:00 Beijing time on the 29th is received on the
+    29th (late), not at 23:00 on the 28th (on time)."""
+    import datetime as dt
+    import os
+    import time
+    from zoneinfo import ZoneInfo
+
+    from toolkit.config import load_config
+    from toolkit.intake.archive import file_facts
+    from toolkit.period import Period
+    from toolkit.quarter.rules import is_late
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        path = tmp_path / "return.xlsx"
+        path.write_bytes(b"PK")
+        saved = dt.datetime(2024, 3, 29, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+        os.utime(path, (saved, saved))
+        (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
+        zone = load_config(tmp_path).bureau.zone
+        received = file_facts(path, zone)[2]
+        assert received == "2024-03-29T07:00:00"
+        assert is_late(received, Period.parse("2024Q1"))
+        assert file_facts(path)[2] == "2024-03-28T23:00:00"  # the computer's clock, which misled before
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_the_bureau_time_zone_is_a_setting_checked_by_name(tmp_path):
+    from toolkit.config import load_config
+    from toolkit.errors import ConfigError
+
+    (tmp_path / "ducha.toml").write_text('[bureau]\ntimezone = "Asia/Urumqi"\n', encoding="utf-8")
+    assert load_config(tmp_path).bureau.zone.key == "Asia/Urumqi"
+    (tmp_path / "ducha.toml").write_text('[bureau]\ntimezone = "北京时间"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[bureau\] timezone 应为时区名"):
+        load_config(tmp_path)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit.errors import ConfigError
 
@@ -119,6 +120,13 @@ class Bureau:
     phone: str = "23859529、15137880816"
     email: str = "kaifengducha@126.com"
     address: str = "市直机关集中办公区7号楼629房间"
+    # The bureau's clock: a file's received time and every deadline are read in it, whatever
+    # time zone the computer running ducha is set to.
+    timezone: str = option("Asia/Shanghai", parse=lambda v: _zone(v).key, hint="应为时区名，如 \"Asia/Shanghai\"")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,15 @@ class Config:
     def read(self, section: str, *classes: type) -> Any:
         """read_section on one of this file's sections."""
         return read_section(self.section(section), section, *classes)
+
+
+def _zone(name: Any) -> ZoneInfo:
+    if not isinstance(name, str):
+        raise TypeError(name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(name) from exc
 
 
 def _day_of_month(value: Any) -> int:

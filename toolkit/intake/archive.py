@@ -59,16 +59,19 @@ def shown_path(path: Path) -> str:
     return str(Path(*parts)) if parts else str(path)
 
 
-def file_facts(path: Path) -> tuple[str, int, str]:
+def file_facts(path: Path, zone: dt.tzinfo | None = None) -> tuple[str, int, str]:
     """(sha256, size, received): received is the modification time, the moment the clerk saved
-    the attachment, as local ISO time to the second."""
+    the attachment, as ISO time to the second on the bureau's clock (zone; default this
+    computer's), so a server set to UTC does not move a file saved at 07:00 on the 29th back to
+    the 28th."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(chunk)
     stat = path.stat()
     try:
-        received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0).isoformat()
+        stamp = dt.datetime.fromtimestamp(stat.st_mtime, zone)
+        received = stamp.replace(microsecond=0, tzinfo=None).isoformat()
     except (OverflowError, ValueError, OSError):  # a time stamp beyond what datetime holds
         received = (dt.datetime.min if stat.st_mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
     return digest.hexdigest(), stat.st_size, received

@@ -48,9 +48,9 @@ def _needs_check(checked: dict[str, bool], period: str) -> bool:
     return all(checked.values())
 
 
-def _facts(path: Path) -> tuple[str, int, str]:
+def _facts(path: Path, zone: dt.tzinfo) -> tuple[str, int, str]:
     try:
-        return archive.file_facts(path)
+        return archive.file_facts(path, zone)
     except OSError as exc:  # deleted since the scan, or not readable by the clerk's account
         raise DuchaError(f"无法读取收件夹中的文件 {archive.shown_path(path)}（{exc.strerror or exc}），"
                          "请检查该文件后重新运行") from exc
@@ -65,7 +65,7 @@ def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, co
     new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped = [], []
     # Earliest first, so a content found under several paths is received when its first copy was.
-    facts = sorted(((_facts(path), path) for path in files), key=lambda f: (f[0][2], str(f[1])))
+    facts = sorted(((_facts(path, config.bureau.zone), path) for path in files), key=lambda f: (f[0][2], str(f[1])))
     for (sha256, size, received), path in facts:
         checked = store.checked_periods(sha256)
         if sha256 in new or not _needs_check(checked, period.key):
