@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import pytest
 
 from tests.merge_fixtures import COMMERCE, NDRC, checked, error, file_records, warning
-from toolkit.quarter.rules import completion, decide_verdicts, light, overall_status
+from toolkit.quarter.rules import completion, decide_verdicts, file_order, light, overall_status
 
 
 @pytest.mark.parametrize(
@@ -74,3 +76,20 @@ def test_latest_accepted_file_wins_and_rejected_stays_rejected() -> None:
 )
 def test_completion(value, target, direction, expected) -> None:
     assert completion(value, target, direction) == expected
+
+
+def test_two_good_files_in_the_same_second_are_ordered_by_fill_date_then_name_not_hash():
+    """The winner used to depend on the SHA-256; now it is received time, then the 填报日期 the unit
+    wrote, then the file name — and 汇总表 and the receipts list the files in that same order."""
+    same = "2024-03-27T10:00:00"
+    named = [checked(NDRC, same, {1: ("正常推进", 50.0)}, path=f"drop/{name}") for name in ("b_第二版.xlsx", "a_第一版.xlsx")]
+    records = file_records(*named)
+    by_name = {PurePath(r.path).name: r for r in records}
+    by_name["a_第一版.xlsx"].sha256, by_name["b_第二版.xlsx"].sha256 = "f" * 64, "0" * 64  # hash order says a
+    verdicts = decide_verdicts(records)
+    assert verdicts[by_name["b_第二版.xlsx"].sha256] == "accepted"  # the later name, whatever the hashes
+    assert verdicts[by_name["a_第一版.xlsx"].sha256] == "superseded"
+    assert [PurePath(r.path).name for r in sorted(records, key=file_order)] == ["a_第一版.xlsx", "b_第二版.xlsx"]
+    by_name["a_第一版.xlsx"].filler["填报日期"] = "2024-03-27"  # the unit's own later version wins
+    by_name["b_第二版.xlsx"].filler["填报日期"] = "2024-03-26"
+    assert decide_verdicts(records)[by_name["a_第一版.xlsx"].sha256] == "accepted"

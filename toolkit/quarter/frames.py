@@ -41,6 +41,7 @@ from toolkit.quarter.rules import (
     VERDICT_LABELS,
     completion,
     decide_verdicts,
+    file_order,
     is_late,
     light,
     overall_status,
@@ -243,7 +244,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
     verdicts = decide_verdicts(records)
     for record in records:
         record.verdict = verdicts[record.sha256]
-    files = sorted(records, key=lambda r: (r.received, r.path, r.sha256))
+    files = sorted(records, key=file_order)
     assignments = ledger.assignments()
     owners: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for unit, tasks in assignments.items():

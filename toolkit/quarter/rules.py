@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from pathlib import PurePath
 
 from toolkit.forms import layout
 from toolkit.model import VERDICT_ACCEPTED, VERDICT_DUPLICATE, VERDICT_REJECTED, VERDICT_SUPERSEDED
@@ -87,8 +88,16 @@ def is_late(received: str, period: Period) -> bool:
     return dt.date.fromisoformat(received[:10]) > period.deadline
 
 
+def file_order(record: FileRecord) -> tuple[str, str, str, str]:
+    """The one order of a quarter's files, oldest first: received time, then the 填报日期 the unit
+    wrote in the file (its own version, when two arrive in the same second), then the file name;
+    the hash only makes it total. The verdicts, 汇总表 and the receipts all use it, so the file a
+    receipt shows as latest is the one that was accepted."""
+    return (record.received, str(record.filler.get("填报日期", "")), PurePath(record.path).name, record.sha256)
+
+
 def decide_verdicts(records: list[FileRecord]) -> dict[str, str]:
-    """{sha256: verdict}: errors reject; per unit the last accepted file by received time wins and
+    """{sha256: verdict}: errors reject; per unit the last accepted file in file_order wins and
     the earlier accepted ones are superseded. A rejected file stays rejected whatever follows."""
     verdicts: dict[str, str] = {}
     candidates: dict[str | None, list[FileRecord]] = defaultdict(list)
@@ -98,7 +107,7 @@ def decide_verdicts(records: list[FileRecord]) -> dict[str, str]:
         else:
             candidates[record.unit].append(record)
     for files in candidates.values():
-        files.sort(key=lambda r: (r.received, r.sha256))
+        files.sort(key=file_order)
         for record in files[:-1]:
             verdicts[record.sha256] = VERDICT_SUPERSEDED
         verdicts[files[-1].sha256] = VERDICT_ACCEPTED
