@@ -3,7 +3,7 @@
 Every kind of bad return a drop folder can collect — not a workbook at all, a bomb, a forged or
 foreign signature, a mangled table, text that looks like a formula or a script, a strange file
 name, a file sent twice or late — is made here from the workbooks the bureau actually sends
-(outbox/<period>/…, generated from the ledger), filled by toolkit/unitsim.py and then damaged
+(outbox/<period>/…, generated from the ledger), filled by toolkit/demo/unitsim.py and then damaged
 with openpyxl or byte by byte in the zip. Each kind comes with what the merge must say about it
 (Case): the verdict, the issue code (level from codes.CODES), the cell it names, the unit it
 is counted for. Nothing binary is committed; `build()` writes everything into a drop folder.

@@ -1,7 +1,7 @@
 """A small ledger and real generated workbooks for the intake, reader and check tests.
 
 Workbooks come from toolkit.forms.writer.write_workbook, the generator units receive, so the tests
-check the files the bureau actually sends out, filled by toolkit/unitsim.py."""
+check the files the bureau actually sends out, filled by toolkit/demo/unitsim.py."""
 
 from __future__ import annotations
 

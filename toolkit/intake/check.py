@@ -2,7 +2,7 @@
 
 Nothing here raises for a problem in the file: every problem is an Issue whose level decides the
 verdict. Errors reject the file (退回修改) because the merged ledger would be wrong or incomplete
-with it; warnings accept it and tell the unit what was interpreted. Files are read in a sandbox
+with it; warnings accept it and tell the unit what was interpreted. Files are read in a capped
 worker, so a file that defeats the parsers costs one worker, and its outcome is still a CheckedFile.
 """
 

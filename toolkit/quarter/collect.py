@@ -1,7 +1,7 @@
 """Take in the drop folder: archive, check and record every new file, then read the quarter back.
 
 This is the only step that changes the store, and it must survive being killed at any point: every
-new file is archived before it is read, read in a sandbox worker (the files are hostile), and
+new file is archived before it is read, read in a capped pool worker (pool.guarded_map; the files are hostile), and
 recorded one file per transaction, so a killed run resumes where it stopped and a rerun re-reads
 nothing. What the quarter then looks like is read back from the store alone (`load_merged` gives
 the briefing the same MergedQuarter the merge wrote its outputs from, for any quarter).
@@ -60,7 +60,7 @@ def _take_in(store: Store, files: list[Path], ledger: Ledger, period: Period, co
              secret: bytes) -> tuple[list[str], list[str]]:
     """Archive every file not yet checked for the period, then check and record each (one
     transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
-    as another period's). Files are read in sandbox workers: a file that exhausts a worker's time
+    as another period's). Files are read in capped pool workers: a file that exhausts a worker's time
     or memory, or crashes it, is recorded as rejected and the others go on."""
     new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped = [], []
