@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.forms_fixtures import (
     path_of,
     small_ledger,
 )
+from toolkit import office
 from toolkit.config import Bureau
 from toolkit.forms import layout, meta
 from toolkit.forms.guide import guide_rows
@@ -224,28 +224,12 @@ def test_guide_says_what_to_fill_when_how_and_whom_to_ask(generated):
 @pytest.fixture(scope="module")
 def libreoffice_copies(generated, tmp_path_factory) -> dict[str, Path]:
     """The 市发展改革委 workbook saved again by LibreOffice as .xlsx and as .ods."""
-    soffice = require_tool("soffice", "libreoffice")
+    require_tool("soffice", "libreoffice")
     base = tmp_path_factory.mktemp("lo")
     source = path_of(generated, "市发展改革委")
     copies = {}
     for ext, target in (("xlsx", "xlsx:Calc MS Excel 2007 XML"), ("ods", "ods")):
-        out = base / ext
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{base}/profile",
-                "--headless",
-                "--convert-to",
-                target,
-                "--outdir",
-                str(out),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-        copies[ext] = out / f"{source.stem}.{ext}"
+        copies[ext] = office.convert(source, target, base / ext)
     return copies
 
 
