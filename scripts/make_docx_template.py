@@ -112,9 +112,9 @@ def build() -> bytes:
            "row in sections")
 
     heading("二、主要预期目标完成情况")
-    _table(doc, ["序号", "指标", "目标", "截至本季度", "完成率", "灯"],
-           ["{{ row.no }}", "{{ row.name }}", "{{ row.target }}", "{{ row.value }}", "{{ row.completion }}",
-            "{{ row.light }}"], "row in headline")
+    _table(doc, ["序号", "指标", "类型", "目标", "截至本季度", "完成率", "灯"],
+           ["{{ row.no }}", "{{ row.name }}", "{{ row.kind }}", "{{ row.target }}", "{{ row.value }}",
+            "{{ row.completion }}", "{{ row.light }}"], "row in headline")
 
     heading("三、进度滞后任务")
     _tag(doc, "{%p if lagging %}")

@@ -69,6 +69,21 @@ def issued_workspace(root: Path, periods: tuple[str, ...] = ("2024Q1",)) -> Path
     return root
 
 
+BUILT = dt.datetime(2024, 3, 1, 9, 0)  # when the shared fixtures build their ledger
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """master_ledger.xlsx built once per module from the bundled notice; tests copy it before editing."""
+    return ledger_workspace(tmp_path_factory.mktemp("built"), BUILT) / "master_ledger.xlsx"
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the real ledger and the 2024Q1 workbooks generated, once per module."""
+    return issued_workspace(tmp_path_factory.mktemp("issued"))
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory):
     """The small ledger's workbooks for 2024Q1, generated once per test module that asks."""

@@ -423,8 +423,9 @@ class Corpus:
     def identities(self) -> None:
         unit = self.unit()
         self.ok("_meta deleted", "没有校验页.xlsx", self.filled(unit, ["remove_meta"]), unit, "unsigned")
-        self.bad("_meta edited", "改过校验页.xlsx", self.filled(self.unit(), [edit_meta]), "signature_invalid",
-                 f"{layout.SHEET_META}")
+        forger = self.unit()  # the refused file is still the sender's to hear about (claimed)
+        self.bad("_meta edited", "改过校验页.xlsx", self.filled(forger, [edit_meta]), "signature_invalid",
+                 f"{layout.SHEET_META}", unit=forger)
         thief = self.unit()
         self.bad("_meta copied from another unit's workbook", "借用他单位校验页.xlsx",
                  self.filled(thief, [meta_from(self.issued(self.honest[0]))]), "unit_mismatch",

@@ -89,6 +89,6 @@ def file_records(*files: CheckedFile) -> list[FileRecord]:
     """The checked files as the store gives them back for 2024Q1 (each found under its own path)."""
     return [
         FileRecord(f.sha256, "2024Q1", f.path, f.size, f.received, f.format, "/archive", f.unit, False, f.signed,
-                   f.filler, "accepted", [(f.path, f.received)], f.issues, f.tasks, f.indicators)
+                   f.filler, "accepted", [(f.path, f.received)], f.issues, f.tasks, f.indicators, f.claimed)
         for f in files
     ]

@@ -236,11 +236,12 @@ def test_briefing_numbers_equal_the_summary_book(workspace: Path, config) -> Non
     indicators = {(int(r["任务编号"]), r["指标名称"]): r for r in _sheet_rows(book, "量化指标")}
     headline = {int(r[0]): r for r in tables["序号"]}
     assert sorted(headline) == list(range(1, 13))
-    assert headline[1][3] == f"{indicators[(1, '经济增长')]['最新值']:g}%"
-    assert headline[1][4] == f"{indicators[(1, '经济增长')]['完成率(%)']:g}%"
-    assert headline[12][2] == "单位生产总值能耗与“十四五”目标统筹衔接"  # no number: its words are the target
-    lights = {int(r["任务编号"]): r["红黄绿灯"] for r in tasks}
-    assert all(row[5].lstrip("●") == lights[no] for no, row in headline.items())
+    growth = indicators[(1, '经济增长')]
+    assert headline[1][2:6] == ["增速/比率", "6.5%以上", f"{growth['最新值']:g}%", f"{growth['完成率(%)']:g}%"]
+    assert headline[12][2:4] == ["—", "单位生产总值能耗与“十四五”目标统筹衔接"]  # no number: its words are the target
+    # a target's light is its indicator's (by kind); a task without a number shows the task's light
+    lights = {int(r["任务编号"]): r["红黄绿灯"] for r in tasks} | {no: r["指标灯"] for (no, _), r in indicators.items()}
+    assert all(row[6].lstrip("●") == lights[no] for no, row in headline.items())
 
 
 # --- hostile text in every format ----------------------------------------------------------------
@@ -292,16 +293,18 @@ def test_overview_counts_and_lagging_order(q1: MergedQuarter, config) -> None:
     assert ctx["title"] == "关于2024年第一季度市政府工作报告确定事项推进情况的通报"
     assert ctx["issuer"] == "开封市政府督查局"
     assert ctx["date_label"] == "2024年3月29日"
-    assert ctx["overview"]["status_text"] == "已完成 0 项，正常推进 3 项，进度滞后 1 项，未启动 0 项，未报送 2 项"
+    assert ctx["overview"]["status_text"] == (
+        "已完成 0 项，正常推进 3 项，进度滞后 1 项，未启动 0 项，牵头单位未报送 0 项，未报送 2 项")
     assert ctx["overview"]["light_text"] == "绿灯 3 项，黄灯 0 项，红灯 3 项，未亮灯 0 项"
     assert ctx["overview"]["units"] == {"expected": 6, "on_time": 3, "late": 1, "missing": 1, "rejected": 1}
     assert [(r["no"], r["light"], r["lead"]) for r in ctx["lagging"]] == [
         (2, "红灯", MIIT), (15, "红灯", CUSTOMS), (16, "红灯", COMMERCE)]
     assert ctx["lagging"][0]["problem"].startswith(f"【{MIIT}】<script>")
+    # 1.8% growth against 6.5%: a rate is not pro-rated, so 27.7% of it is red even at 序时进度 25%
     assert ctx["headline"][0] | {"light_key": None} == {
-        "no": 1, "name": "经济增长6.5%", "target": "6.5%", "value": "1.8%", "completion": "27.7%",
-        "light": "绿灯", "light_key": None}
-    assert [r["counts"] for r in ctx["sections"]] == [[0, 1, 1, 0, 0], [0, 1, 0, 0, 0], [0, 1, 0, 0, 2]]
+        "no": 1, "name": "经济增长6.5%", "kind": "增速/比率", "target": "6.5%", "value": "1.8%",
+        "completion": "27.7%", "light": "红灯", "light_key": None}
+    assert [r["counts"] for r in ctx["sections"]] == [[0, 1, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 1, 0, 0, 0, 2]]
 
 
 def test_praise_and_criticism_follow_the_default_rules(q1: MergedQuarter, config) -> None:

@@ -30,9 +30,9 @@ def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list
 def test_every_help_is_chinese_and_english(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0
-    description = result.output.split("Options:")[0]
+    description = result.output.split("选项：")[0]
     assert CJK.search(description) and LATIN_WORDS.search(description), description
-    for line in result.output.split("Options:")[1].splitlines():
+    for line in result.output.split("选项：")[1].splitlines():
         if line.strip().startswith("-") and "  " in line.strip():
             assert CJK.search(line), f"option help not in Chinese: {line}"
     assert "显示本帮助并退出 / show this message and exit" in result.output
@@ -41,7 +41,7 @@ def test_every_help_is_chinese_and_english(path: tuple[str, ...]) -> None:
 def test_python_dash_m_toolkit_runs_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True)
     assert done.returncode == 0
-    assert done.stdout.startswith("ducha, version")
+    assert done.stdout.startswith("ducha 版本 ")
 
 
 def test_data_problem_exits_1_with_chinese_message(tmp_path) -> None:

@@ -24,15 +24,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import ROOT, ledger_workspace
+from toolkit.cli.app import cli
 from toolkit.config import load_config
 from toolkit.demo import unitsim
 from toolkit.forms.generate import generate_from
 from toolkit.forms.meta import load_secret
+from toolkit.intake import archive
 from toolkit.ledger.build import load_ledger
+from toolkit.mail.runs import send_reminders
 from toolkit.outputs.publish import merge
 from toolkit.period import Period
+from toolkit.quarter.prefill import last_answers
 from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")
@@ -172,7 +177,7 @@ def expected(crash_ws: Path) -> tuple[tuple, float]:
     units = len(load_ledger(load_config(crash_ws)).assignments())
     assert len(dump["files"]) == len(VARIANTS) * units + 2
     assert len(dump["file_paths"]) == len(dump["files"]) + TWICE
-    verdicts = [row[-1] for row in dump["submissions"]]
+    verdicts = [row[6] for row in dump["submissions"]]  # (sha256, period, unit, other_period, signed, filler, verdict, …)
     assert verdicts.count("accepted") == units and verdicts.count("superseded") == 2 * units
     assert verdicts.count("rejected") == units + 2
     assert len(outputs) == 1 + units and len(archived) == len(dump["files"])
@@ -342,3 +347,97 @@ def test_two_merges_at_once_one_refuses_in_chinese(crash_ws: Path, expected: tup
     assert busy_err.startswith("错误：另一个 ducha 任务正在运行") and "请等它结束后再试" in busy_err
     assert "Traceback" not in busy_err
     assert _state(crash_ws) == state
+
+
+# --- nothing unsettled is read, no one file stops the merge (issue 11.14) ------------------------
+
+
+def test_a_killed_merge_leaves_nothing_unsettled_for_prefill_or_reminders(crash_ws: Path, expected: tuple) -> None:
+    """Killed once half the files are recorded, before the verdicts are decided: the reminders and
+    next quarter's pre-filled workbooks see what the last finished merge decided (nothing yet),
+    not the killed run's files as if accepted; the next merge settles them."""
+    state, _took = expected
+    _reset(crash_ws)
+    half = len(state[1]["files"]) // 2
+    killed = subprocess.run([sys.executable, "-c", _KILLER, "committed", str(half), str(crash_ws)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    config = load_config(crash_ws)
+    with open_store(config.paths.store) as store:
+        good = sorted({r.unit for r in store.load_period(Q1.key) if r.unit and not r.rejected})
+    assert good, "the killed run had recorded no good file"
+    remind_day = dt.datetime(2024, 3, 27, 9, 0)
+    assert send_reminders(config, Q1, dry_run=True, now=remind_day).not_due == []
+    assert last_answers(config, good[0], "2024Q2") == ({}, {})
+    _rerun_matches(crash_ws, state)
+    units = load_ledger(config).assignments()
+    assert sorted(send_reminders(config, Q1, dry_run=True, now=remind_day).not_due) == sorted(units)
+    tasks, _indicators = last_answers(config, good[0], "2024Q2")
+    assert sorted(tasks) == sorted(a.task.no for a in units[good[0]])
+
+
+@pytest.fixture
+def small_ws(tmp_path: Path) -> Path:
+    """The real ledger, and a drop folder with two units' good reports and one more file."""
+    root = ledger_workspace(tmp_path / "ws", NOW)
+    config = load_config(root)
+    ledger = load_ledger(config)
+    made = generate_from(ledger, Q1, config.bureau, load_secret(config.paths.secret), root / "made", now=NOW,
+                         answers=unitsim.answers_for(ledger, 0))
+    (root / "drop").mkdir()
+    for i, workbook in enumerate(made.workbooks[:2]):
+        target = root / "drop" / f"{workbook.unit}.xlsx"
+        shutil.move(unitsim.filler_xml(workbook.path), target)
+        _stamp(target, dt.datetime(2024, 3, 20, 9 + i))
+    (root / "drop" / "锁定.xlsx").write_bytes(b"PK\x03\x04 still being written")
+    shutil.rmtree(root / "made")
+    return root
+
+
+def _merge_cli(ws: Path) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_dropped_file_that_cannot_be_read_is_set_aside_and_the_others_merge(small_ws: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = small_ws / "drop" / "锁定.xlsx"
+    real = archive.file_facts
+
+    def facts(path: Path, zone: dt.tzinfo | None = None) -> tuple[str, int, str]:
+        if Path(path) == locked:  # locked by another program, or no read permission
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, zone)
+
+    monkeypatch.setattr(archive, "file_facts", facts)
+    text = _merge_cli(small_ws)
+    assert "本次新处理文件 2 个；累计收到 2 个：采用 2" in text
+    assert "未能读取、本次未汇总的文件 1 个：" in text
+    assert f"  {locked}：无法读取该文件（没有读取权限，或正被其他程序占用），本次未汇总；请检查后重新运行 ducha merge" in text
+    monkeypatch.undo()
+    again = merge(load_config(small_ws), Q1).summary()  # readable now: taken in, with its own verdict
+    assert [Path(p).name for p in again["new_files"]] == ["锁定.xlsx"] and again["unread"] == []
+    assert [f["verdict"] for f in again["files"] if Path(f["path"]).name == "锁定.xlsx"] == ["rejected"]
+
+
+def test_a_dropped_file_that_goes_away_while_merging_is_set_aside(small_ws: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clerk moves a file out of the drop folder after the merge hashed it and before its worker
+    copies it into the archive: that file is named, the others merge."""
+    gone = small_ws / "drop" / "锁定.xlsx"
+    real = archive.file_facts
+
+    def facts(path: Path, zone: dt.tzinfo | None = None) -> tuple[str, int, str]:
+        found = real(path, zone)
+        if Path(path) == gone:
+            gone.rename(small_ws / "elsewhere.xlsx")
+        return found
+
+    monkeypatch.setattr(archive, "file_facts", facts)
+    text = _merge_cli(small_ws)
+    assert "本次新处理文件 2 个；累计收到 2 个：采用 2" in text
+    assert f"  {gone}：无法读取该文件（文件已被移走或删除），本次未汇总；请检查后重新运行 ducha merge" in text
+    with open_store(load_config(small_ws).paths.store) as store:
+        assert len(store.load_period(Q1.key)) == 2  # nothing recorded of the file that went away

@@ -19,7 +19,8 @@ from tests.conftest import ledger_workspace
 from tests.smtp_fixtures import free_port, smtp_server
 from toolkit.cli.app import cli
 from toolkit.forms.meta import load_secret
-from toolkit.quarter.store import SCHEMA_VERSION, open_store
+from toolkit.quarter.schema import SCHEMA_VERSION
+from toolkit.quarter.store import open_store
 
 NOW = dt.datetime(2024, 3, 1, 9, 0)
 
@@ -50,10 +51,10 @@ def doctor(ws: Path) -> tuple[int, dict, str]:
 def test_a_healthy_workspace_passes(ws: Path) -> None:
     code, checks, text = doctor(ws)
     assert code == 0, text
-    assert list(checks) == ["config", "ledger", "secret", "store", "folder.outbox", "folder.drop", "folder.archive",
-                            "folder.reports", "smtp", "soffice", "chromium"]
+    assert list(checks) == ["config", "bureau", "ledger", "secret", "store", "folder.outbox", "folder.drop",
+                            "folder.archive", "folder.reports", "smtp", "soffice", "chromium"]
     assert {k: c["status"] for k, c in checks.items() if k not in ("soffice", "chromium")} == {
-        "config": "ok", "ledger": "ok", "secret": "ok", "store": "ok", "folder.outbox": "ok", "folder.drop": "ok",
+        "config": "ok", "bureau": "warn", "ledger": "ok", "secret": "ok", "store": "ok", "folder.outbox": "ok", "folder.drop": "ok",
         "folder.archive": "ok", "folder.reports": "ok", "smtp": "skip"}
     assert f"✓ 总台账：{ws / 'master_ledger.xlsx'} 通过检查" in text
     assert "－ 邮件服务器：未配置 [mail]" in text

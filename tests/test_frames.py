@@ -84,7 +84,7 @@ def test_task_rows_combine_units_lead_first() -> None:
     assert tasks.loc[3, ["综合状态", "红黄绿灯", "未报送单位"]].tolist() == ["进度滞后", "黄灯", SHUNHE]
     assert merged.counts["tasks"] == {
         "total": 3,
-        "status": {"未报送": 0, "进度滞后": 1, "已完成": 1, "未启动": 0, "正常推进": 1},
+        "status": {"未报送": 0, "牵头单位未报送": 0, "进度滞后": 1, "已完成": 1, "未启动": 0, "正常推进": 1},
         "light": {"绿灯": 2, "黄灯": 1, "红灯": 0, "未亮灯": 0},
     }
     units = merged.units.set_index("单位名称")

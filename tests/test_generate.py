@@ -140,13 +140,11 @@ def test_cli_generate_table_units_and_out(cli_workspace, tmp_path):
 def test_cli_generate_errors(cli_workspace):
     runner = CliRunner()
     bad = runner.invoke(cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q5"])
-    assert bad.exit_code == 2 and "2024Q1" in bad.output
-    missing = runner.invoke(cli, ["--config", str(cli_workspace), "generate"])
-    assert missing.exit_code == 2
+    assert bad.exit_code == 2 and "2024Q2、2024-Q2、2024年第二季度" in bad.output
     unknown = runner.invoke(
         cli, ["--config", str(cli_workspace), "generate", "--period", "2024Q1", "--units", "市商务局"]
     )
-    assert unknown.exit_code == 1 and "错误：" in unknown.output and "市商务局" in unknown.output
+    assert unknown.exit_code == 2 and "错误：" in unknown.output and "市商务局" in unknown.output
 
 
 def test_cli_generate_refuses_while_another_run_holds_the_lock(cli_workspace):

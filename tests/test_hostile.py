@@ -286,18 +286,3 @@ def test_a_time_stamp_beyond_what_datetime_holds_is_read_as_the_last_day(tmp_pat
 
     monkeypatch.setattr(Path, "stat", lambda self, **kw: Far)
     assert archive.file_facts(path)[2] == "9999-12-31T23:59:59"
-
-
-def test_a_dropped_file_that_cannot_be_read_stops_the_merge_with_a_clear_message(issued, tmp_path, monkeypatch):
-    ws = _workspace(issued, tmp_path / "ws")
-    (ws / "drop").mkdir()
-    (ws / "drop" / "锁定.xlsx").write_bytes(b"x")
-
-    def refuse(path: Path, zone: object = None) -> None:
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(archive, "file_facts", refuse)
-    result = CliRunner().invoke(cli, ["--config", str(ws), "merge", "--period", "2024Q1"])
-    assert result.exit_code == 1
-    assert f"无法读取收件夹中的文件 {ws / 'drop' / '锁定.xlsx'}（Permission denied）" in result.output
-    assert "Traceback" not in result.output

@@ -89,7 +89,8 @@ def test_book_sheets_read_back_with_openpyxl(outputs: list[Path]) -> None:
     assert [c.value for c in issues[2]] == ["商务局 一季度.xlsx", COMMERCE, "2024-03-21 10:00:00", "退回修改", "错误",
                                            "progress_not_number", "进展填报!F7", "进展填报!F7 的完成进度应为数字"]
     indicators = wb["量化指标"]
-    assert [c.value for c in indicators[2]][:9] == [1, "经济增长", 6.5, "%", "≈", NDRC, 6.1, "2024Q1", 93.8]
+    assert [c.value for c in indicators[2]][:12] == [1, "经济增长", "约数", 6.5, "%", "≈", NDRC, 6.1, "2024Q1",
+                                                      "5.85–7.15", 93.8, "绿灯"]
     overview = wb["总览"]
     values = [[c.value for c in row][:2] for row in overview.iter_rows(min_row=4, max_row=9)]
     assert values == [["单位报送", "数量"], ["应报单位", 4], ["已报送", 2], ["迟报", 1], ["退回修改", 0], ["未报送", 1]]

@@ -25,7 +25,8 @@ from toolkit.quarter.rules import completion, decide_verdicts, file_order, light
     ],
 )
 def test_overall_status(statuses: list[str], expected: str) -> None:
-    assert overall_status(statuses) == expected
+    """With the lead among the reporters; without it see test_status_rules."""
+    assert overall_status(statuses, lead_reported=bool(statuses)) == expected
 
 
 @pytest.mark.parametrize(
@@ -70,12 +71,12 @@ def test_latest_accepted_file_wins_and_rejected_stays_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "target", "direction", "expected"),
-    [(6.2, 6.5, "≈", 95.4), (120, 100, "≥", 120.0), (5.0, 5.5, "≤", 100.0), (6.0, 3.0, "≤", 50.0),
-     (None, 5, "≥", None), (3, 0, "≥", None)],
+    ("value", "target", "kind", "expected"),
+    [(6.2, 6.5, "约数", 95.4), (120, 100, "累计量", 120.0), (5.0, 5.5, "上限", 100.0), (6.0, 3.0, "上限", 50.0),
+     (None, 5, "增速/比率", None), (3, 0, "累计量", None)],
 )
-def test_completion(value, target, direction, expected) -> None:
-    assert completion(value, target, direction) == expected
+def test_completion(value, target, kind, expected) -> None:
+    assert completion(kind, value, target) == expected
 
 
 def test_two_good_files_in_the_same_second_are_ordered_by_fill_date_then_name_not_hash():

@@ -11,7 +11,8 @@ from tests.merge_fixtures import COMMERCE, NDRC, checked, error, warning
 from toolkit.config import load_config
 from toolkit.errors import DuchaError
 from toolkit.quarter.prefill import last_answers
-from toolkit.quarter.store import SCHEMA, SCHEMA_VERSION, open_store
+from toolkit.quarter.schema import SCHEMA, SCHEMA_VERSION
+from toolkit.quarter.store import open_store
 
 
 def test_a_recorded_file_comes_back_with_paths_issues_and_rows(tmp_path: Path) -> None:

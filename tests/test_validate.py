@@ -190,7 +190,8 @@ def edit_meta(key: str, value: str):
 def test_edited_meta_or_another_workspace_secret_fails_the_signature(tmp_path, outbox):
     edited = check(returned(tmp_path, outbox, mutate=[edit_meta("unit", NDRC)]))
     assert found(edited) == [("error", "signature_invalid", "_meta", "")]
-    assert edited.unit is None and edited.tasks == []
+    # Attributed to the unit its visible table names, never to the one its _meta names (test_identity_claims).
+    assert (edited.unit, edited.claimed, edited.tasks) == (COMMERCE, True, [])
     path = returned(tmp_path, outbox, name="ok.xlsx")
     other = check_file(path, ledger=small_ledger(), period=PERIOD, secret=b"x" * 32, limits=Limits())
     assert [i.code for i in other.issues] == ["signature_invalid"]

@@ -214,7 +214,7 @@ def test_guide_says_what_to_fill_when_how_and_whom_to_ask(generated):
     for status in layout.STATUSES:
         assert f"{status}：" in text
     assert "请勿重命名工作表、移动列或删除行" in text
-    assert "kaifengducha@126.com" in text and "刘华阳" in text and "23859529" in text
+    assert "ducha@example.com" in text and "联系人：（请填写联系人）" in text and "电话：（请填写联系电话）" in text
     assert "量化指标|" not in text  # 兰考县 reports no indicator
     q3 = guide_rows("市人社局", [], True, Period.parse("2024Q3"), Bureau())
     assert any(k == "量化指标" for k, _ in q3)

@@ -19,6 +19,8 @@ from toolkit.errors import ConfigError
 CONFIG_NAME = "ducha.toml"
 # The templates shipped with ducha; a workspace may override any of them in its own folder.
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The documented ducha.toml: every key with its default and a Chinese comment; `ducha init` copies it.
+BUNDLED_CONFIG = Path(__file__).resolve().parent.parent / CONFIG_NAME
 
 
 def option(default: Any, *, parse: Callable[[Any], Any] | None = None, hint: str = "",
@@ -111,15 +113,20 @@ class Paths:
         return Paths(**{name: root / value for name, value in asdict(self).items()})
 
 
+_CONTACT_KEYS = ("contact", "phone", "email", "address")
+
+
 @dataclass(frozen=True)
 class Bureau:
     city: str = "开封市"
     year: int = 2024
     name: str = "市政府督查局"
-    contact: str = "刘华阳"
-    phone: str = "23859529、15137880816"
-    email: str = "kaifengducha@126.com"
-    address: str = "市直机关集中办公区7号楼629房间"
+    # How units reach the bureau (in every workbook, receipt and mail): shipped as placeholders,
+    # never a real person's name or number; `placeholders` and ducha doctor say which are left.
+    contact: str = "（请填写联系人）"
+    phone: str = "（请填写联系电话）"
+    email: str = "ducha@example.com"
+    address: str = "（请填写办公地址）"
     # The bureau's clock: a file's received time and every deadline are read in it, whatever
     # time zone the computer running ducha is set to.
     timezone: str = option("Asia/Shanghai", parse=lambda v: _zone(v).key, hint="应为时区名，如 \"Asia/Shanghai\"")
@@ -127,6 +134,22 @@ class Bureau:
     @property
     def zone(self) -> ZoneInfo:
         return _zone(self.timezone)
+
+    def placeholders(self) -> list[str]:
+        """The contact keys still holding the shipped placeholder: the clerk has yet to fill them in."""
+        return [f.name for f in fields(self) if f.name in _CONTACT_KEYS and getattr(self, f.name) == f.default]
+
+    @property
+    def clock(self) -> str:
+        """How the clerk names the bureau's clock: 北京时间, or the zone (Asia/Tokyo 时间)."""
+        return "北京时间" if self.timezone == "Asia/Shanghai" else f"{self.timezone} 时间"
+
+    def local(self, moment: dt.datetime | None = None) -> dt.datetime:
+        """`moment` (default: now) on the bureau's clock, time zone attached. A naive time is taken
+        to be on that clock already (what the clerk types after --now); an aware one is converted."""
+        if moment is None:
+            return dt.datetime.now(self.zone)
+        return moment.replace(tzinfo=self.zone) if moment.tzinfo is None else moment.astimezone(self.zone)
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,18 @@ from typing import Any
 
 from toolkit.config import CONFIG_NAME, Config, load_config
 from toolkit.errors import DuchaError
+from toolkit.workspace import FOLDERS
 
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
 MARKS = {OK: "✓", FAIL: "✗", WARN: "⚠", SKIP: "－"}
 SMTP_TIMEOUT = 5.0  # seconds: a reachable server answers at once; the clerk should not wait 30
 OFFICE = ("soffice", "libreoffice")
-FOLDERS = (("outbox", "下发文件夹"), ("drop", "收件夹"), ("archive", "归档文件夹"), ("reports", "汇总输出文件夹"))
+_CONTACT_LABELS = {"contact": "联系人", "phone": "联系电话", "email": "邮箱", "address": "地址"}
 
 
 @dataclass(frozen=True)
 class Check:
-    key: str  # stable slug: config, ledger, secret, store, folder.<name>, smtp, soffice, chromium
+    key: str  # stable slug: config, bureau, ledger, secret, store, folder.<name>, smtp, soffice, chromium
     label: str  # what is checked, in Chinese
     status: str  # OK / FAIL / WARN / SKIP
     detail: str  # what was found
@@ -60,11 +61,11 @@ def run_doctor(config_path: Path | str | None = None) -> DoctorReport:
     folder). A ducha.toml that cannot be read fails its check and skips the ones needing it."""
     config, checks = _config(config_path)
     if config is None:
-        needs = [("ledger", "总台账"), ("secret", "密钥"), ("store", "数据库"),
+        needs = [("bureau", "督查局信息"), ("ledger", "总台账"), ("secret", "密钥"), ("store", "数据库"),
                  *((f"folder.{name}", label) for name, label in FOLDERS), ("smtp", "邮件服务器")]
         checks += [Check(key, label, SKIP, "配置文件有误，未检查") for key, label in needs]
     else:
-        checks += [_ledger(config), _secret(config), _store(config), *_folders(config), _smtp(config)]
+        checks += [_bureau(config), _ledger(config), _secret(config), _store(config), *_folders(config), _smtp(config)]
     checks += [_office(), _chromium(config)]
     path = Path(config_path) if config_path else Path.cwd()
     return DoctorReport(config.root if config else (path if path.is_dir() else path.parent).resolve(), checks)
@@ -77,13 +78,15 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
     """ducha.toml parses and every section holds values of the right kind."""
     from toolkit import routine
     from toolkit.intake import sniff
+    from toolkit.intake.codes import Strictness
     from toolkit.mail.settings import mail_settings
     from toolkit.outputs.briefing.settings import briefing_settings
+    from toolkit.quarter.rules import IndicatorRules
 
     try:
         config = load_config(config_path)
-        for typed in (sniff.Limits.from_config, mail_settings, routine.offsets_from,
-                      briefing_settings):
+        for typed in (sniff.Limits.from_config, Strictness.from_config, mail_settings, routine.offsets_from,
+                      briefing_settings, IndicatorRules.from_config):
             typed(config)
     except DuchaError as exc:
         return None, [Check("config", "配置文件", FAIL, str(exc), f"请按提示修改 {CONFIG_NAME} 后重新运行 ducha doctor")]
@@ -92,12 +95,27 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
     return config, [Check("config", "配置文件", OK, found)]
 
 
+def _bureau(config: Config) -> Check:
+    """The contact details every workbook, receipt and mail carries are the bureau's, not the
+    placeholders ducha ships with."""
+    left = config.bureau.placeholders()
+    if left:
+        keys = "、".join(f"{_CONTACT_LABELS[key]} {key}" for key in left)
+        return Check("bureau", "督查局信息", WARN, f"ducha.toml [bureau] 中{keys} 仍为示例值",
+                     "请在 ducha.toml [bureau] 中填写督查局自己的联系方式：它们会写进下发的填报表、回执和邮件")
+    return Check("bureau", "督查局信息", OK, f"{config.bureau.city}{config.bureau.name}，联系人 {config.bureau.contact}")
+
+
 def _ledger(config: Config) -> Check:
     from toolkit.ledger.check import check_ledger
 
     path = config.paths.ledger
     if not path.exists():
-        return Check("ledger", "总台账", FAIL, f"{path} 不存在", "运行 ducha ledger build，按通知生成总台账")
+        if config.paths.notice.exists():
+            return Check("ledger", "总台账", FAIL, f"{path} 不存在", "运行 ducha ledger build，按通知生成总台账")
+        return Check("ledger", "总台账", FAIL, f"{path} 不存在",
+                     "运行 ducha ledger import 通知文件（.docx、.pdf、.html、.txt 或 .md），按任务分解通知生成总台账；"
+                     "任务不是来自这样的通知时，运行 ducha ledger template 生成空白总台账")
     try:
         report = check_ledger(path)
     except DuchaError as exc:
@@ -157,7 +175,7 @@ def _git(root: Path, *args: str) -> int | None:
 
 def _store(config: Config) -> Check:
     """Opened read-only, so the doctor never creates or upgrades it."""
-    from toolkit.quarter.store import SCHEMA_VERSION
+    from toolkit.quarter.schema import SCHEMA_VERSION
 
     path = config.paths.store
     if not path.exists():

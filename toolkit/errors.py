@@ -19,3 +19,8 @@ class ConfigError(DuchaError):
 
 class BusyError(DuchaError):
     """Another ducha run holds the workspace lock."""
+
+
+class InputError(DuchaError):
+    """What the clerk typed on the command line names nothing ducha knows (a unit not in the
+    单位名录): the CLI shows it as a usage error (exit 2), with the closest names it does know."""

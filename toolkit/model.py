@@ -54,6 +54,30 @@ class Unit:
         return self.kind == GROUP_KIND
 
 
+# 指标类型 of a 量化指标: how its reported year-to-date value is judged (quarter.rules).
+KIND_RATE = "增速/比率"  # a growth rate or ratio: the value itself is compared with the target
+KIND_AMOUNT = "累计量"  # an amount accumulated over the year: compared with target × 序时进度
+KIND_CAP = "上限"  # an upper bound (≤): on track while within it
+KIND_APPROX = "约数"  # about the target (≈): on track within a tolerance ([indicators] in ducha.toml)
+INDICATOR_KINDS = (KIND_RATE, KIND_AMOUNT, KIND_CAP, KIND_APPROX)
+# Words that make a percentage a rate (增长6%, 失业率, 占比) rather than a share of a job to finish
+# by the year end (完成80%整治任务).
+RATE_WORDS = ("增长", "增速", "增幅", "涨幅", "率", "占比", "比重", "比例")
+PER_WORDS = ("每千", "每万", "人均")  # a level per head is a ratio whatever its unit (每千人口床位数11.75张)
+
+
+def default_kind(name: str, unit: str, direction: str) -> str:
+    """The kind the words imply, for a ledger that does not say: ≤ is an upper bound; a percentage
+    named as a rate, or a level per head, is a rate (about it, ≈, when 左右); anything else —
+    counts, money, a share of a job — accumulates over the year, even "about" (1500人左右)."""
+    if direction == "≤":
+        return KIND_CAP
+    per_head = any(word in name for word in PER_WORDS)
+    if not per_head and (unit != "%" or not any(word in name for word in RATE_WORDS)):
+        return KIND_AMOUNT
+    return KIND_APPROX if direction == "≈" else KIND_RATE
+
+
 @dataclass(frozen=True)
 class Indicator:
     task_no: int
@@ -62,6 +86,11 @@ class Indicator:
     unit: str  # 计量单位
     direction: str  # 方向: ≥ ≈ ≤ =
     source: str  # 原文
+    kind: str = ""  # 指标类型, one of INDICATOR_KINDS; blank: default_kind of the other fields
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", default_kind(self.name, self.unit, self.direction))
 
 
 @dataclass(frozen=True)
@@ -92,8 +121,36 @@ class Ledger:
         return None
 
     def members(self, group: str) -> list[str]:
-        """Canonical names of the units that belong to a group, in 单位名录 order."""
-        return [u.name for u in self.units if not u.is_group and group in u.groups]
+        """Canonical names of the units that belong to a group, in 单位名录 order: directly, or
+        through a group whose 所属分组 names it (各开发区管委会 inside 各县区). A cycle of groups
+        (the ledger check's group_cycle error) ends where it started instead of looping."""
+        inside = {group}
+        frontier = [group]
+        while frontier:
+            outer = frontier.pop()
+            for unit in self.units:
+                if unit.is_group and outer in unit.groups and unit.name not in inside:
+                    inside.add(unit.name)
+                    frontier.append(unit.name)
+        return [u.name for u in self.units if not u.is_group and not inside.isdisjoint(u.groups)]
+
+    def group_cycle(self, group: str) -> list[str]:
+        """The chain of 所属分组 that leads from a group back to itself (各县区 → 各开发区管委会
+        → 各县区), or [] when there is none."""
+        outer_of = {u.name: u.groups for u in self.units if u.is_group}
+        seen = {group}
+
+        def walk(path: list[str]) -> list[str]:
+            for outer in outer_of.get(path[-1], ()):
+                if outer == group:
+                    return [*path, outer]
+                if outer not in seen:
+                    seen.add(outer)
+                    if found := walk([*path, outer]):
+                        return found
+            return []
+
+        return walk([group])
 
     def expand(self, name: str) -> list[str]:
         """A unit name stays itself; a group name becomes its members."""
@@ -190,6 +247,9 @@ class CheckedFile:
     unit: str | None = None
     period: str | None = None
     signed: bool = False
+    # The signature failed, so the unit is only what the visible 填报单位 line and task rows claim:
+    # the file is that unit's to be told about, never its report.
+    claimed: bool = False
     filler: dict[str, str] = field(default_factory=dict)  # 填报人 / 联系电话 / 单位负责人 / 填报日期
     issues: list = field(default_factory=list)  # list[problems.Issue]
     tasks: list[TaskReport] = field(default_factory=list)

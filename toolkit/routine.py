@@ -1,11 +1,14 @@
-"""The quarter's routine on a calendar: what is due when, and a runner that does it exactly once.
+"""The quarter's routine on a calendar: what is due when, and a runner that finishes each action once.
 
 The clerk's year is the same four times: send the workbooks three weeks before the 28th, remind
 a week and a day before, merge daily in the last week, merge for good after the deadline and
-render the briefing. `due_actions` is a pure function of (periods, now, what was done, offsets),
+render the briefing. `due_actions` is a pure function of (periods, today, what was done, offsets),
 so the whole year can be tested day by day without a clock; the runner only asks it, does what it
 says and records each action in the store, which is why a restart never repeats an action and
-catches up the ones missed while the computer was off.
+catches up the ones missed while the computer was off. A mail action is done only when every unit
+it owes a message has received one: a unit with no 邮箱 or no workbook yet keeps it pending, so it
+is tried (and listed) on every tick until its message goes. Days and times are on the bureau's
+clock ([bureau] timezone), whatever the computer is set to.
 """
 
 from __future__ import annotations
@@ -15,13 +18,10 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from toolkit.config import Config, option
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.period import Period
-
-TZ = ZoneInfo("Asia/Shanghai")
 
 GENERATE, SEND, MERGE, RECEIPTS, REMIND, BRIEFING = "generate", "send", "merge", "receipts", "remind", "briefing"
 # Order within one day: units that reported overnight are merged before anyone is reminded.
@@ -41,8 +41,10 @@ SUPERSEDED_BY_LATER = (MERGE, RECEIPTS, REMIND)
 CATCH_UP_DAYS = 45
 FINAL = "final"
 
-DONE, SKIPPED, FAILED = "done", "skipped", "failed"
-RESULT_LABELS = {DONE: "完成", SKIPPED: "跳过", FAILED: "失败"}
+# pending: the action ran but some unit is still owed its message (no 邮箱, no workbook): tried again
+# on the next tick, like a failed one.
+DONE, SKIPPED, PENDING, FAILED = "done", "skipped", "pending", "failed"
+RESULT_LABELS = {DONE: "完成", SKIPPED: "跳过", PENDING: "未完成", FAILED: "失败"}
 
 
 def _clock(value: object) -> dt.time:
@@ -166,15 +168,15 @@ def _periods(year_or_periods: int | Iterable[Period]) -> list[Period]:
 
 
 def due_actions(
-    year_or_periods: int | Iterable[Period], now: dt.datetime, done: set[str], offsets: Offsets
+    year_or_periods: int | Iterable[Period], today: dt.date, done: set[str], offsets: Offsets
 ) -> list[Action]:
-    """What to do at `now`, in order: every action whose day has come, not done yet and not stale.
+    """What to do on `today` (the bureau's date), in order: every action whose day has come, not
+    done yet and not stale.
 
     When several merges (or receipts, or reminders) of one quarter are due at once — the computer
     was off — only the latest is done; the others come back with `skip` set so they are recorded
     and never asked for again. An action's day counts from midnight, so a cron job at any hour works.
     """
-    today = _local(now).date()
     due = [
         action
         for period in _periods(year_or_periods)
@@ -205,11 +207,6 @@ def year_periods(config: Config, year: int) -> list[Period]:
     return [Period.parse(f"{year}Q{q}", config.deadlines) for q in range(1, 5)]
 
 
-def _local(now: dt.datetime) -> dt.datetime:
-    """A naive time is read as Asia/Shanghai; an aware one is converted to it."""
-    return now.replace(tzinfo=TZ) if now.tzinfo is None else now.astimezone(TZ)
-
-
 # --- the runner --------------------------------------------------------------------------------
 
 
@@ -218,7 +215,7 @@ class Outcome:
     """What one tick did with one action."""
 
     action: Action
-    result: str  # done / skipped / failed
+    result: str  # done / skipped / pending / failed
     summary: str
 
     def as_dict(self) -> dict[str, str]:
@@ -229,39 +226,43 @@ class Outcome:
         return f"{self.action.day} {self.action.label}：{RESULT_LABELS[self.result]}。{self.summary}"
 
 
-def _generate(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+# (config, period, action, now on the bureau's clock) → (done / pending / failed, summary)
+Runner = Callable[[Config, Period, Action, dt.datetime], tuple[str, str]]
+
+
+def _generate(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
     from toolkit.quarter.prefill import generate
 
     result = generate(config, period, now=now.replace(tzinfo=None))
-    return True, f"已生成 {len(result.workbooks)} 份填报表（{result.out_dir}）"
+    return DONE, f"已生成 {len(result.workbooks)} 份填报表（{result.out_dir}）"
 
 
-def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
     from toolkit.outputs.publish import merge
 
     result = merge(config, period, now=now.replace(tzinfo=None))
-    return True, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
+    return DONE, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
 
 
-def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
     from toolkit.outputs.briefing.publish import render_briefing
 
     paths = render_briefing(config, period, now=now.date())
-    return True, "已生成通报：" + "、".join(p.name for p in paths)
+    return DONE, "已生成通报：" + "、".join(p.name for p in paths)
 
 
-def _mail(kind: str) -> Callable[[Config, Period, Action, dt.datetime], tuple[bool, str]]:
-    def run(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[bool, str]:
+def _mail(kind: str) -> Runner:
+    def run(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
         from toolkit.mail import runs as mail
 
         send = {SEND: mail.send_workbooks, REMIND: mail.send_reminders, RECEIPTS: mail.send_receipts}[kind]
         result = send(config, period, now=now)
-        return not result.failed, result.summary
+        return FAILED if result.failed else PENDING if result.undelivered else DONE, result.summary
 
     return run
 
 
-RUNNERS: dict[str, Callable[[Config, Period, Action, dt.datetime], tuple[bool, str]]] = {
+RUNNERS: dict[str, Runner] = {
     GENERATE: _generate,
     SEND: _mail(SEND),
     MERGE: _merge,
@@ -272,23 +273,25 @@ RUNNERS: dict[str, Callable[[Config, Period, Action, dt.datetime], tuple[bool, s
 
 
 def tick(config: Config, now: dt.datetime | None = None) -> list[Outcome]:
-    """Do every action due at `now` (default: the current Asia/Shanghai time) and record each.
+    """Do every action due at `now` (default: the current time; a naive one is on the bureau's
+    clock) and record each.
 
     An action that fails (a DuchaError, a mail server that refused some messages) is recorded as
-    failed and asked for again on the next tick; one action failing never stops the others.
+    failed, one that left a unit without its message (no 邮箱, no workbook) as pending; both are
+    asked for again on the next tick, and one action failing never stops the others.
     Only one tick runs at a time per workspace (a second one gets BusyError)."""
     from toolkit.fsutil import workspace_lock
     from toolkit.quarter.history import record_schedule_run, schedule_done
     from toolkit.quarter.store import open_store
 
-    now = _local(now or dt.datetime.now(TZ))
+    now = config.bureau.local(now)
     offsets = offsets_from(config)
     periods = {p.key: p for p in year_periods(config, config.bureau.year)}
     outcomes: list[Outcome] = []
     with workspace_lock(config.paths.lock.with_name(".ducha.schedule.lock")):
         with open_store(config.paths.store) as store:
             done = schedule_done(store)
-        for action in due_actions(periods.values(), now, done, offsets):
+        for action in due_actions(periods.values(), now.date(), done, offsets):
             outcome = _run(config, periods[action.period], action, now)
             with open_store(config.paths.store) as store:
                 record_schedule_run(
@@ -303,19 +306,19 @@ def _run(config: Config, period: Period, action: Action, now: dt.datetime) -> Ou
     if action.skip:
         return Outcome(action, SKIPPED, action.skip)
     try:
-        ok, summary = RUNNERS[action.kind](config, period, action, now)
+        result, summary = RUNNERS[action.kind](config, period, action, now)
     except DuchaError as exc:
         return Outcome(action, FAILED, str(exc))
     except Exception as exc:  # a bug must not kill a scheduler that runs for months; it is logged
         return Outcome(action, FAILED, f"程序错误：{exc!r}\n{traceback.format_exc()}")
-    return Outcome(action, DONE if ok else FAILED, summary)
+    return Outcome(action, result, summary)
 
 
-def local_tick_time(offsets: Offsets, today: dt.date | None = None) -> str:
-    """The configured Asia/Shanghai tick time on this computer's clock (HH:MM), which is the
-    clock the `schedule` package reads."""
-    today = today or dt.datetime.now(TZ).date()
-    return dt.datetime.combine(today, offsets.time, TZ).astimezone().strftime("%H:%M")
+def local_tick_time(offsets: Offsets, zone: dt.tzinfo, today: dt.date | None = None) -> str:
+    """The configured tick time on the bureau's clock (`zone`) read on this computer's clock
+    (HH:MM), which is the clock the `schedule` package reads."""
+    today = today or dt.datetime.now(zone).date()
+    return dt.datetime.combine(today, offsets.time, zone).astimezone().strftime("%H:%M")
 
 
 def run_forever(config: Config, echo: Callable[[str], None] = print, poll_seconds: float = 30) -> None:
@@ -323,26 +326,27 @@ def run_forever(config: Config, echo: Callable[[str], None] = print, poll_second
     import schedule
 
     offsets = offsets_from(config)
+    bureau = config.bureau
 
     def job() -> None:
         try:
             outcomes = tick(config)
         except DuchaError as exc:
-            echo(f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M} 本次未执行：{exc}")
+            echo(f"{bureau.local():%Y-%m-%d %H:%M} 本次未执行：{exc}")
             return
         except Exception as exc:  # a locked database, a full disk: the runner lives on for months
-            echo(f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M} 本次检查出错（{type(exc).__name__}：{exc}），"
+            echo(f"{bureau.local():%Y-%m-%d %H:%M} 本次检查出错（{type(exc).__name__}：{exc}），"
                  "未记为完成的任务下次检查时重试；定时任务继续运行")
             return
-        stamp = f"{dt.datetime.now(TZ):%Y-%m-%d %H:%M}"
+        stamp = f"{bureau.local():%Y-%m-%d %H:%M}"
         echo(f"{stamp} 检查完毕：{len(outcomes)} 项任务" if outcomes else f"{stamp} 检查完毕：今天没有到期任务")
         for outcome in outcomes:
             echo("  " + outcome.line)
 
     scheduler = schedule.Scheduler()
-    at = local_tick_time(offsets)
+    at = local_tick_time(offsets, bureau.zone)
     scheduler.every().day.at(at).do(job)
-    echo(f"定时任务已启动：每天 {offsets.time:%H:%M}（北京时间）检查一次，按 Ctrl+C 停止")
+    echo(f"定时任务已启动：每天 {offsets.time:%H:%M}（{bureau.clock}）检查一次，按 Ctrl+C 停止")
     job()
     while True:
         scheduler.run_pending()

@@ -1,6 +1,7 @@
 """The `ducha` command line: parse arguments, call one library function, print, exit.
 
-Exit codes: 0 ok, 1 a data or runtime problem (DuchaError, shown in Chinese), 2 usage.
+Exit codes: 0 ok, 1 a data or runtime problem (DuchaError, shown in Chinese), 2 usage (in Chinese,
+cli/chinese.py), 130 stopped by Ctrl-C (as a shell reports SIGINT; the message says what was kept).
 One module per family of commands; library modules are imported inside each command so
 `ducha --help` stays fast.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
-from toolkit.cli import briefing, doctor, ledger, mail, quarter, routine
+from toolkit.cli import briefing, doctor, init, ledger, mail, quarter, routine
 from toolkit.cli.base import CONTEXT, Group
 
 
@@ -26,7 +27,8 @@ from toolkit.cli.base import CONTEXT, Group
     default=None,
     help="配置文件 ducha.toml 或其所在目录（默认当前目录）/ path to ducha.toml or its folder",
 )
-@click.version_option(__version__, prog_name="ducha", help="显示版本并退出 / show the version and exit")
+@click.version_option(__version__, prog_name="ducha", message="%(prog)s 版本 %(version)s",
+                      help="显示版本并退出 / show the version and exit")
 def cli(config_path: Path | None) -> None:
     """督查台账工具：政府工作报告确定事项的季度督查。
 
@@ -36,14 +38,14 @@ def cli(config_path: Path | None) -> None:
 
 @cli.group("ledger", cls=Group)
 def ledger_group() -> None:
-    """总台账：从通知生成、检查 / build and check the master ledger."""
+    """总台账：从通知导入、空白模板、检查 / import, start blank and check the master ledger."""
 
 
 
-for command in (quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts, routine.calendar_command,
-                routine.schedule_command, briefing.briefing_command, doctor.doctor_command):
+for command in (init.init_command, quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts,
+                routine.calendar_command, routine.schedule_command, briefing.briefing_command, doctor.doctor_command):
     cli.add_command(command)
-for command in (ledger.ledger_build, ledger.ledger_check):
+for command in (ledger.ledger_build, ledger.ledger_import, ledger.ledger_template, ledger.ledger_check):
     ledger_group.add_command(command)
 
 

@@ -29,7 +29,8 @@ def _finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
     def render(data: dict[str, Any]) -> None:
         for d in data["deliveries"]:
             line = f"  {d['unit']}  {'、'.join(d['recipients'])}  {RESULT_LABELS[d['result']]}"
-            click.echo(line + (f"：{d['error']}" if d["error"] else ""))
+            line += f"：{d['error']}" if d["error"] else ""
+            click.echo(line + (f"（未发往：{'、'.join(d['unused'])}）" if d["unused"] else ""))
         if data["no_address"]:
             shown = [f"{u}（{v or '未填写'}）" for u, v in data["no_address"].items()]
             click.echo("没有有效邮箱、未发送（请在总台账“单位名录”的“邮箱”列填写）：" + "、".join(shown))
@@ -80,6 +81,6 @@ def receipts(
     from toolkit.mail.runs import send_receipts
 
     if not (send_mail or dry_run):
-        raise click.UsageError("请加 --send 发送回执，或加 --dry-run 只生成邮件文件 / add --send or --dry-run")
+        raise click.UsageError("请加 --send 发送回执，或加 --dry-run 只生成邮件文件")
     run = send_receipts(config_from(ctx), period, names(units), dry_run=dry_run, resend=resend)
     _finish_mail(ctx, run, as_json)

@@ -57,13 +57,19 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
     default=None,
     help="收件夹（默认 ducha.toml 中的 drop）/ drop folder (default: drop in ducha.toml)",
 )
+@click.option(
+    "--recheck",
+    is_flag=True,
+    help="按当前总台账和 [checks] 设置重新审核本期已收的全部文件（保留此前的审核记录）"
+    " / check this period's archived files again against today's ledger and [checks], keeping the earlier checks",
+)
 @json_option
 @click.pass_context
-def merge(ctx: click.Context, period: Any, drop: Path | None, as_json: bool) -> None:
+def merge(ctx: click.Context, period: Any, drop: Path | None, recheck: bool, as_json: bool) -> None:
     """汇总各单位报回的填报表，生成汇总表和回执 / merge returned workbooks into 汇总表 and receipts."""
     from toolkit.outputs.publish import merge as merge_quarter
 
-    result = merge_quarter(config_from(ctx), period, drop)
+    result = merge_quarter(config_from(ctx), period, drop, recheck=recheck)
 
     def render(data: dict[str, Any]) -> None:
         for line in summary_lines(data):

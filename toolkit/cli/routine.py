@@ -25,7 +25,7 @@ def calendar_command(ctx: click.Context, year: int | None, as_json: bool) -> Non
 
         for line in day_lines(config, actions):
             click.echo(line)
-        click.echo(f"每天 {offsets_from(config).time:%H:%M}（北京时间）检查一次；日程可在 ducha.toml 的 [schedule] 中调整")
+        click.echo(f"每天 {offsets_from(config).time:%H:%M}（{config.bureau.clock}）检查一次；日程可在 ducha.toml 的 [schedule] 中调整")
 
     emit([a.as_dict() for a in actions], as_json, render)
 
@@ -36,7 +36,8 @@ def calendar_command(ctx: click.Context, year: int | None, as_json: bool) -> Non
     "--now",
     type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
     default=None,
-    help="以此时刻（北京时间）代替当前时间，仅与 --once 一起用 / pretend it is this Asia/Shanghai time (with --once)",
+    help="以此时刻（[bureau] timezone，默认北京时间）代替当前时间，仅与 --once 一起用 / "
+    "pretend it is this time on the bureau's clock (with --once)",
 )
 @json_option
 @click.pass_context
@@ -45,7 +46,7 @@ def schedule_command(ctx: click.Context, once: bool, now: Any, as_json: bool) ->
     from toolkit.routine import run_forever, tick
 
     if now is not None and not once:
-        raise click.UsageError("--now 只能与 --once 一起使用 / --now needs --once")
+        raise click.UsageError("--now 只能与 --once 一起使用")
     config = config_from(ctx)
     if not once:
         run_forever(config, echo=click.echo)

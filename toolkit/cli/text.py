@@ -33,6 +33,37 @@ def echo_issues(issues: list[dict[str, str]]) -> None:
         click.echo(f"  [{LEVEL_LABELS.get(issue['level'], issue['level'])}] {issue['message']}")
 
 
+UNPLACED_SHOWN = 10
+
+
+def notice_report_lines(report: dict[str, Any]) -> list[str]:
+    """The parse report of `ledger import|build`: what the parser found in the notice, for the
+    clerk to judge before trusting the ledger."""
+    numbers = "、".join
+    lines = [f"通知：{report['source']}", f"识别出任务 {report['items']} 项"]
+    if report["missing"]:
+        lines.append(f"  编号缺漏：第 {numbers(map(str, report['missing']))} 项在通知中没有找到")
+    if report["repeated"]:
+        lines.append(f"  编号重复：第 {numbers(map(str, report['repeated']))} 项出现不止一次")
+    if not report["in_order"] and not report["missing"] and not report["repeated"]:
+        lines.append("  编号顺序错乱：任务没有按 1、2、3……的顺序排列")
+    if unplaced := report["unplaced"]:
+        lines.append(f"无法归入任何任务的文字 {len(unplaced)} 处（未写入总台账，请对照原文核对）：")
+        for line in unplaced[:UNPLACED_SHOWN]:
+            text = line["text"] if len(line["text"]) <= 40 else line["text"][:40] + "……"
+            lines.append(f"  {line['where']}：{text}")
+        if len(unplaced) > UNPLACED_SHOWN:
+            lines.append(f"  ……另有 {len(unplaced) - UNPLACED_SHOWN} 处")
+    if report["new_units"] is None:
+        lines.append("单位名录：此前没有总台账，通知中的单位都将新建，请补填邮箱等信息")
+    elif report["new_units"]:
+        lines.append(f"单位名录中还没有的单位 {len(report['new_units'])} 个：{numbers(report['new_units'])}"
+                     "（请在单位名录中核对类型、所属分组并补填邮箱）")
+    else:
+        lines.append("通知中的单位都已在单位名录中")
+    return lines
+
+
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """The clerk's short Chinese summary of a `merge --json` document."""
     units = {key: summary[key] for key in ("units_expected", "units_reported", "units_late", "units_rejected",
@@ -52,12 +83,22 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         "任务综合状态：" + "，".join(f"{k} {v}" for k, v in tasks["status"].items()),
         "红黄绿灯：" + "，".join(f"{k} {v}" for k, v in tasks["light"].items()),
     ]
+    if summary["rechecked"] is not None:
+        changed = summary["rechecked"]["changed"]
+        lines.append(f"重新审核本期已收文件 {summary['rechecked']['files']} 个（按当前总台账和 [checks] 设置），"
+                     f"判定改变 {len(changed)} 个")
+        lines += [f"  {c['path']}（{c['unit'] or '单位不明'}）：{VERDICT_LABELS[c['before']]} → "
+                  f"{VERDICT_LABELS[c['after']]}" for c in changed]
+    if summary["unread"]:
+        lines.append(f"未能读取、本次未汇总的文件 {len(summary['unread'])} 个：")
+        lines += [f"  {u['path']}：{u['reason']}" for u in summary["unread"]]
     if units["units_rejected"]:
         lines.append("退回修改：" + "、".join(units["units_rejected"]))
     for entry in summary["files"]:
         if entry["verdict"] == VERDICT_REJECTED and entry["path"] in summary["new_files"]:
             errors = [i for i in entry["issues"] if i["level"] == "error"]
-            lines.append(f"  新退回 {entry['path']}（{entry['unit'] or '单位不明'}）：错误 {len(errors)} 处，"
+            unit = f"{entry['unit']}，按填报单位认定，未经校验" if entry["claimed"] else entry["unit"] or "单位不明"
+            lines.append(f"  新退回 {entry['path']}（{unit}）：错误 {len(errors)} 处，"
                          f"如 {errors[0]['message']}")
     if units["units_missing"]:
         lines.append("未报送：" + "、".join(units["units_missing"]))

@@ -74,6 +74,9 @@ def _col(key: str) -> int:
     return layout.column_index(layout.PROGRESS_COLUMNS, key)
 
 
+_INDICATOR_COL = {c.key: i for i, c in enumerate(layout.INDICATOR_COLUMNS, start=1)}
+
+
 def _first_row(wb: Workbook) -> int:
     return min(task_rows(wb).values())
 
@@ -81,6 +84,28 @@ def _first_row(wb: Workbook) -> int:
 def _set(key: str, value: Any) -> Mutation:
     def mutate(wb: Workbook) -> None:
         wb[layout.SHEET_PROGRESS].cell(_first_row(wb), _col(key)).value = value
+
+    return mutate
+
+
+def answer(no: int, **values: Any) -> Mutation:
+    """A mutation that gives task no its own answer (PROGRESS_COLUMNS keys → values), for a
+    scenario that needs one task answered a certain way, not the cycled good answers."""
+
+    def mutate(wb: Workbook) -> None:
+        row = task_rows(wb)[no]
+        for key, value in values.items():
+            wb[layout.SHEET_PROGRESS].cell(row, _col(key)).value = value
+
+    return mutate
+
+
+def indicator(no: int, name: str, value: Any) -> Mutation:
+    """A mutation that types value as the unit's 截至本季度完成值 of one 量化指标 (no, name)."""
+
+    def mutate(wb: Workbook) -> None:
+        ws = wb[layout.SHEET_INDICATORS]
+        ws.cell(_indicator_rows(ws)[(no, name)], _INDICATOR_COL["value"]).value = value
 
     return mutate
 
@@ -158,7 +183,7 @@ EXPECTED_CODES: dict[str, tuple[str, str] | None] = {
     "progress_text": ("error", "progress_invalid"),
     "progress_percent_text": None,
     "progress_percent_format": None,
-    "no_person": ("error", "person_missing"),
+    "no_person": ("warning", "person_missing"),
     "bad_phone": ("warning", "phone_invalid"),
     "edit_locked": ("error", "locked_cell_changed"),
     "delete_row": ("error", "task_missing"),
@@ -210,16 +235,21 @@ def fill(
     return write_atomic(dst, save)
 
 
-def _fill_indicators(ws: Any, values: Mapping[tuple[int, str], Any] | None) -> None:
-    columns = {c.key: i for i, c in enumerate(layout.INDICATOR_COLUMNS, start=1)}
+def _indicator_rows(ws: Any) -> dict[tuple[int, str], int]:
+    """(task no, 指标名称) → Excel row in 量化指标."""
+    rows = {}
     for row in range(layout.INDICATOR_FIRST_ROW, ws.max_row + 1):
-        no, name = ws.cell(row, columns["no"]).value, ws.cell(row, columns["name"]).value
-        if no is None:
-            continue
-        target = ws.cell(row, columns["target"]).value
+        no, name = ws.cell(row, _INDICATOR_COL["no"]).value, ws.cell(row, _INDICATOR_COL["name"]).value
+        if no is not None:
+            rows[(int(no), str(name))] = row
+    return rows
+
+
+def _fill_indicators(ws: Any, values: Mapping[tuple[int, str], Any] | None) -> None:
+    for key, row in _indicator_rows(ws).items():
+        target = ws.cell(row, _INDICATOR_COL["target"]).value
         default = round(float(target) / 2, 2) if isinstance(target, int | float) else None
-        value = default if values is None else values.get((int(no), str(name)))
-        ws.cell(row, columns["value"]).value = value
+        ws.cell(row, _INDICATOR_COL["value"]).value = default if values is None else values.get(key)
 
 
 def _store_cached_values(path: Path, cached: Mapping[str, Any]) -> None:

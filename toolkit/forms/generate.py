@@ -129,7 +129,7 @@ def generate_from(
 ) -> GenerateResult:
     """The generate run on a Ledger already in memory (tests, the bench, the demo); no lock taken.
     answers(unit) gives the (prefill, indicator_prefill) a unit's workbook starts from."""
-    generated_at = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    generated_at = bureau.local(now).replace(tzinfo=None, microsecond=0).isoformat()
     planned = plan(ledger, units)
     jobs = [_with_answers(job, answers) for job in planned.jobs] if answers else planned.jobs
     paths = write_jobs(jobs, out_dir, period, bureau, secret, generated_at, workers)

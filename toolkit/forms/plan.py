@@ -7,12 +7,13 @@ keeps the mail runs from depending on the sheet writer.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from toolkit.config import Bureau
-from toolkit.errors import DuchaError
+from toolkit.errors import InputError
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
 from toolkit.period import Period
 
@@ -60,13 +61,22 @@ class Plan:
 
 
 def _selected(ledger: Ledger, names: Sequence[str]) -> set[str]:
-    """Canonical unit names for --units (aliases and groups accepted); unknown names are an error."""
+    """Canonical unit names for --units (aliases and groups accepted); unknown names are an
+    InputError naming the closest names in the 单位名录 (市财政厅 → 市财政局)."""
     unknown = [name for name in names if ledger.unit(name) is None]
     if unknown:
-        raise DuchaError(
-            f"总台账“单位名录”中没有这些单位：{'、'.join(unknown)}。请检查拼写（可用单位名称、别名或分组名）。"
-        )
+        shown = "、".join(_with_suggestion(ledger, name) for name in unknown)
+        raise InputError(f"总台账“单位名录”中没有这些单位：{shown}。请检查拼写（可用单位名称、别名或分组名）。")
     return {member for name in names for member in ledger.expand(name)}
+
+
+def _with_suggestion(ledger: Ledger, name: str) -> str:
+    """市财政厅（是不是“市财政局”？）: the closest names and aliases, one per unit, as written."""
+    written = {known: unit.name for unit in ledger.units for known in (unit.name, *unit.aliases)}
+    close = difflib.get_close_matches(name, written, n=6)
+    best = {written[known]: known for known in reversed(close)}  # the closest spelling of each unit
+    picks = [f"“{known}”" for known in close if best[written[known]] == known][:3]
+    return f"{name}（是不是{'、'.join(picks)}？）" if picks else name
 
 
 def plan(ledger: Ledger, units: Sequence[str] | None = None) -> Plan:

@@ -26,7 +26,7 @@ from toolkit.config import Bureau
 from toolkit.forms import layout, meta
 from toolkit.forms.guide import guide_rows
 from toolkit.forms.plan import IndicatorPrefill, Prefill, workbook_title
-from toolkit.model import Assignment, Indicator
+from toolkit.model import KIND_AMOUNT, KIND_APPROX, KIND_CAP, KIND_RATE, Assignment, Indicator
 from toolkit.period import Period
 from toolkit.xlsx import row_height, write_value
 
@@ -35,6 +35,13 @@ INPUT_LINES = 3  # room left in every task row for the unit's answer
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
 GUIDE_WIDTHS = (16, 90)
+# What to type in 截至本季度完成值, by the indicator's kind: a rate year-to-date, an amount cumulative.
+FILL_HINTS = {
+    KIND_RATE: "请填写截至本季度的累计增速或比率（%，如 6.8），不要按全年目标折算。",
+    KIND_AMOUNT: "请填写自年初起截至本季度的累计完成量（如 3.2）。",
+    KIND_CAP: "请填写截至本季度的实际数值（如 3.2），不应超过目标值。",
+    KIND_APPROX: "请填写截至本季度的累计数值；增速填累计增速（%，如 6.8）。",
+}
 
 
 # --- metadata ---------------------------------------------------------------------------------
@@ -270,23 +277,24 @@ def _write_indicators(
         for col, column in enumerate(columns):
             write_value(ws, r, col, values[column.key], cell_formats[col])
         ws.set_row(r, row_height([(values[c.key], c.width) for c in columns], 2))
-    _validate(
-        ws,
-        columns,
-        "value",
-        layout.INDICATOR_FIRST_ROW,
-        len(indicators),
-        {
-            "validate": "decimal",
-            "criteria": "between",
-            "minimum": -1e15,
-            "maximum": 1e15,
-            "input_title": "截至本季度完成值",
-            "input_message": "请只填写数字（如 3.2），计量单位见“计量单位”列，不要带单位或文字；说明写在“说明”列。",
-            "error_title": "完成值不正确",
-            "error_message": "完成值须为数字，不要带单位或文字。",
-        },
-    )
+        _validate(
+            ws,
+            columns,
+            "value",
+            r + 1,
+            1,
+            {
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": -1e15,
+                "maximum": 1e15,
+                "input_title": f"截至本季度完成值（{ind.kind}）",
+                "input_message": FILL_HINTS.get(ind.kind, "")
+                + "只填写数字，计量单位见“计量单位”列，不要带单位或文字；说明写在“说明”列。",
+                "error_title": "完成值不正确",
+                "error_message": "完成值须为数字，不要带单位或文字。",
+            },
+        )
 
 
 def _write_lists(wb: xlsxwriter.Workbook, formats: _Formats) -> None:

@@ -8,9 +8,11 @@ and a file cannot change under the reader.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit import fsutil
@@ -20,6 +22,9 @@ from toolkit.errors import DuchaError
 # locks (.~lock.x#), hidden files (our own .tmp files, .DS_Store) and Windows shell files.
 _IGNORED_NAMES = re.compile(r"^(~\$|\.|~WRL)|^(thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 _CHUNK = 1024 * 1024  # bytes read at a time while hashing or copying
+# Why a dropped file could not be read, in the clerk's words (else the system's own text).
+_WHY = {errno.ENOENT: "文件已被移走或删除", errno.EACCES: "没有读取权限，或正被其他程序占用",
+        errno.EPERM: "没有读取权限，或正被其他程序占用", errno.EBUSY: "正被其他程序占用"}
 
 
 def scan(drop: Path) -> list[Path]:
@@ -96,3 +101,21 @@ def archive(path: Path, archive_dir: Path, sha256: str) -> Path:
             raise DuchaError(f"文件 {path} 在读取过程中被修改，请等其保存完成后重新运行")
         os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return target
+
+
+@dataclass(frozen=True)
+class NotTaken:
+    """A file this run could not read (gone since the scan, locked, no permission, changed while
+    copied, an archived copy deleted): nothing of it is recorded, the rest of the merge goes on,
+    the clerk is told why, and the next run tries it again."""
+
+    path: str
+    reason: str
+
+
+def not_taken(path: Path, exc: OSError | DuchaError) -> NotTaken:
+    """The NotTaken of a dropped file that reading or copying failed on."""
+    if isinstance(exc, DuchaError):
+        return NotTaken(shown_path(path), str(exc))
+    why = _WHY.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    return NotTaken(shown_path(path), f"无法读取该文件（{why}），本次未汇总；请检查后重新运行 ducha merge")

@@ -12,7 +12,7 @@ from pathlib import Path, PurePath
 
 from toolkit.errors import DuchaError
 from toolkit.intake import archive, identity, reader, rows, sniff
-from toolkit.intake.codes import RESUBMIT, new_report
+from toolkit.intake.codes import RESUBMIT, Strictness, new_report
 from toolkit.intake.parts import SheetTooLarge
 from toolkit.intake.sniff import Limits
 from toolkit.intake.submission import Submission
@@ -32,11 +32,13 @@ def check_file(
     secret: bytes,
     limits: Limits,
     original_path: Path | None = None,
+    strictness: Strictness | None = None,
 ) -> CheckedFile:
     """Check one returned file (the archived copy) against what was issued for the period.
 
     original_path is where the clerk dropped it: its name is a fallback clue to the unit, its
-    modification time is the received time, and it is the path the clerk sees in reports."""
+    modification time is the received time, and it is the path the clerk sees in reports.
+    strictness is the level of each code as the bureau set it ([checks]; default: as in CODES)."""
     source = Path(original_path) if original_path else path
     sha256, size, received = archive.file_facts(path)
     if source != path and source.exists():
@@ -47,7 +49,7 @@ def check_file(
     fmt = "unread" if too_big else sniff.sniff(path)
     shown = archive.shown_path(source)
     checked = CheckedFile(path=shown, sha256=sha256, size=size, received=received, format=fmt)
-    issues = new_report()
+    issues = (strictness or Strictness()).report()
     checked.issues = issues.issues
     if not too_big and fmt not in sniff.READABLE:
         issues.add(_FORMAT_CODES.get(fmt, "not_workbook"), f"{sniff.REJECT_REASONS[fmt]}。{RESUBMIT}")
@@ -62,7 +64,7 @@ def check_file(
     issued = identity.identify(submission, ledger, str(period), secret, PurePath(shown), issues)
     if issued is None:
         return checked
-    checked.unit, checked.period, checked.signed = issued.unit, str(period), issued.signed
+    checked.unit, checked.period, checked.signed, checked.claimed = issued.unit, str(period), issued.signed, issued.claimed
     if not issues.ok:
         return checked
     if submission.progress is not None:
@@ -95,24 +97,40 @@ def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: Report) 
     return None
 
 
-def check_dropped(shared: tuple[Ledger, Period, bytes, Limits, Path], job: tuple[Path, str]) -> tuple[Path, CheckedFile]:
-    """Archive a dropped file (shared: ledger, period, secret, limits, archive folder; job: its
-    path and SHA-256), then check the archived copy, never the dropped file. Runs in a
-    sandbox worker. A DuchaError (the file changed while being copied) stops the merge; any other
-    exception is a bug met on this one file, so it becomes the file's read_failed issue rather
-    than stopping the quarter's merge."""
-    ledger, period, secret, limits, archive_dir = shared
+# What every check of a file needs: the ledger, the period, the secret, the limits, the strictness.
+Shared = tuple[Ledger, Period, bytes, Limits, Strictness]
+
+
+def check_dropped(shared: tuple[Shared, Path], job: tuple[Path, str]) -> tuple[Path, CheckedFile] | archive.NotTaken:
+    """Archive a dropped file (shared: what every check needs, and the archive folder; job: its
+    path and SHA-256), then check the archived copy, never the dropped file. Runs in a sandbox
+    worker. A dropped file that cannot be copied (gone, locked, changed while copied) is not taken
+    this run: NotTaken says why, nothing of it is recorded, and the next merge tries it again."""
+    common, archive_dir = shared
     path, sha256 = job
-    archived = archive.archive(path, archive_dir, sha256)
     try:
-        return archived, check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
-                                    original_path=path)
-    except (DuchaError, MemoryError):
+        archived = archive.archive(path, archive_dir, sha256)
+    except (OSError, DuchaError) as exc:
+        return archive.not_taken(path, exc)
+    return archived, check_archived(common, (archived, path))
+
+
+def check_archived(shared: Shared, job: tuple[Path, Path]) -> CheckedFile:
+    """Check an archived copy (job: the copy, and the path it was dropped under), at intake and
+    again for `ducha merge --recheck`. Runs in a sandbox worker. Any exception but running out of
+    memory is a bug met on this one file, so it becomes the file's read_failed issue rather than
+    stopping the quarter's merge."""
+    ledger, period, secret, limits, strictness = shared
+    archived, dropped = job
+    try:
+        return check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
+                          original_path=dropped, strictness=strictness)
+    except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 — see the docstring
-        _sha, size, received = archive.file_facts(archived)
+        sha256, size, received = archive.file_facts(archived)
         text = f"程序处理该文件时出错（{type(exc).__name__}），请将文件转给督查局核查，或重新保存后报送"
-        return archived, unread_file(archive.shown_path(path), sha256, size, received, "read_failed", text)
+        return unread_file(archive.shown_path(dropped), sha256, size, received, "read_failed", text)
 
 
 def worker_failure(failure: WorkerFailure, limits: Limits) -> tuple[str, str]:

@@ -3,10 +3,19 @@
 The level decides the verdict (an error rejects the file), so it must be the same wherever the code
 is raised: checks pass only the code and the Report takes the level from here. The README's table
 of codes is this table; a test keeps the two equal.
+
+What is sent back is the bureau's decision, not ours: [checks] in ducha.toml may set the level of
+the ADJUSTABLE codes (what a unit typed, left blank or laid out differently). The others are fixed,
+because lowering them would let a wrong, foreign or forged file into the quarter.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.config import Config, read_section
+from toolkit.errors import ConfigError
 from toolkit.problems import ERROR, WARNING, Report
 
 # code → (level, meaning)
@@ -42,6 +51,7 @@ CODES: dict[str, tuple[str, str]] = {
     "task_renumbered": (ERROR, "任务编号被改动"),
     "task_reordered": (WARNING, "任务行的顺序被调整，已按任务编号读取"),
     "task_withdrawn": (WARNING, "该任务已从总台账移除，本行不再汇总"),
+    "task_reassigned": (WARNING, "填报表下发后任务的牵头单位或本单位职责有调整，按当前总台账处理（汇总时提示）"),
     "extra_row": (WARNING, "表格中有不是任务的行，内容不读取"),
     "locked_cell_changed": (ERROR, "锁定的单元格（任务内容、责任领导、本单位职责）被改动"),
     "status_missing": (ERROR, "完成状态未填写"),
@@ -55,7 +65,7 @@ CODES: dict[str, tuple[str, str]] = {
     "done_missing": (ERROR, "本季度进展情况未填写（未启动的除外）"),
     "problems_missing": (ERROR, "进度滞后但未填写存在问题"),
     "next_missing": (WARNING, "未完成的任务未填写下步计划"),
-    "person_missing": (ERROR, "具体责任人未填写"),
+    "person_missing": (WARNING, "具体责任人未填写"),
     "phone_missing": (WARNING, "联系电话未填写"),
     "phone_invalid": (WARNING, "联系电话格式不对"),
     "text_too_long": (ERROR, "文字超过 2000 字"),
@@ -71,6 +81,52 @@ CODES: dict[str, tuple[str, str]] = {
 RESUBMIT = "请在督查局下发的填报表中填写，以 .xlsx 格式保存后重新报送"
 
 
+# The codes [checks] may set to either level. Not here, so fixed: a file that is not a workbook or
+# is hostile, a broken or foreign signature, an unknown unit or another quarter's form, the issued
+# table's structure and locked cells, 完成状态 (综合状态 is built from it), and the ledger's own
+# changes since the form was issued, which are not the unit's to fix.
+ADJUSTABLE = frozenset({
+    "unsigned", "sheet_renamed", "guide_missing", "header_renamed", "header_moved", "table_moved", "extra_column",
+    "too_many_rows", "task_reordered", "extra_row", "status_normalised", "progress_missing", "progress_invalid",
+    "progress_out_of_range", "progress_normalised", "status_progress_conflict", "done_missing", "problems_missing",
+    "next_missing", "person_missing", "phone_missing", "phone_invalid", "text_too_long", "formula_used",
+    "indicator_missing", "indicator_not_number", "filler_missing", "date_invalid",
+})
+_LEVELS = {code: level for code, (level, _) in CODES.items()}
+
+
 def new_report() -> Report:
     """A Report whose add() takes each code's level from CODES."""
-    return Report(levels={code: level for code, (level, _) in CODES.items()})
+    return Report(levels=_LEVELS)
+
+
+@dataclass(frozen=True)
+class Strictness:
+    """[checks] in ducha.toml: the level the bureau gives an adjustable code, "error" (the file is
+    sent back) or "warning" (accepted; the receipt asks the unit to fix it). One key per code, e.g.
+    person_missing = "error"; a code not named keeps its level in CODES."""
+
+    levels: tuple[tuple[str, str], ...] = ()  # (code, level), sorted
+
+    @classmethod
+    def from_config(cls, config: Config) -> Strictness:
+        """Typed [checks]; an unknown code, a fixed one or a level other than error/warning is a
+        ConfigError naming the key."""
+        _none, levels = read_section(config.section("checks"), "checks", extra=_level)
+        return cls(tuple(sorted(levels.items())))
+
+    def report(self) -> Report:
+        """A Report whose add() takes each code's level from CODES as set in [checks]."""
+        return Report(levels=_LEVELS | dict(self.levels))
+
+
+def _level(code: str, value: Any) -> str:
+    where = f"ducha.toml 的 [checks] {code}"
+    if code not in CODES:
+        raise ConfigError(f"{where} 不是已知的检查项；可以调整的检查项见 ducha.toml 中 [checks] 的说明")
+    if code not in ADJUSTABLE:
+        raise ConfigError(f"{where}（{CODES[code][1]}）不可调整：文件格式与安全、签名、单位与报告期、表格结构与锁定单元格、"
+                          "完成状态以及总台账调整的检查，级别固定，请删除这一行")
+    if value not in (ERROR, WARNING):
+        raise ConfigError(f'{where} 应为 "error"（错误，退回修改）或 "warning"（提醒，照常采用）')
+    return value

@@ -2,7 +2,9 @@
 
 The signed _meta sheet decides, so a file's name never decides whose report it is; only when the
 signature is gone does the 填报单位 line, with the file name, name the unit, and then the rows are
-checked against the ledger rather than against what the signature recorded.
+checked against the ledger rather than against what the signature recorded. A signature that
+fails proves nothing, so such a file is never anyone's report; but when its visible table is
+plainly one unit's, it is that unit's refused file (claimed), so the sender learns why.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Issued:
     tasks: dict[int, tuple[str, str]]
     indicators: list[tuple[int, str]]
     signed: bool
+    claimed: bool = False  # the unit is what the visible table claims, not what a signature proves
 
 
 def identify(
@@ -40,12 +43,17 @@ def identify(
     if sub.meta is None:
         return _identify_unsigned(sub, ledger, period, source, issues)
     if not meta.verify(sub.meta, secret):
+        sender = _claimed_sender(sub, ledger)
+        said = f"已按“填报单位”和任务行认定为{sender}报送（未经校验）。" if sender else ""
         issues.add(
             "signature_invalid",
-            "隐藏的校验信息被修改或来自其他工作区，无法确认报送单位和报告期。请使用督查局下发给本单位的原表重新填报",
+            "隐藏的校验信息（_meta）被修改或来自其他工作区，签名不符，无法确认报送单位和报告期，本文件未予采用。"
+            f"{said}请使用督查局下发给本单位的原表重新填报",
             layout.SHEET_META,
         )
-        return None
+        # Whatever unit the edited _meta names is never credited; the sender is told, and the
+        # file counts against it (退回修改), when the visible table is plainly one unit's.
+        return Issued(sender, {}, [], signed=False, claimed=True) if sender else None
     try:
         tasks = {int(no): (str(role), str(digest)) for no, role, digest in json.loads(sub.meta["tasks"])}
         indicators = [(int(no), str(name)) for no, name in json.loads(sub.meta["indicators"])]
@@ -78,6 +86,17 @@ def identify(
         # from another unit's workbook must not count, or be reported back, as that unit's).
         return Issued(claimed[0] if len(claimed) == 1 else None, {}, [], signed=True)
     return issued
+
+
+def _claimed_sender(sub: Submission, ledger: Ledger) -> str | None:
+    """The one unit a file with a failed signature visibly belongs to: its 填报单位 line names
+    exactly that unit and every task row is one of that unit's tasks in the ledger; else None."""
+    named = _units_named(ledger, _unit_line_name(sub.unit_line))
+    if len(named) != 1 or sub.progress is None:
+        return None
+    rows = {normalize.task_no(row.values.get("no")) for row in sub.progress.rows} - {None}
+    owned = {a.task.no for a in ledger.assignments().get(named[0], [])}
+    return named[0] if rows and rows <= owned else None
 
 
 def _identify_unsigned(

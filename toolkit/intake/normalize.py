@@ -105,6 +105,12 @@ def number(value: Any, percent_format: bool | None = None) -> Norm[float]:
     return Norm(_tidy(parsed), shown=shown)
 
 
+def task_no(value: Any) -> int | None:
+    """A 任务编号: a positive whole number (6, "6", "６", 6.0); None for anything else."""
+    found = number(value).value
+    return int(found) if found is not None and found.is_integer() and found > 0 else None
+
+
 def progress(value: Any, percent_format: bool | None = None) -> Norm[float]:
     """完成进度 in percent, 0–100.
 

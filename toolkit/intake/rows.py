@@ -81,11 +81,6 @@ def _check_extent(table: Table, issues: Report) -> None:
         )
 
 
-def _task_no(value: Any) -> int | None:
-    number = normalize.number(value).value
-    return int(number) if number is not None and number.is_integer() and number > 0 else None
-
-
 def _formula_warning(table: Table, key: str, row: int, value: Any, issues: Report) -> None:
     cell = table.cell(key, row)
     if cell in table.formulas:
@@ -118,7 +113,7 @@ def progress_rows(sub: Submission, issued: Issued, ledger: Ledger, issues: Repor
     seen: dict[int, int] = {}  # task no → Excel row
     reports = []
     for row in table.rows:
-        no = _task_no(row.values["no"])
+        no = normalize.task_no(row.values["no"])
         locked = [normalize.text(row.values[k]).value or "" for k in _LOCKED_KEYS]
         if no not in issued.tasks:
             hashed_as = by_hash.get(meta.task_hash(*locked))
@@ -328,7 +323,7 @@ def indicator_rows(sub: Submission, issued: Issued, issues: Report) -> list[Indi
     wanted = set(issued.indicators)
     found: dict[tuple[int, str], IndicatorReport] = {}
     for row in table.rows:
-        key = (_task_no(row.values["no"]) or 0, normalize.text(row.values["name"]).value or "")
+        key = (normalize.task_no(row.values["no"]) or 0, normalize.text(row.values["name"]).value or "")
         if key not in wanted or key in found:
             issues.add("extra_row", f"第{row.row}行不是下发的量化指标行，内容不会被读取", table.sheet, table.cell("no", row.row))
             continue

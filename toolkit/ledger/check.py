@@ -25,7 +25,17 @@ from toolkit.ledger.sheets import (
     read_tables,
 )
 from toolkit.ledger.units import parse_addresses
-from toolkit.model import GROUP_KIND, UNIT_KINDS, Indicator, Ledger, Task, Unit
+from toolkit.model import (
+    GROUP_KIND,
+    INDICATOR_KINDS,
+    KIND_APPROX,
+    KIND_CAP,
+    UNIT_KINDS,
+    Indicator,
+    Ledger,
+    Task,
+    Unit,
+)
 from toolkit.problems import Cell, Report
 
 _LIST_SPLIT = re.compile(r"[、，,；;\s]+")  # also separates several e-mail addresses
@@ -40,7 +50,8 @@ class _Sheet:
     positions: dict[str, int]  # key → 0-based column
 
     def get(self, row: list[Value], key: str) -> Value:
-        c = self.positions[key]
+        """The cell's value; "" when the row is short or the (optional) column is absent."""
+        c = self.positions.get(key, len(row))
         return row[c] if c < len(row) else ""
 
     def text(self, row: list[Value], key: str) -> str:
@@ -64,7 +75,7 @@ def _sheet(tables: dict[str, Table], name: str, report: Report) -> _Sheet | None
     for col in COLUMNS[name]:
         if col.header in headers:
             positions[col.key] = headers.index(col.header)
-        else:
+        elif not col.optional:
             missing.append(col.header)
     if missing:
         report.error(
@@ -164,8 +175,14 @@ def _check_groups(sheet: _Sheet, found: list[Unit], report: Report) -> None:
                     sheet.name,
                     sheet.where(rows[unit.name], "groups"),
                 )
+    ledger = Ledger([], found)
+    for unit, cycle in ((u, ledger.group_cycle(u.name)) for u in found if u.is_group):
+        if cycle:
+            at = sheet.where(rows[unit.name], "groups")
+            report.error("group_cycle", f"{sheet.name}!{at} 分组“{unit.name}”通过所属分组包含了自己（{'→'.join(cycle)}），"
+                         "分给它的任务无法确定下发范围。请删去其中一个所属分组", sheet.name, at)
     for unit in found:
-        if unit.is_group and not any(unit.name in u.groups for u in found if not u.is_group):
+        if unit.is_group and not ledger.members(unit.name):
             report.warning(
                 "group_empty",
                 f"{sheet.name}!{sheet.where(rows[unit.name], 'name')} 分组“{unit.name}”没有成员：分给它的任务不会下发给任何单位。"
@@ -186,6 +203,10 @@ def _check_groups(sheet: _Sheet, found: list[Unit], report: Report) -> None:
 def _read_tasks(sheet: _Sheet, known: Callable[[str], Unit | None], report: Report) -> list[Task]:
     found: list[Task] = []
     first_row: dict[int, Cell] = {}
+    # 责任领导 is required only in a ledger that names leaders at all: some notices name none.
+    required = [("content", "task_content_empty", "任务内容"), ("lead", "task_lead_empty", "牵头单位")]
+    if any(sheet.text(row, "leaders") for _, row in sheet.data()):
+        required.insert(1, ("leaders", "task_leader_empty", "责任领导"))
     for r, row in sheet.data():
         no = _whole_number(sheet.get(row, "no"))
         at_no = sheet.where(r, "no")
@@ -206,11 +227,7 @@ def _read_tasks(sheet: _Sheet, known: Callable[[str], Unit | None], report: Repo
             )
             continue
         first_row[no] = at_no
-        for key, code, label in (
-            ("content", "task_content_empty", "任务内容"),
-            ("leaders", "task_leader_empty", "责任领导"),
-            ("lead", "task_lead_empty", "牵头单位"),
-        ):
+        for key, code, label in required:
             if not sheet.text(row, key):
                 report.error(
                     code,
@@ -301,13 +318,34 @@ def _read_indicators(sheet: _Sheet, task_numbers: set[int], report: Report) -> l
                     f"方向“{direction}”不对，应为 {' '.join(indicators.DIRECTIONS)} 之一",
                 )
             )
+        kind = sheet.text(row, "kind")
+        if kind and kind not in INDICATOR_KINDS:
+            problems.append(
+                ("kind", "indicator_kind_invalid", f"指标类型“{kind}”不对，应为 {'、'.join(INDICATOR_KINDS)} 之一")
+            )
         for key, code, text in problems:
             report.error(code, f"{sheet.name}!{sheet.where(r, key)} {text}", sheet.name, sheet.where(r, key))
         if not problems:
             found.append(
-                Indicator(no, name, target, sheet.text(row, "unit"), direction, sheet.text(row, "source"))
+                Indicator(no, name, target, sheet.text(row, "unit"), direction, sheet.text(row, "source"), kind)
             )
+            _check_kind(sheet, r, found[-1], report)
     return found
+
+
+def _check_kind(sheet: _Sheet, r: int, ind: Indicator, report: Report) -> None:
+    """A kind that contradicts its direction: the light follows the kind, the target's wording the
+    direction, so 上限 with ≥ would print "5%以上" and judge "within 5%"."""
+    if (ind.kind == KIND_CAP) == (ind.direction == "≤") and (ind.kind != KIND_APPROX or ind.direction == "≈"):
+        return
+    at = sheet.where(r, "kind" if "kind" in sheet.positions else "direction")
+    report.warning(
+        "indicator_kind_direction",
+        f"{sheet.name}!{at} 第{ind.task_no}项“{ind.name}”的指标类型“{ind.kind}”与方向“{ind.direction}”不一致"
+        f"（{KIND_CAP}配 ≤，{KIND_APPROX}配 ≈）。亮灯按指标类型，请改正其一",
+        sheet.name,
+        at,
+    )
 
 
 def parse_tables(tables: dict[str, Table]) -> tuple[Ledger, Report]:

@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 from toolkit.config import Config
 from toolkit.errors import LedgerError
 from toolkit.ledger import indicators
-from toolkit.model import UNIT_KINDS, Indicator, Ledger, Task, Unit
+from toolkit.model import INDICATOR_KINDS, UNIT_KINDS, Indicator, Ledger, Task, Unit
 
 SHEET_TASKS = "任务台账"
 SHEET_UNITS = "单位名录"
@@ -28,6 +28,7 @@ SHEET_INDICATORS = "量化指标"
 SHEET_ABOUT = "说明"
 JOIN = "、"
 BUILT_AT_LABEL = "生成时间"  # the one cell that changes on every build; ignored when comparing
+TEMPLATE_SOURCE = "无（空白模板 ducha ledger template，任务由本局逐项填写）"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Col:
     key: str
     header: str
     width: float
+    optional: bool = False  # added after ledgers were in use: one without it still loads
 
 
 TASK_COLUMNS = (
@@ -66,6 +68,7 @@ INDICATOR_COLUMNS = (
     Col("target", "目标值", 10),
     Col("unit", "计量单位", 11),
     Col("direction", "方向", 7),
+    Col("kind", "指标类型", 11, optional=True),  # blank or absent: model.default_kind
     Col("source", "原文", 60),
 )
 ABOUT_COLUMNS = (Col("item", "项目", 16), Col("text", "内容", 100))
@@ -75,7 +78,11 @@ COLUMNS = {
     SHEET_INDICATORS: INDICATOR_COLUMNS,
     SHEET_ABOUT: ABOUT_COLUMNS,
 }
-VALIDATED = {(SHEET_UNITS, "kind"): UNIT_KINDS, (SHEET_INDICATORS, "direction"): indicators.DIRECTIONS}
+VALIDATED = {
+    (SHEET_UNITS, "kind"): UNIT_KINDS,
+    (SHEET_INDICATORS, "direction"): indicators.DIRECTIONS,
+    (SHEET_INDICATORS, "kind"): INDICATOR_KINDS,
+}
 
 Value = str | int | float
 Table = list[list[Value]]
@@ -112,19 +119,22 @@ def _unit_row(unit: Unit) -> list[Value]:
 
 def _indicator_row(ind: Indicator) -> list[Value]:
     target = int(ind.target) if float(ind.target).is_integer() else ind.target
-    return [ind.task_no, ind.name, target, ind.unit, ind.direction, ind.source]
+    return [ind.task_no, ind.name, target, ind.unit, ind.direction, ind.kind, ind.source]
 
 
-def about_rows(config: Config, notice_text: str, now: dt.datetime) -> Table:
-    """The 说明 sheet: where the ledger came from, when it was built, and how to edit each sheet."""
-    try:
-        source = config.paths.notice.relative_to(config.root).as_posix()
-    except ValueError:
-        source = str(config.paths.notice)
-    digest = hashlib.sha256(notice_text.encode("utf-8")).hexdigest()
+def about_rows(config: Config, source: Path | None, data: bytes, now: dt.datetime) -> Table:
+    """The 说明 sheet: where the ledger came from (the notice file and its SHA-256; None for the
+    blank template), when it was built, and how to edit each sheet."""
+    digest = hashlib.sha256(data).hexdigest() if source else ""
+    if source is None:
+        shown = TEMPLATE_SOURCE
+    elif source.is_relative_to(config.root):
+        shown = source.relative_to(config.root).as_posix()
+    else:
+        shown = str(source)
     return [
         ["标题", f"{config.bureau.city}{config.bureau.year}年政府工作报告确定事项 总台账"],
-        ["来源文件", source],
+        ["来源文件", shown],
         ["来源SHA-256", digest],
         [BUILT_AT_LABEL, now.strftime("%Y-%m-%d %H:%M:%S")],
         [
@@ -140,8 +150,11 @@ def about_rows(config: Config, notice_text: str, now: dt.datetime) -> Table:
         ],
         [
             SHEET_INDICATORS,
-            "从任务内容中识别出的量化指标，每行一个。方向：≥ 不低于（以上/不低于/突破/达到/新增），"
-            "≈ 左右，≤ 以内/不超过，= 其余。任务编号须是任务台账中已有的编号；识别有误可直接改正或删除整行。",
+            "从任务内容中识别出的量化指标，每行一个。方向：≥ 不低于（以上/不低于/突破/达到/新增/增长），"
+            "≈ 左右，≤ 以内/不超过，= 其余。指标类型决定如何亮灯：增速/比率 以截至本季度的数值直接与目标值比较"
+            "（增长率、占比等，不按序时进度折算）；累计量 以累计完成值与“目标值×序时进度”比较；上限 不超过目标值即正常；"
+            "约数 与目标值相差在允许范围内（ducha.toml 的 [indicators] approx_tolerance）即正常。指标类型留空时"
+            "按计量单位和指标名称推断。任务编号须是任务台账中已有的编号；识别有误可直接改正或删除整行。",
         ],
         [
             "修改后",

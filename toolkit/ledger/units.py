@@ -40,6 +40,7 @@ STATIONED = (
     "市消防救援支队",
 )
 GROUPS = (GROUP_COUNTIES, GROUP_ZONES)
+ZONE_MARK = "开发区"  # in the name of a group that the notice's zones are seeded into
 
 # Spelling variant → canonical name. The canonical spelling is the one the notice uses most.
 ALIASES = {
@@ -61,8 +62,15 @@ def aliases_of(name: str) -> tuple[str, ...]:
     return tuple(alias for alias, target in ALIASES.items() if target == name)
 
 
+# Another city's notice names units the tables above do not list: a name that reads like a zone
+# is a 开发区, one ending in 县 or 区 a 县区 (洛龙区, 新安县); the clerk corrects a wrong guess in 单位名录.
+ZONE_WORDS = ("示范区", "开发区", "经开区", "高新区", "新区", "园区", "片区", "综保区", "管委会")
+COUNTY_ENDINGS = ("县", "区")
+
+
 def kind_of(name: str) -> str:
-    """Seed kind of a canonical name; anything not listed is a city department (市直部门)."""
+    """Seed kind of a canonical name: the tables of 开封市 first, then the name's own wording;
+    anything else is a city department (市直部门)."""
     if name in GROUPS or name.startswith("各"):
         return KIND_GROUP
     if name in COUNTIES or name in DISTRICTS:
@@ -71,13 +79,25 @@ def kind_of(name: str) -> str:
         return KIND_ZONE
     if name in STATIONED:
         return KIND_STATIONED
+    if any(word in name for word in ZONE_WORDS):
+        return KIND_ZONE
+    if name.endswith(COUNTY_ENDINGS) and not name.startswith("市"):
+        return KIND_COUNTY
     return KIND_CITY
 
 
-def groups_of(name: str) -> tuple[str, ...]:
-    """Seed membership: the counties and districts form 各县区; which zones count is the clerk's
-    decision, made in 单位名录.所属分组."""
-    return (GROUP_COUNTIES,) if name in COUNTIES or name in DISTRICTS else ()
+def groups_of(name: str, zone_groups: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Seed membership: the counties and districts form 各县区, and a 开发区 belongs to the zone
+    groups the notice names (zone_groups: 各开发区管委会). The clerk changes either in
+    单位名录.所属分组 (e.g. puts 城乡一体化示范区 in 各县区 as well)."""
+    if kind_of(name) == KIND_COUNTY:
+        return (GROUP_COUNTIES,)
+    return zone_groups if kind_of(name) == KIND_ZONE else ()
+
+
+def is_zone_group(name: str) -> bool:
+    """A group of development zones: 各开发区管委会, or any 各…开发区… group a notice names."""
+    return kind_of(name) == KIND_GROUP and ZONE_MARK in name
 
 
 def split_names(text: str) -> list[str]:
@@ -111,17 +131,22 @@ def _unique(names: Iterable[str], exclude: str) -> tuple[str, ...]:
 
 def catalogue(names: Iterable[str]) -> list[Unit]:
     """单位名录 rows for every name the notice uses, plus every member of 各县区 (a group must be
-    able to reach its members even when none is named): ordered by kind, then counties in their
-    customary order, then first appearance."""
+    able to reach its members even when none is named), the notice's zones in its zone groups:
+    ordered by kind, then counties in their customary order, then first appearance."""
+    named = [canonical(n) for n in names]
+    # The counties and districts listed above are 开封市's: they complete 各县区 only for a notice
+    # that names one of 开封市's own counties, districts or zones, never another city's.
+    kaifeng = any(name in (*COUNTIES, *DISTRICTS, *ZONES) for name in named)
     seen: dict[str, int] = {}
-    for name in (*(canonical(n) for n in names), *COUNTIES, *DISTRICTS):
+    for name in (*named, *((*COUNTIES, *DISTRICTS) if kaifeng else ())):
         seen.setdefault(name, len(seen))
     customary = {name: i for i, name in enumerate((*COUNTIES, *DISTRICTS))}
 
     def order(name: str) -> tuple[int, int, int]:
         return KIND_ORDER[kind_of(name)], customary.get(name, len(customary)), seen[name]
 
-    return [Unit(n, kind_of(n), aliases_of(n), groups_of(n)) for n in sorted(seen, key=order)]
+    zone_groups = tuple(n for n in sorted(seen, key=order) if is_zone_group(n))
+    return [Unit(n, kind_of(n), aliases_of(n), groups_of(n, zone_groups)) for n in sorted(seen, key=order)]
 
 
 _SPLIT_ADDRESSES = re.compile(r"[\s,;，；、]+")

@@ -3,7 +3,10 @@
 They differ only in whom they pick and what they attach; everything else (who has no valid
 address, what was already delivered for (period, unit, kind, stage), the attempt number, a dry
 run's .eml files) is one loop, so a second run of any kind is harmless in the same way: a message
-already delivered is not sent again unless asked, and one that failed is tried again.
+already delivered is not sent again unless asked, and one that failed is tried again. A run names
+every unit it still owes a message (`MailRun.undelivered`: no valid 邮箱, no workbook, a failed
+delivery), because the scheduler counts an action done only when that list is empty. A 邮箱 cell
+with one bad address among good ones is mailed to the good ones and the bad one reported.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from toolkit.config import Config
 from toolkit.errors import DuchaError
@@ -31,7 +33,6 @@ from toolkit.period import Period
 from toolkit.quarter.history import accepted_units, mail_history, submitted_units
 from toolkit.quarter.store import Store, open_store
 
-TZ = ZoneInfo("Asia/Shanghai")
 MAIL_DIR = "mail"  # outbox/<period>/mail/: the .eml files of a dry run
 
 SEND, REMIND, RECEIPT = "send", "remind", "receipt"
@@ -53,6 +54,7 @@ class Delivery:
     message_id: str = ""
     error: str = ""
     eml: str = ""
+    unused: list[str] = field(default_factory=list)  # addresses of its 邮箱 not mailed, each with why
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,7 +69,7 @@ class MailRun:
     dry_run: bool
     deliveries: list[Delivery] = field(default_factory=list)
     no_address: dict[str, str] = field(default_factory=dict)  # unit → what its 邮箱 cell holds
-    missing: list[str] = field(default_factory=list)  # units whose attachment does not exist
+    missing: list[str] = field(default_factory=list)  # units whose attachment does not exist (yet)
     not_due: list[str] = field(default_factory=list)  # remind: units whose report was accepted
     mail_dir: str = ""
 
@@ -87,21 +89,39 @@ class MailRun:
         return self._with(ALREADY)
 
     @property
+    def undelivered(self) -> dict[str, str]:
+        """unit → why this run left it without the message it is owed (未填写邮箱, 缺少填报表, the
+        server's refusal). A unit with no receipt yet is owed none, and a dry run delivers nothing
+        by design: neither is listed."""
+        reasons = {unit: f"邮箱无效：{cell}" if cell.strip() else "未填写邮箱" for unit, cell in self.no_address.items()}
+        if self.kind != RECEIPT:
+            reasons.update((unit, "缺少填报表，请运行 ducha generate") for unit in self.missing)
+        reasons.update((d.unit, f"发送失败：{d.error}") for d in self.failed)
+        return reasons
+
+    @property
     def summary(self) -> str:
-        """一句话 for the schedule log: 催报：发送 3 封，失败 1 封，……"""
+        """一句话 for the schedule log: 催报：发送 3 封，失败 1 封，……；未送达：龙亭区（未填写邮箱）"""
         parts = [f"{KIND_LABELS[self.kind]}：" + ("生成 .eml " if self.dry_run else "发送 ")]
         parts[0] += f"{len(self._with(DRY_RUN if self.dry_run else SENT))} 封"
         if self.failed:
             parts.append(f"失败 {len(self.failed)} 封（下次运行时重试）")
         if self.already:
             parts.append(f"已发过 {len(self.already)} 封")
-        if self.no_address:
-            parts.append(f"无有效邮箱 {len(self.no_address)} 个单位")
-        if self.missing:
-            parts.append(f"{'尚无回执' if self.kind == RECEIPT else '缺填报表'} {len(self.missing)} 个单位")
+        if self.missing and self.kind == RECEIPT:
+            parts.append(f"尚无回执 {len(self.missing)} 个单位")
         if self.not_due:
             parts.append(f"已报送无需催报 {len(self.not_due)} 个单位")
-        return "，".join(parts)
+        text = "，".join(parts)
+        by_reason: dict[str, list[str]] = {}
+        for unit, why in self.undelivered.items():
+            by_reason.setdefault(why, []).append(unit)
+        if by_reason:
+            text += "；未送达：" + "，".join(f"{'、'.join(units)}（{why}）" for why, units in by_reason.items())
+        unused = [f"{d.unit} {address}" for d in self.deliveries for address in d.unused]
+        if unused:
+            text += "；未发往：" + "、".join(unused)
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +130,7 @@ class MailRun:
             "dry_run": self.dry_run,
             "summary": self.summary,
             "deliveries": [d.as_dict() for d in self.deliveries],
+            "undelivered": self.undelivered,
             "no_address": self.no_address,
             "missing": self.missing,
             "not_due": self.not_due,
@@ -131,7 +152,7 @@ def _run(
     resend: bool,
     now: dt.datetime | None,
 ) -> MailRun:
-    now = _local(now or dt.datetime.now(TZ))
+    now = config.bureau.local(now)
     settings = mail_settings(config)
     password = smtp_password(settings, dry_run)
     run = MailRun(period.key, kind, dry_run)
@@ -145,23 +166,26 @@ def _run(
         try:
             for item in outgoing:
                 valid, invalid = parse_addresses(item.unit.email)
-                if not valid or invalid:
+                if not valid:
                     run.no_address[item.unit.name] = item.unit.email
                     continue
                 attempts, delivered = history.get((item.unit.name, item.stage), (0, False))
                 if delivered and not resend:
                     run.deliveries.append(Delivery(item.unit.name, valid, ALREADY, item.stage))
                     continue
+                unused = [f"{address}（邮箱格式不对）" for address in invalid]
                 msg_id = message_id(period.key, item.unit.name, kind, item.stage, attempts + 1, settings.sender)
                 msg = unit_message(config, settings, period, item, valid, msg_id, now)
                 if smtp is None:
                     target = mail_dir / eml_name(period, kind, item.stage, item.unit.name)
                     write_bytes_atomic(target, msg.as_bytes())
-                    run.deliveries.append(Delivery(item.unit.name, valid, DRY_RUN, item.stage, msg_id, eml=str(target)))
+                    run.deliveries.append(Delivery(item.unit.name, valid, DRY_RUN, item.stage, msg_id,
+                                                   eml=str(target), unused=unused))
                     continue
-                error = send_recorded(smtp, store, period.key, item.unit.name, kind, item.stage, attempts + 1,
-                                      valid, msg_id, msg, now)
-                run.deliveries.append(Delivery(item.unit.name, valid, FAILED if error else SENT, item.stage, msg_id, error))
+                error, refused = send_recorded(smtp, store, period.key, item.unit.name, kind, item.stage,
+                                               attempts + 1, valid, msg_id, msg, now)
+                run.deliveries.append(Delivery(item.unit.name, valid, FAILED if error else SENT, item.stage, msg_id,
+                                               error, unused=unused + refused))
         finally:
             if smtp is not None:
                 smtp.close()
@@ -182,10 +206,6 @@ def remind_stage(days_left: int) -> str:
     if days_left < 0:
         return OVERDUE
     return DAY if days_left <= 1 else WEEK
-
-
-def _local(now: dt.datetime) -> dt.datetime:
-    return now.replace(tzinfo=TZ) if now.tzinfo is None else now.astimezone(TZ)
 
 
 def _unit(ledger: Ledger, name: str) -> Unit:

@@ -3,7 +3,9 @@
 The store is what makes a second run harmless: a message already delivered is not sent again, and
 one that failed — a refused recipient, a dropped connection, a server that is down — is recorded
 as attempt n and simply tried again by the next run as attempt n+1. A failure is therefore a
-Chinese reason kept with the attempt, never an exception that would lose the rest of the run.
+Chinese reason kept with the attempt, never an exception that would lose the rest of the run. A
+message the server took for some of a unit's addresses is delivered: the refused ones are noted,
+and the unit is not sent it again.
 """
 
 from __future__ import annotations
@@ -65,29 +67,29 @@ class Smtp:
             conn.login(self.settings.user, self.password)
         return conn
 
-    def deliver(self, msg: EmailMessage, recipients: Sequence[str]) -> str:
-        """Send one message; '' when accepted, else the Chinese reason it was not."""
+    def deliver(self, msg: EmailMessage, recipients: Sequence[str]) -> tuple[str, list[str]]:
+        """Send one message. ('', refused) when the server accepted it for at least one recipient:
+        it is delivered, and `refused` names the addresses turned away (each with the server's
+        reply), which must not make the others get it twice. Otherwise (the Chinese reason, [])."""
         if self.broken:
-            return self.broken
+            return self.broken, []
         if self.conn is None:
             try:
                 self.conn = self._open()
             except (OSError, smtplib.SMTPException) as exc:
                 self.broken = _connect_error(self.settings, exc)
-                return self.broken
+                return self.broken, []
         try:
             refused = self.conn.send_message(msg, self.settings.sender, list(recipients))
         except smtplib.SMTPRecipientsRefused as exc:
-            return "收件人被拒绝：" + "；".join(f"{a}（{_reply(*r)}）" for a, r in exc.recipients.items())
+            return "收件人被拒绝：" + "；".join(_refusals(exc.recipients)), []
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.close()  # the next message reconnects
-            return f"与邮件服务器的连接中断：{exc}"
+            return f"与邮件服务器的连接中断：{exc}", []
         except smtplib.SMTPResponseException as exc:
             self._reset()
-            return f"邮件服务器拒收：{_reply(exc.smtp_code, exc.smtp_error)}"
-        if refused:
-            return "部分收件人被拒绝：" + "；".join(f"{a}（{_reply(*r)}）" for a, r in refused.items())
-        return ""
+            return f"邮件服务器拒收：{_reply(exc.smtp_code, exc.smtp_error)}", []
+        return "", _refusals(refused)
 
     def _reset(self) -> None:
         try:
@@ -102,6 +104,10 @@ class Smtp:
             except (OSError, smtplib.SMTPException):
                 self.conn.close()
             self.conn = None
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> list[str]:
+    return [f"{address}（{_reply(*reply)}）" for address, reply in refused.items()]
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -123,15 +129,17 @@ def _connect_error(settings: MailSettings, exc: Exception) -> str:
 
 
 def send_recorded(smtp: Smtp, store: Store, period: str, unit: str, kind: str, stage: str, attempt: int,
-                  recipients: list[str], msg_id: str, msg: EmailMessage, now: dt.datetime) -> str:
+                  recipients: list[str], msg_id: str, msg: EmailMessage,
+                  now: dt.datetime) -> tuple[str, list[str]]:
     """Send one message as attempt `attempt` of (period, unit, kind, stage) and record it, sent or
-    failed; '' when accepted, else the Chinese reason it was not."""
-    error = smtp.deliver(msg, recipients)
+    failed; returns what Smtp.deliver does."""
+    error, refused = smtp.deliver(msg, recipients)
+    note = error or ("部分收件人被拒绝：" + "；".join(refused) if refused else "")
     record_mail(
         store, period, unit, kind, stage, attempt, now.isoformat(timespec="seconds"), "、".join(recipients),
-        msg_id, FAILED if error else SENT, error,
+        msg_id, FAILED if error else SENT, note,
     )
-    return error
+    return error, refused
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from typing import Any
 from toolkit import __version__, xlsx
 from toolkit.config import Bureau, Config
 from toolkit.fsutil import remove_stale_temps, workspace_lock, write_bytes_atomic
+from toolkit.intake.archive import NotTaken
 from toolkit.ledger.build import load_ledger
 from toolkit.model import Ledger
 from toolkit.outputs import receipts, sheets, summary_book
@@ -27,7 +28,7 @@ from toolkit.outputs.receipts import RECEIPT_DIR, receipt_bytes, receipt_name
 from toolkit.outputs.summary_book import BOOK_NAME, book_bytes
 from toolkit.period import Period
 from toolkit.pool import parallel_map
-from toolkit.quarter.collect import collect
+from toolkit.quarter.collect import Recheck, collect
 from toolkit.quarter.frames import MergedQuarter, file_entries
 
 
@@ -37,35 +38,48 @@ class MergeResult:
     new_files: list[str]  # paths checked in this run
     skipped: list[str]  # paths of files that belong to another period
     outputs: list[Path] = field(default_factory=list)
+    unread: list[NotTaken] = field(default_factory=list)  # files this run could not read, and why
+    recheck: Recheck | None = None  # with --recheck only
 
     def summary(self) -> dict[str, Any]:
         """The `ducha merge --json` document."""
+        recheck = self.recheck and {
+            "files": self.recheck.files,
+            "changed": [{"path": path, "unit": unit, "before": before, "after": after}
+                        for path, unit, before, after in self.recheck.changed],
+        }
         return {
             **self.merged.counts,
             "files": file_entries(self.merged.files, self.merged.period),
             "new_files": self.new_files,
             "skipped": self.skipped,
+            "unread": [{"path": u.path, "reason": u.reason} for u in self.unread],
+            "rechecked": recheck,
             "outputs": [str(p) for p in self.outputs],
         }
 
 
 def merge(config: Config, period: Period, drop: Path | None = None,
-          now: dt.datetime | None = None) -> MergeResult:
-    """`ducha merge`: take in the drop folder, decide verdicts, write 汇总表 and the receipts.
+          now: dt.datetime | None = None, recheck: bool = False) -> MergeResult:
+    """`ducha merge`: take in the drop folder, decide verdicts, write 汇总表 and the receipts;
+    with recheck (`--recheck`), first check the period's archived files again against today's
+    ledger and [checks], keeping their earlier checks.
 
     Holds the workspace lock throughout. Rerunning with no new files re-reads nothing and
     rewrites no output byte; a run killed at any point leaves the store and the previous outputs
     intact, and the next run completes the work."""
     with workspace_lock(config.paths.lock):
-        return merge_with(config, load_ledger(config), period, drop, now)
+        return merge_with(config, load_ledger(config), period, drop, now, recheck)
 
 
 def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
-               now: dt.datetime | None = None) -> MergeResult:
+               now: dt.datetime | None = None, recheck: bool = False) -> MergeResult:
     """merge() on a Ledger already in memory (the bench, tests); the caller holds the lock."""
-    collected = collect(config, ledger, period, (now or dt.datetime.now()).date(), drop)
+    now = config.bureau.local(now)
+    collected = collect(config, ledger, period, now.date(), drop, now if recheck else None)
     outputs = write_outputs(collected.merged, config.paths.reports, config.bureau)
-    return MergeResult(collected.merged, collected.new_files, collected.skipped, outputs)
+    return MergeResult(collected.merged, collected.new_files, collected.skipped, outputs, collected.unread,
+                       collected.recheck)
 
 
 # Any change to the code that lays the outputs out changes every fingerprint, so outputs of an

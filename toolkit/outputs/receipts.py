@@ -19,6 +19,7 @@ from xlsxwriter.format import Format
 from toolkit.config import Bureau
 from toolkit.forms import layout
 from toolkit.forms.plan import file_name
+from toolkit.model import VERDICT_ACCEPTED
 from toolkit.outputs.sheets import (
     Formats,
     document_time,
@@ -31,6 +32,7 @@ from toolkit.outputs.sheets import (
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.frames import MergedQuarter
+from toolkit.quarter.ownership import REASSIGNED
 from toolkit.quarter.rules import UNIT_LATE, UNIT_ON_TIME, UNIT_REJECTED, VERDICT_LABELS, unit_standing
 from toolkit.quarter.store import FileRecord
 from toolkit.xlsx import row_height
@@ -70,6 +72,7 @@ def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, fi
         )):
             write_cell(ws, r, col, value, formats, formats.cell)
     notes = [
+        *_what_happened(files),
         "同一单位多次报送的，以最后收到的合格文件为准；内容相同的文件只计一次。",
         "“进展填报”“量化指标”两表是最后收到的文件中的内容，有问题的单元格已标色并加批注（鼠标移到单元格上可见）。",
         f"{bureau.name}　联系人：{bureau.contact}　电话：{bureau.phone}　邮箱：{bureau.email}",
@@ -78,6 +81,23 @@ def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, fi
     ws.set_portrait()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
+
+
+def _what_happened(files: list[FileRecord]) -> list[str]:
+    """The lines a unit must not miss: a file refused because its signature failed (counted as
+    this unit's only by what its visible table says), and every task whose lead or whose role for
+    this unit changed since its workbook was issued (on the accepted file, see ownership)."""
+    lines = [
+        f"文件“{PurePath(f.path).name}”中隐藏的校验信息（_meta）被修改，签名不符，无法确认是本单位下发的填报表，未予采用；"
+        "因“填报单位”和任务行都是本单位的，按本单位收到的文件处理（未经校验）。"
+        "请使用督查局下发给本单位的原填报表重新填写后报送，不要修改或复制隐藏的工作表。"
+        for f in files if f.claimed
+    ]
+    lines += [
+        f"任务调整：{i.message.removeprefix(f'{i.where}：')}。"
+        for f in files if f.verdict == VERDICT_ACCEPTED for i in f.issues if i.code == REASSIGNED
+    ]
+    return lines
 
 
 def _receipt_issues(wb: xlsxwriter.Workbook, files: list[FileRecord], formats: Formats) -> None:

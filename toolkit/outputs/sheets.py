@@ -25,6 +25,7 @@ from toolkit.quarter.rules import (
     LIGHT_NONE,
     LIGHT_RED,
     LIGHT_YELLOW,
+    STATUS_LEAD_MISSING,
     UNIT_LATE,
     UNIT_MISSING,
     UNIT_ON_TIME,
@@ -45,6 +46,7 @@ STATUS_FILLS = {
     UNIT_LATE: FILLS[LIGHT_YELLOW],
     UNIT_REJECTED: FILLS[LIGHT_RED],
     UNIT_MISSING: FILLS[LIGHT_RED],
+    STATUS_LEAD_MISSING: FILLS[LIGHT_RED],  # 综合状态 of a task whose lead has not reported
 }
 ISSUE_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 FINGERPRINT = "ducha_inputs"  # the custom document property holding what an output was built from
@@ -54,7 +56,7 @@ WIDTHS = {
     "任务编号": 9, "板块": 16, "任务内容": 48, "责任领导": 12, "牵头单位": 16, "综合状态": 10, "红黄绿灯": 9,
     "完成进度(%)": 10, "各单位进展": 60, "存在问题": 36, "未报送单位": 24, "单位名称": 22, "单位": 18,
     "文件": 28, "收到时间": 19, "说明": 60, "位置": 14, "代码": 22, "指标名称": 28, "本季度进展情况": 40,
-    "下步计划": 26,
+    "下步计划": 26, "指标类型": 10, "本期应达": 12, "指标灯": 8, "各单位填报": 28,
 }
 DEFAULT_WIDTH = 11
 

@@ -55,7 +55,7 @@ def _overview(wb: xlsxwriter.Workbook, merged: MergedQuarter, title: str, format
         ws.conditional_format(light_row + i, 0, light_row + i, 0,
                               {"type": "no_errors", "format": formats.fills[label]})
     ws.write_string(row, 0, "统计规则", formats.bold)
-    paragraphs(ws, row + 1, RULES_TEXT, 2, 102, formats)
+    paragraphs(ws, row + 1, RULES_TEXT + merged.indicator_rules.text(), 2, 102, formats)
     chart = wb.add_chart({"type": "column"})
     chart.add_series({
         "name": "红黄绿灯",
@@ -84,7 +84,7 @@ def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> 
         ("任务进展", merged.tasks, ("红黄绿灯", "综合状态")),
         ("单位报送", merged.units, ("报送情况",)),
         ("问题清单", merged.issues, ()),
-        ("量化指标", merged.indicators, ()),
+        ("量化指标", merged.indicators, ("指标灯",)),
     ):
         ws = wb.add_worksheet(name)
         table(ws, list(frame.columns), list(frame.itertuples(index=False)), formats, f"{title}·{name}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePath
 from statistics import fmean
@@ -31,7 +31,9 @@ from toolkit.model import (
 )
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
+from toolkit.quarter.ownership import judged_rows
 from toolkit.quarter.rules import (
+    GROUP_RATES_MEAN,
     LIGHTS,
     OVERALL_STATUSES,
     UNIT_LATE,
@@ -39,13 +41,19 @@ from toolkit.quarter.rules import (
     UNIT_ON_TIME,
     UNIT_REJECTED,
     VERDICT_LABELS,
+    IndicatorRules,
+    adds_up,
     completion,
     decide_verdicts,
+    figure,
     file_order,
+    indicator_light,
     is_late,
     light,
     overall_status,
+    requirement,
     unit_standing,
+    worst_light,
 )
 from toolkit.quarter.store import FileRecord
 
@@ -56,8 +64,8 @@ TASK_COLUMNS = ("任务编号", "板块", "任务内容", "责任领导", "牵�
 UNIT_COLUMNS = ("单位名称", "类型", "报送情况", "文件", "收到时间", "错误数", "提醒数", "任务数", "已完成",
                 "进度滞后")
 ISSUE_COLUMNS = ("文件", "单位", "收到时间", "判定", "级别", "代码", "位置", "说明")
-INDICATOR_COLUMNS = ("任务编号", "指标名称", "目标值", "计量单位", "方向", "牵头单位", "最新值", "数据期",
-                     "完成率(%)", "说明")
+INDICATOR_COLUMNS = ("任务编号", "指标名称", "指标类型", "目标值", "计量单位", "方向", "牵头单位", "最新值",
+                     "数据期", "本期应达", "完成率(%)", "指标灯", "各单位填报", "说明")
 REPORT_COLUMNS = ("单位", "任务编号", "本单位职责", "完成状态", "完成进度(%)", "本季度进展情况", "存在问题",
                   "下步计划", "具体责任人", "联系电话")
 
@@ -73,12 +81,17 @@ class MergedQuarter:
     - units: one row per expected unit (every unit with a task), 报送情况 ∈ rules.UNIT_STATUSES,
       counts of its tasks and of those it reported 已完成 / 进度滞后.
     - issues: every issue of every file checked for the period (duplicates once).
-    - indicators: every 量化指标 with its latest value (this period, else the last earlier one,
-      named in 数据期) and 完成率(%).
+    - indicators: one row per 量化指标 (one light each, so filters and counts see each target once):
+      its kind, the lead's latest value (this period, else the last earlier one, named in 数据期),
+      本期应达, 完成率(%) and 指标灯 judged by the kind (rules.indicator_light). When a group leads,
+      各单位填报 lists every member's value as "【单位】…" lines (未报 when missing) and 最新值 rolls
+      them up: the sum of an amount, of other kinds the mean if indicator_rules says so, else NaN and
+      the worst member's light.
     - reports: every accepted task row, one per unit and task.
     ledger: the ledger merged against; files: every file record of the period, oldest first, with
     its verdict decided; unit_status: {expected unit: rules.UNIT_STATUSES member}; counts: the
-    JSON-ready summary (see summary_counts); as_of: the day the lights were judged on.
+    JSON-ready summary (see summary_counts); as_of: the day the lights were judged on;
+    indicator_rules: the [indicators] settings the 量化指标 were judged by.
     """
 
     period: Period
@@ -92,6 +105,7 @@ class MergedQuarter:
     files: list[FileRecord]
     unit_status: dict[str, str]
     counts: dict[str, Any]
+    indicator_rules: IndicatorRules = field(default_factory=IndicatorRules)
 
     @property
     def past_deadline(self) -> bool:
@@ -135,10 +149,11 @@ def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
     rows = []
     for task in sorted(ledger.tasks, key=lambda t: t.no):
         reports = [accepted[u][task.no] for u, _ in owners.get(task.no, []) if task.no in accepted.get(u, {})]
-        status = overall_status([r.status for r in reports])
-        lead_numbers = [r.progress for r in reports if r.role == ROLE_LEAD and r.progress is not None]
-        lead_progress = round(fmean(lead_numbers), 1) if lead_numbers else None
         reported = {r.unit for r in reports}
+        leads = {u for u, role in owners.get(task.no, []) if role == ROLE_LEAD}  # by today's ledger
+        status = overall_status([r.status for r in reports], bool(leads) and leads <= reported)
+        lead_numbers = [r.progress for r in reports if r.unit in leads and r.progress is not None]
+        lead_progress = round(fmean(lead_numbers), 1) if lead_numbers else None
         rows.append((
             task.no, task.section, task.content, task.leaders_text, task.lead, status,
             light(status, lead_progress, period.pace, past_deadline), lead_progress,
@@ -184,24 +199,64 @@ def _issue_frame(files: list[FileRecord]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
 
 
-def _indicator_frame(ledger: Ledger, period: Period, files: list[FileRecord],
-                     earlier: dict[tuple[str, int, str], tuple[float, str]]) -> pd.DataFrame:
-    current: dict[tuple[int, str], tuple[float, str, str]] = {}
+def _member_values(period: Period, files: list[FileRecord], earlier: dict[tuple[str, int, str], tuple[float, str]]
+                   ) -> dict[tuple[str, int, str], tuple[float, str, str]]:
+    """(unit, task no, name) → (value, 数据期, 说明): the unit's accepted value of this period, else
+    its last earlier one."""
+    values = {key: (value, when, "") for key, (value, when) in earlier.items()}
     for record in files:
-        if record.verdict == VERDICT_ACCEPTED:
+        if record.verdict == VERDICT_ACCEPTED and record.unit:
             for r in record.indicators:
                 if r.value is not None:
-                    current.setdefault((r.task_no, r.name), (r.value, period.key, r.note))
-    previous: dict[tuple[int, str], tuple[float, str, str]] = {}
-    for (_unit, no, name), (value, key) in sorted(earlier.items(), key=lambda kv: kv[1][1]):
-        previous[(no, name)] = (value, key, "")
+                    values[(record.unit, r.task_no, r.name)] = (r.value, period.key, r.note)
+    return values
+
+
+def _member_line(unit: str, found: tuple[float, str, str] | None, shown_light: str, period: Period) -> str:
+    if found is None:
+        return f"【{unit}】未报"
+    when = "" if found[1] == period.key else f"（{found[1]}）"
+    return f"【{unit}】{figure(found[0])}{when}" + (f"（{shown_light}）" if shown_light else "")
+
+
+def _rolled_up(numbers: list[float], group: bool, kind: str, rules: IndicatorRules) -> float | None:
+    """The one value judged: a lead unit's own; a lead group's sum of an amount, or the mean of
+    another kind when [indicators] group_rates says so; else None (each member is judged)."""
+    if not numbers:
+        return None
+    if not group:
+        return numbers[0]
+    if adds_up(kind):
+        return round(sum(numbers), 10)
+    return round(fmean(numbers), 10) if rules.group_rates == GROUP_RATES_MEAN else None
+
+
+def _indicator_frame(ledger: Ledger, period: Period, files: list[FileRecord],
+                     earlier: dict[tuple[str, int, str], tuple[float, str]], owners: dict[int, list[tuple[str, str]]],
+                     rules: IndicatorRules) -> pd.DataFrame:
+    values = _member_values(period, files, earlier)
     leads = {t.no: t.lead for t in ledger.tasks}
+    groups = {u.name for u in ledger.units if u.is_group}
     rows = []
     for ind in ledger.indicators:
-        value, key, note = current.get((ind.task_no, ind.name)) or previous.get((ind.task_no, ind.name)) or (
-            None, "", "")
-        rows.append((ind.task_no, ind.name, ind.target, ind.unit, ind.direction, leads.get(ind.task_no, ""),
-                     value, key, completion(value, ind.target, ind.direction), note))
+        lead = leads.get(ind.task_no, "")
+        group = lead in groups
+        members = [u for u, role in owners.get(ind.task_no, []) if role == ROLE_LEAD]  # by today's ledger
+        found = {u: values[(u, ind.task_no, ind.name)] for u in members if (u, ind.task_no, ind.name) in values}
+        numbers = [v for v, _, _ in found.values()]
+        value = _rolled_up(numbers, group, ind.kind, rules)
+        each = {u: indicator_light(ind, v, period.pace, rules) for u, (v, _, _) in found.items()}
+        by_member = value is None and bool(numbers)  # a group's rates, not rolled up: each member judged
+        notes = [(u, note) for u, (_, _, note) in found.items() if note]
+        rows.append((
+            ind.task_no, ind.name, ind.kind, ind.target, ind.unit, ind.direction, lead, value,
+            "、".join(sorted({when for _, when, _ in found.values()})), requirement(ind, period.pace, rules),
+            completion(ind.kind, value, ind.target),
+            worst_light(list(each.values())) if by_member else indicator_light(ind, value, period.pace, rules),
+            "\n".join(_member_line(u, found.get(u), each.get(u, "") if by_member else "", period)
+                      for u in members) if group else "",
+            "\n".join(f"【{u}】{note}" for u, note in notes) if group else "".join(note for _, note in notes),
+        ))
     return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS))
 
 
@@ -238,9 +293,12 @@ def summary_counts(period: Period, standing: dict[str, str], tasks: pd.DataFrame
 
 
 def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_of: dt.date,
-                 earlier_indicators: dict[tuple[str, int, str], tuple[float, str]] | None = None) -> MergedQuarter:
+                 earlier_indicators: dict[tuple[str, int, str], tuple[float, str]] | None = None,
+                 indicator_rules: IndicatorRules | None = None) -> MergedQuarter:
     """The MergedQuarter from the ledger and the period's file records (verdicts are decided here,
-    so the result does not depend on what an earlier run stored)."""
+    so the result does not depend on what an earlier run stored); indicator_rules: [indicators]
+    of ducha.toml (default: its defaults)."""
+    indicator_rules = indicator_rules or IndicatorRules()
     verdicts = decide_verdicts(records)
     for record in records:
         record.verdict = verdicts[record.sha256]
@@ -256,9 +314,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
     for record in files:
         if record.unit is not None:
             by_unit[record.unit].append(record)
-    accepted = {
-        r.unit: {t.task_no: t for t in r.tasks} for r in files if r.verdict == VERDICT_ACCEPTED and r.unit
-    }
+    accepted = judged_rows(ledger, assignments, files)  # today's roles; what changed is told
     standing = {unit: unit_standing(by_unit.get(unit, []), period) for unit in assignments}
     past = as_of > period.deadline
     tasks = _task_frame(ledger, owners, accepted, period, past)
@@ -269,11 +325,12 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
         tasks=tasks,
         units=_unit_frame(ledger, {u: len(t) for u, t in assignments.items()}, by_unit, standing, accepted),
         issues=_issue_frame(files),
-        indicators=_indicator_frame(ledger, period, files, earlier_indicators or {}),
+        indicators=_indicator_frame(ledger, period, files, earlier_indicators or {}, owners, indicator_rules),
         reports=_report_frame({u: accepted[u] for u in assignments if u in accepted}),
         files=files,
         unit_status=standing,
         counts=summary_counts(period, standing, tasks),
+        indicator_rules=indicator_rules,
     )
 
 
@@ -287,6 +344,7 @@ def file_entries(files: list[FileRecord], period: Period) -> list[dict[str, Any]
                 "path": path,
                 "sha256": record.sha256,
                 "unit": record.unit,
+                "claimed": record.claimed,
                 "received": record.received,
                 "verdict": record.verdict if n == 0 else VERDICT_DUPLICATE,
                 "late": is_late(record.received, period),

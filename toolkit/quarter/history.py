@@ -3,7 +3,7 @@
 Mail and the scheduler must never repeat an action across restarts, so they ask the store what was
 already done; those questions (and the few about which units have reported, which decide who is
 reminded) are kept here, away from the file records the merge reads and writes. The tables
-themselves are part of the store's one schema (store.SCHEMA).
+themselves are part of the store's one schema (schema.SCHEMA).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from toolkit.model import VERDICT_ACCEPTED
-from toolkit.quarter.store import Store
+from toolkit.quarter.store import VERDICT_PENDING, Store
 
 
 def record_mail(store: Store, period: str, unit: str, kind: str, stage: str, attempt: int, time: str,
@@ -60,9 +60,11 @@ def accepted_units(store: Store, period: str) -> set[str]:
 
 
 def submitted_units(store: Store, period: str) -> set[str]:
-    """Units that sent any file for the period, accepted or not."""
+    """Units that sent any file for the period, accepted or not, as a finished merge judged it (a
+    file a killed merge recorded waits, pending, for the next)."""
     rows = store.conn.execute(
-        "SELECT DISTINCT unit FROM submissions WHERE period = ? AND unit IS NOT NULL", (period,)
+        "SELECT DISTINCT unit FROM submissions WHERE period = ? AND unit IS NOT NULL AND verdict != ?",
+        (period, VERDICT_PENDING),
     )
     return {unit for (unit,) in rows}
 

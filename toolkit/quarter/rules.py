@@ -1,4 +1,5 @@
-"""The quarter's rules, as pure functions: 综合状态, 红黄绿灯, late, verdicts, a unit's standing.
+"""The quarter's rules, as pure functions: 综合状态, 红黄绿灯, late, verdicts, a unit's standing,
+and how a 量化指标 is judged by its kind.
 
 They are what the bureau argues about and changes, so they live apart from the code that feeds
 them (the store, the drop folder) and the code that shows them (汇总表, the briefing): each rule
@@ -9,17 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
+from toolkit.config import Config, option
 from toolkit.forms import layout
-from toolkit.model import VERDICT_ACCEPTED, VERDICT_DUPLICATE, VERDICT_REJECTED, VERDICT_SUPERSEDED
+from toolkit.model import (
+    KIND_AMOUNT,
+    KIND_APPROX,
+    KIND_CAP,
+    VERDICT_ACCEPTED,
+    VERDICT_DUPLICATE,
+    VERDICT_REJECTED,
+    VERDICT_SUPERSEDED,
+    Indicator,
+)
 from toolkit.period import Period
 from toolkit.quarter.store import FileRecord
 
-# 综合状态 of a task: the four unit statuses plus "nobody has reported".
+# 综合状态 of a task: the four unit statuses plus "nobody has reported" and "others reported, the
+# lead did not" (a county's 已完成 is its own part only, so the task is not done without the lead).
 STATUS_MISSING = "未报送"
-OVERALL_STATUSES = (STATUS_MISSING, layout.STATUS_LAGGING, layout.STATUS_DONE, layout.STATUS_NOT_STARTED,
-                    layout.STATUS_ON_TRACK)
+STATUS_LEAD_MISSING = "牵头单位未报送"
+OVERALL_STATUSES = (STATUS_MISSING, STATUS_LEAD_MISSING, layout.STATUS_LAGGING, layout.STATUS_DONE,
+                    layout.STATUS_NOT_STARTED, layout.STATUS_ON_TRACK)
 
 LIGHT_GREEN = "绿灯"
 LIGHT_YELLOW = "黄灯"
@@ -43,20 +58,27 @@ VERDICT_LABELS = {
 }
 
 RULES_TEXT = (
-    "综合状态：无单位报送为“未报送”；任一单位填“进度滞后”即为“进度滞后”；报送单位均填“已完成”为“已完成”；"
-    "均填“未启动”为“未启动”；其余为“正常推进”。",
-    "红黄绿灯：序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）。"
-    "已完成，或牵头单位完成进度不低于序时进度，为绿灯；"
-    "落后序时进度不足25个百分点、或有单位填“进度滞后”、或牵头单位未填完成进度，为黄灯；"
-    "落后25个百分点及以上，或截止日后仍无单位报送，为红灯。",
+    "综合状态（按各单位已采用的文件）：无单位报送为“未报送”；有单位报送但牵头单位（分组牵头时为其任一应报成员）"
+    "未报送，为“牵头单位未报送”，配合单位、县区填“已完成”只表示本单位承担的部分完成；牵头单位已报送时，"
+    "任一报送单位填“进度滞后”为“进度滞后”，报送单位均填“已完成”为“已完成”，均填“未启动”为“未启动”，"
+    "其余为“正常推进”。",
+    "红黄绿灯：序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）；完成进度为牵头单位所填"
+    "（分组牵头时取已报送成员所填的平均值）。“已完成”为绿灯；截止日前无单位报送为“未亮灯”；"
+    "截止日后仍无单位报送或牵头单位仍未报送，为红灯。其余按完成进度：牵头单位未填完成进度为黄灯；"
+    "落后序时进度25个百分点及以上为红灯；落后不足25个百分点、或为“进度滞后”或“牵头单位未报送”，为黄灯；"
+    "其余为绿灯。",
     "截止日后收到的文件照常采用，标记为“迟报”；同一单位多次报送，以最后收到的合格文件为准。",
 )
 
 
-def overall_status(statuses: list[str]) -> str:
-    """综合状态 of a task from the statuses its reporting units gave."""
+def overall_status(statuses: list[str], lead_reported: bool) -> str:
+    """综合状态 of a task from the statuses its reporting units gave; lead_reported: the lead
+    (every member of a lead group) is among them. Without the lead the others' statuses speak for
+    their own parts only, so the task is 牵头单位未报送 whatever they say."""
     if not statuses:
         return STATUS_MISSING
+    if not lead_reported:
+        return STATUS_LEAD_MISSING
     if layout.STATUS_LAGGING in statuses:
         return layout.STATUS_LAGGING
     if all(s == layout.STATUS_DONE for s in statuses):
@@ -68,9 +90,12 @@ def overall_status(statuses: list[str]) -> str:
 
 def light(status: str, lead_progress: float | None, pace: int, past_deadline: bool) -> str:
     """红黄绿灯 of a task (see RULES_TEXT). The worse light wins when two rules apply: a unit that
-    says 进度滞后 keeps the task yellow even when the lead's number is on pace."""
+    says 进度滞后 keeps the task yellow even when the lead's number is on pace, and a lead that has
+    not reported keeps it from green (red once the deadline has passed)."""
     if status == STATUS_MISSING:
         return LIGHT_RED if past_deadline else LIGHT_NONE
+    if status == STATUS_LEAD_MISSING and past_deadline:
+        return LIGHT_RED
     if status == layout.STATUS_DONE:
         return LIGHT_GREEN
     if lead_progress is None:
@@ -78,7 +103,7 @@ def light(status: str, lead_progress: float | None, pace: int, past_deadline: bo
     gap = pace - lead_progress
     if gap >= RED_GAP:
         return LIGHT_RED
-    if gap > 0 or status == layout.STATUS_LAGGING:
+    if gap > 0 or status in (layout.STATUS_LAGGING, STATUS_LEAD_MISSING):
         return LIGHT_YELLOW
     return LIGHT_GREEN
 
@@ -97,12 +122,14 @@ def file_order(record: FileRecord) -> tuple[str, str, str, str]:
 
 
 def decide_verdicts(records: list[FileRecord]) -> dict[str, str]:
-    """{sha256: verdict}: errors reject; per unit the last accepted file in file_order wins and
-    the earlier accepted ones are superseded. A rejected file stays rejected whatever follows."""
+    """{sha256: verdict}: errors reject, and so does a claim (a file whose unit only its visible
+    table names: never a report, so never the unit's accepted file); per unit the last accepted
+    file in file_order wins and the earlier accepted ones are superseded. A rejected file stays
+    rejected whatever follows."""
     verdicts: dict[str, str] = {}
     candidates: dict[str | None, list[FileRecord]] = defaultdict(list)
     for record in records:
-        if record.rejected or record.unit is None:
+        if record.rejected or record.unit is None or record.claimed:
             verdicts[record.sha256] = VERDICT_REJECTED
         else:
             candidates[record.unit].append(record)
@@ -116,17 +143,109 @@ def decide_verdicts(records: list[FileRecord]) -> dict[str, str]:
 
 def unit_standing(files: list[FileRecord], period: Period) -> str:
     """已报送 if an accepted (or since superseded) file arrived by the deadline, 迟报 if only later,
-    退回修改 if every file was rejected, 未报送 if nothing came."""
+    退回修改 if every file was rejected (a claimed file included), 未报送 if nothing came."""
     usable = [f for f in files if f.verdict in (VERDICT_ACCEPTED, VERDICT_SUPERSEDED)]
     if usable:
         return UNIT_LATE if all(is_late(f.received, period) for f in usable) else UNIT_ON_TIME
     return UNIT_REJECTED if files else UNIT_MISSING
 
 
-def completion(value: float | None, target: float, direction: str) -> float | None:
-    """完成率(%) of a 量化指标: value / target, or for an upper bound (≤, 以内) 100 when within it."""
+# --- 量化指标: judged by kind (model.INDICATOR_KINDS) -------------------------------------------------
+
+GROUP_RATES_NONE, GROUP_RATES_MEAN = "none", "mean"
+
+
+def _tolerance(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 100:
+        raise ValueError(value)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class IndicatorRules:
+    """[indicators] in ducha.toml: the two choices the bureau makes in judging a 量化指标."""
+
+    # 约数 (≈) is on track while within this percentage of the target, either way
+    approx_tolerance: float = option(10.0, parse=_tolerance, hint="应为 0 到 100 之间（不含 100）的数字，如 10")
+    # what a lead group's members' values of a kind other than 累计量 make: none (each member is
+    # judged, the worst light counts) or mean (their average is judged); amounts always add up
+    group_rates: str = option(GROUP_RATES_NONE, choices=(GROUP_RATES_NONE, GROUP_RATES_MEAN))
+
+    @classmethod
+    def from_config(cls, config: Config) -> IndicatorRules:
+        """Typed [indicators]; a wrong key or value is a ConfigError naming it."""
+        return config.read("indicators", cls)
+
+    def text(self) -> tuple[str, ...]:
+        """The rules as 汇总表 prints them under RULES_TEXT."""
+        groups = ("取各成员的平均值评判" if self.group_rates == GROUP_RATES_MEAN
+                  else "不汇总：逐个成员与目标值比较，取其中最差的灯")
+        return (
+            "量化指标：按指标类型亮灯，无填报值为“未亮灯”。增速/比率：截至本季度的数值直接与目标值比较（不按序时进度折算），"
+            f"达到为绿灯，差距不足目标值的{RED_GAP}%为黄灯，{RED_GAP}%及以上为红灯；累计量：与“目标值×序时进度”比较，"
+            f"达到为绿灯，完成率落后序时进度不足{RED_GAP}个百分点为黄灯，{RED_GAP}个百分点及以上为红灯；"
+            "上限：不超过目标值为绿灯，超过为红灯；"
+            f"约数：与目标值相差不超过目标值的{figure(self.approx_tolerance)}%为绿灯，不足{RED_GAP}%为黄灯，"
+            f"{RED_GAP}%及以上为红灯。完成率 = 完成值 ÷ 目标值（上限不超过时为100%）。",
+            "分组（如 各县区）牵头的指标：逐一列出各成员的填报值（未报的写“未报”）；累计量取各成员之和评判，"
+            f"其余类型{groups}。",
+        )
+
+
+def figure(value: float) -> str:
+    """A number as 汇总表 and the briefing print it: no float noise (0.1 + 0.2), no exponent."""
+    return f"{value:.10g}"
+
+
+def adds_up(kind: str) -> bool:
+    """A group's members' amounts add up; their rates, bounds and approximate levels do not."""
+    return kind == KIND_AMOUNT
+
+
+def requirement(ind: Indicator, pace: int, rules: IndicatorRules) -> str:
+    """本期应达: the value that is on track now (≥3.12 for 6.24万人 at 序时进度 50%)."""
+    if ind.kind == KIND_AMOUNT:
+        return f"≥{figure(ind.target * pace / 100)}"
+    if ind.kind == KIND_CAP:
+        return f"≤{figure(ind.target)}"
+    if ind.kind == KIND_APPROX:
+        margin = abs(ind.target) * rules.approx_tolerance / 100
+        return f"{figure(ind.target - margin)}–{figure(ind.target + margin)}"
+    return f"≥{figure(ind.target)}"
+
+
+def completion(kind: str, value: float | None, target: float) -> float | None:
+    """完成率(%) of a 量化指标: value / target; for an upper bound 100 while within it."""
     if value is None or not target:
         return None
-    if direction == "≤":
+    if kind == KIND_CAP:
         return 100.0 if value <= target else round(target / value * 100, 1)
     return round(value / target * 100, 1)
+
+
+def indicator_light(ind: Indicator, value: float | None, pace: int, rules: IndicatorRules) -> str:
+    """红黄绿灯 of a 量化指标 by its kind (see IndicatorRules.text): a rate against the target
+    itself, an amount against target × 序时进度, a bound while within, ≈ within the tolerance."""
+    if value is None:
+        return LIGHT_NONE
+    target = ind.target
+    if ind.kind == KIND_CAP:
+        return LIGHT_GREEN if value <= target else LIGHT_RED
+    if ind.kind == KIND_APPROX:
+        off = abs(value - target) / abs(target) * 100 if target else (0.0 if value == target else float(RED_GAP))
+        if off <= rules.approx_tolerance:
+            return LIGHT_GREEN
+        return LIGHT_YELLOW if off < RED_GAP else LIGHT_RED
+    share = pace if ind.kind == KIND_AMOUNT else 100  # what part of the target is due now
+    if round(value - target * share / 100, 9) >= 0:
+        return LIGHT_GREEN
+    behind = share - value / target * 100 if target > 0 else RED_GAP
+    return LIGHT_RED if behind >= RED_GAP else LIGHT_YELLOW
+
+
+def worst_light(lights: list[str]) -> str:
+    """The worst of several lights (red, then yellow, then green); 未亮灯 when none is lit."""
+    for candidate in (LIGHT_RED, LIGHT_YELLOW, LIGHT_GREEN):
+        if candidate in lights:
+            return candidate
+    return LIGHT_NONE

@@ -9,9 +9,8 @@ its check is stored per (hash, period): validation depends on the period a file 
 against, and a file sent for the wrong quarter is rejected in one period yet may be the honest
 report of another.
 
-One file's results are written in one transaction, so a kill never leaves half a file. The schema
-is the ordered list SCHEMA; later tables (mails, schedule runs: see history.py) are appended to
-it and SCHEMA_VERSION is bumped, and opening a store runs every statement (each is idempotent).
+One file's results are written in one transaction, so a kill never leaves half a file. The tables
+and their upgrades are in schema.py; opening a store brings it up to date.
 """
 
 from __future__ import annotations
@@ -26,111 +25,14 @@ from pathlib import Path
 from toolkit.errors import DuchaError
 from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, TaskReport
 from toolkit.problems import Cell, Issue
-
-SCHEMA_VERSION = 3
-
-SCHEMA: list[str] = [
-    # One row per distinct content. `path` and `received` are those of the first copy seen.
-    """CREATE TABLE IF NOT EXISTS files (
-        sha256   TEXT PRIMARY KEY,
-        path     TEXT NOT NULL,
-        size     INTEGER NOT NULL,
-        received TEXT NOT NULL,
-        format   TEXT NOT NULL,
-        archived TEXT NOT NULL
-    )""",
-    # Every path a content was found under (a unit that mails the same file twice).
-    """CREATE TABLE IF NOT EXISTS file_paths (
-        sha256   TEXT NOT NULL REFERENCES files(sha256),
-        path     TEXT NOT NULL,
-        received TEXT NOT NULL,
-        PRIMARY KEY (sha256, path)
-    )""",
-    # The check of one file against one period. other_period: it is a workbook issued for
-    # another period (so it may be checked again when that period is merged).
-    """CREATE TABLE IF NOT EXISTS submissions (
-        sha256       TEXT NOT NULL REFERENCES files(sha256),
-        period       TEXT NOT NULL,
-        unit         TEXT,
-        other_period INTEGER NOT NULL,
-        signed       INTEGER NOT NULL,
-        filler       TEXT NOT NULL,
-        verdict      TEXT NOT NULL,
-        PRIMARY KEY (sha256, period)
-    )""",
-    "CREATE INDEX IF NOT EXISTS submissions_by_unit ON submissions(unit, period)",
-    """CREATE TABLE IF NOT EXISTS issues (
-        sha256  TEXT NOT NULL,
-        period  TEXT NOT NULL,
-        seq     INTEGER NOT NULL,
-        level   TEXT NOT NULL,
-        code    TEXT NOT NULL,
-        sheet   TEXT NOT NULL,
-        row     INTEGER,  -- the cell, 1-based; NULL for a whole-file or whole-sheet issue
-        col     INTEGER,
-        message TEXT NOT NULL,
-        PRIMARY KEY (sha256, period, seq)
-    )""",
-    """CREATE TABLE IF NOT EXISTS task_reports (
-        sha256   TEXT NOT NULL,
-        period   TEXT NOT NULL,
-        row      INTEGER NOT NULL,
-        unit     TEXT NOT NULL,
-        task_no  INTEGER NOT NULL,
-        role     TEXT NOT NULL,
-        status   TEXT NOT NULL,
-        progress REAL,
-        done     TEXT NOT NULL,
-        problems TEXT NOT NULL,
-        next     TEXT NOT NULL,
-        person   TEXT NOT NULL,
-        phone    TEXT NOT NULL,
-        PRIMARY KEY (sha256, period, row)
-    )""",
-    """CREATE TABLE IF NOT EXISTS indicator_reports (
-        sha256  TEXT NOT NULL,
-        period  TEXT NOT NULL,
-        row     INTEGER NOT NULL,
-        unit    TEXT NOT NULL,
-        task_no INTEGER NOT NULL,
-        name    TEXT NOT NULL,
-        value   REAL,
-        note    TEXT NOT NULL,
-        PRIMARY KEY (sha256, period, row)
-    )""",
-    # --- later issues append their tables below (mails, schedule_runs) and bump SCHEMA_VERSION ---
-    # Every message mail.py tried to deliver (not dry runs). stage tells two messages of one kind
-    # apart: a reminder's week/day/overdue, a receipt's content hash; '' for the workbook.
-    """CREATE TABLE IF NOT EXISTS mails (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        period     TEXT NOT NULL,
-        unit       TEXT NOT NULL,
-        kind       TEXT NOT NULL,
-        stage      TEXT NOT NULL,
-        attempt    INTEGER NOT NULL,
-        time       TEXT NOT NULL,
-        recipients TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        result     TEXT NOT NULL,
-        error      TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS mails_by_kind ON mails(period, kind, unit, stage)",
-    # Every action routine.py did, skipped or failed; done and skipped keys are never run again.
-    """CREATE TABLE IF NOT EXISTS schedule_runs (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
-        key     TEXT NOT NULL,
-        period  TEXT NOT NULL,
-        kind    TEXT NOT NULL,
-        day     TEXT NOT NULL,
-        time    TEXT NOT NULL,
-        result  TEXT NOT NULL,
-        summary TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS schedule_runs_by_key ON schedule_runs(key, result)",
-]
+from toolkit.quarter.schema import migrate
 
 # The per-file tables that belong to one check, deleted and rewritten together.
 _CHECK_TABLES = ("issues", "task_reports", "indicator_reports")
+# The verdict of a file recorded but not yet judged: merge records each file as it is read and
+# decides every verdict of the period at the end, in one transaction. Whoever reads verdicts
+# (pre-fill, reminders) thus sees only what a finished merge decided, never a killed run's files.
+VERDICT_PENDING = "pending"
 
 
 @dataclass
@@ -153,10 +55,23 @@ class FileRecord:
     issues: list[Issue] = field(default_factory=list)
     tasks: list[TaskReport] = field(default_factory=list)
     indicators: list[IndicatorReport] = field(default_factory=list)
+    claimed: bool = False  # see CheckedFile.claimed
 
     @property
     def rejected(self) -> bool:
         return any(issue.level == "error" for issue in self.issues)
+
+
+@dataclass(frozen=True)
+class EarlierCheck:
+    """A check of a file that `ducha merge --recheck` replaced, as it was then."""
+
+    sha256: str
+    period: str
+    replaced: str  # when the recheck replaced it, ISO time on the bureau's clock
+    unit: str | None
+    verdict: str
+    issues: list[Issue]
 
 
 class Store:
@@ -183,11 +98,15 @@ class Store:
         with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO file_paths VALUES (?, ?, ?)", (sha256, path, received))
 
-    def record(self, checked: CheckedFile, period: str, archived: str, verdict: str,
-               other_period: bool = False) -> None:
-        """Store one file's check against `period`, replacing an earlier check of the same pair."""
+    def record(self, checked: CheckedFile, period: str, archived: str, verdict: str = VERDICT_PENDING,
+               other_period: bool = False, keep_earlier: str | None = None) -> None:
+        """Store one file's check against `period`, replacing an earlier check of the same pair.
+        keep_earlier (`ducha merge --recheck`: the time of the recheck) first keeps that earlier
+        check, with the verdict it had, in earlier_checks."""
         key = (checked.sha256, period)
         with self.transaction() as conn:
+            if keep_earlier is not None:
+                self._keep_earlier(conn, key, keep_earlier)
             conn.execute(
                 "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?, ?)",
                 (checked.sha256, checked.path, checked.size, checked.received, checked.format, archived),
@@ -197,7 +116,7 @@ class Store:
                 (checked.sha256, checked.path, checked.received),
             )
             conn.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     *key,
                     checked.unit,
@@ -205,6 +124,7 @@ class Store:
                     int(checked.signed),
                     json.dumps(checked.filler, ensure_ascii=False, sort_keys=True),
                     verdict,
+                    int(checked.claimed),
                 ),
             )
             for table in _CHECK_TABLES:
@@ -227,6 +147,17 @@ class Store:
                 [(*key, r.row, r.unit, r.task_no, r.name, r.value, r.note) for r in checked.indicators],
             )
 
+    @staticmethod
+    def _keep_earlier(conn: sqlite3.Connection, key: tuple[str, str], replaced: str) -> None:
+        issues = conn.execute("SELECT level, code, sheet, row, col, message FROM issues "
+                              "WHERE sha256 = ? AND period = ? ORDER BY seq", key).fetchall()
+        conn.execute(
+            """INSERT INTO earlier_checks SELECT sha256, period,
+                   (SELECT COUNT(*) FROM earlier_checks WHERE sha256 = ? AND period = ?), ?, unit, verdict, ?
+               FROM submissions WHERE sha256 = ? AND period = ?""",
+            (*key, replaced, json.dumps(issues, ensure_ascii=False), *key),
+        )
+
     def set_verdicts(self, period: str, verdicts: dict[str, str]) -> None:
         """Store the verdicts merge decided for a period's files, all at once."""
         with self.transaction() as conn:
@@ -237,6 +168,15 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------
 
+    def earlier_checks(self, period: str) -> list[EarlierCheck]:
+        """Every check of the period's files that a recheck replaced, by file, oldest first."""
+        rows = self.conn.execute("SELECT sha256, replaced, unit, verdict, issues FROM earlier_checks "
+                                 "WHERE period = ? ORDER BY sha256, seq", (period,))
+        return [EarlierCheck(sha, period, replaced, unit, verdict,
+                             [Issue(level, code, sheet, Cell(row, col) if row is not None else None, message)
+                              for level, code, sheet, row, col, message in json.loads(issues)])
+                for sha, replaced, unit, verdict, issues in rows]
+
     def checked_periods(self, sha256: str) -> dict[str, bool]:
         """{period checked against: whether the file turned out to be for another period}."""
         rows = self.conn.execute("SELECT period, other_period FROM submissions WHERE sha256 = ?", (sha256,))
@@ -246,14 +186,14 @@ class Store:
         """Every file checked against `period`, with paths, issues and rows, by received time."""
         rows = self.conn.execute(
             """SELECT f.sha256, s.period, f.path, f.size, f.received, f.format, f.archived, s.unit,
-                      s.other_period, s.signed, s.filler, s.verdict
+                      s.other_period, s.signed, s.filler, s.verdict, s.claimed
                FROM submissions s JOIN files f USING (sha256)
                WHERE s.period = ? ORDER BY f.received, f.sha256""",
             (period,),
         ).fetchall()
         records = {
             row[0]: FileRecord(*row[:8], other_period=bool(row[8]), signed=bool(row[9]), filler=json.loads(row[10]),
-                               verdict=row[11])
+                               verdict=row[11], claimed=bool(row[12]))
             for row in rows
         }
         for sha, path, received in self.conn.execute(
@@ -337,32 +277,6 @@ class Store:
         self.conn.close()
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise DuchaError(f"数据库 {path} 由更新版本的 ducha 创建（版本 {version}），请升级 ducha 后再试")
-    if version == SCHEMA_VERSION:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    if 0 < version < 3:
-        _cells_as_positions(conn)
-    for statement in SCHEMA:
-        conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    conn.execute("COMMIT")
-
-
-def _cells_as_positions(conn: sqlite3.Connection) -> None:
-    """Version 3 keeps an issue's cell as (row, col) instead of its A1 name."""
-    conn.execute("ALTER TABLE issues ADD COLUMN row INTEGER")
-    conn.execute("ALTER TABLE issues ADD COLUMN col INTEGER")
-    for rowid, a1 in conn.execute("SELECT rowid, cell FROM issues WHERE cell != ''").fetchall():
-        cell = Cell.parse(a1)
-        if cell is not None:
-            conn.execute("UPDATE issues SET row = ?, col = ? WHERE rowid = ?", (cell.row, cell.col, rowid))
-    conn.execute("ALTER TABLE issues DROP COLUMN cell")
-
-
 @contextlib.contextmanager
 def open_store(path: Path) -> Iterator[Store]:
     """Open (creating or upgrading) the store at `path` and close it afterwards."""
@@ -372,7 +286,7 @@ def open_store(path: Path) -> Iterator[Store]:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn, path)
+        migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise DuchaError(f"无法打开数据库 {path}：{exc}。如文件已损坏，请从备份恢复") from exc
     store = Store(conn)

@@ -21,7 +21,15 @@ from toolkit.outputs.briefing.settings import briefing_settings, issuer_name
 from toolkit.outputs.briefing.text import clean, number, percent, shorten
 from toolkit.period import Period
 from toolkit.quarter.frames import MergedQuarter
-from toolkit.quarter.rules import LIGHT_GREEN, LIGHT_NONE, LIGHT_RED, LIGHT_YELLOW, LIGHTS, STATUS_MISSING
+from toolkit.quarter.rules import (
+    LIGHT_GREEN,
+    LIGHT_NONE,
+    LIGHT_RED,
+    LIGHT_YELLOW,
+    LIGHTS,
+    STATUS_LEAD_MISSING,
+    STATUS_MISSING,
+)
 
 NUMERALS = "一二三四五六七八九十"
 STATUS_ORDER = (
@@ -29,6 +37,7 @@ STATUS_ORDER = (
     layout.STATUS_ON_TRACK,
     layout.STATUS_LAGGING,
     layout.STATUS_NOT_STARTED,
+    STATUS_LEAD_MISSING,
     STATUS_MISSING,
 )
 STATUS_COLORS = {
@@ -36,6 +45,7 @@ STATUS_COLORS = {
     layout.STATUS_ON_TRACK: "#1565c0",
     layout.STATUS_LAGGING: "#ef6c00",
     layout.STATUS_NOT_STARTED: "#9e9e9e",
+    STATUS_LEAD_MISSING: "#ad1457",
     STATUS_MISSING: "#6a1b9a",
 }
 LIGHT_KEYS = {LIGHT_GREEN: "green", LIGHT_YELLOW: "yellow", LIGHT_RED: "red", LIGHT_NONE: "none"}
@@ -51,7 +61,9 @@ def date_label(day: dt.date) -> str:
 
 
 def _task_row(row: pd.Series) -> dict[str, Any]:
-    """One task as the lists of the briefing show it."""
+    """One task as the lists of the briefing show it; a task whose lead has not reported says so
+    where the lead's 完成进度 would be, rather than a bare dash."""
+    progress = number(row["完成进度(%)"])
     return {
         "no": int(row["任务编号"]),
         "content": shorten(row["任务内容"], CONTENT_LIMIT),
@@ -60,7 +72,8 @@ def _task_row(row: pd.Series) -> dict[str, Any]:
         "status": row["综合状态"],
         "light": row["红黄绿灯"],
         "light_key": LIGHT_KEYS.get(row["红黄绿灯"], "none"),
-        "progress": percent(row["完成进度(%)"]),
+        "progress": STATUS_LEAD_MISSING if progress is None and row["综合状态"] == STATUS_LEAD_MISSING
+        else percent(progress),
         "problem": shorten("；".join(clean(line) for line in str(row["存在问题"]).splitlines()), PROBLEM_LIMIT)
         or "未填报",
     }
@@ -112,29 +125,37 @@ def _target_text(row: pd.Series) -> str:
 
 
 def _value_text(row: pd.Series, period: Period) -> str:
+    """The latest value; a lead group's members one by one when they are not rolled up into one."""
     value = number(row["最新值"])
     if value is None:
-        return "未报"
+        return "；".join(clean(line) for line in row["各单位填报"].splitlines()) or "未报"
     text = f"{value:g}{clean(row['计量单位'])}"
     return text if row["数据期"] in ("", period.key) else f"{text}（{row['数据期']}）"
 
 
 def _headline(merged: MergedQuarter, section: str) -> list[dict[str, Any]]:
-    """The headline targets: one row per task of the section, its 量化指标 joined when it has several;
-    a task with no number (能耗与“十四五”目标统筹衔接) shows its own words as the target."""
+    """The headline targets: one row per 量化指标 of the section's tasks, with its kind and its own
+    light (a growth rate is judged against the rate, not 序时进度); a task with no number
+    (能耗与“十四五”目标统筹衔接) is one row with its own words as the target and the task's light."""
     rows = []
     for _, task in merged.tasks[merged.tasks["板块"] == section].iterrows():
         found = merged.indicators[merged.indicators["任务编号"] == task["任务编号"]]
-        text = clean(task["任务内容"]).rstrip("。")
-        rows.append({
-            "no": int(task["任务编号"]),
-            "name": shorten(text, 40),
-            "target": "；".join(_target_text(r) for _, r in found.iterrows()) or shorten(text, 40),
-            "value": "；".join(_value_text(r, merged.period) for _, r in found.iterrows()) or "—",
-            "completion": "；".join(percent(r["完成率(%)"]) for _, r in found.iterrows()) or "—",
-            "light": task["红黄绿灯"],
-            "light_key": LIGHT_KEYS.get(task["红黄绿灯"], "none"),
-        })
+        text = shorten(clean(task["任务内容"]).rstrip("。"), 40)
+        if found.empty:
+            rows.append({"no": int(task["任务编号"]), "name": text, "kind": "—", "target": text, "value": "—",
+                         "completion": "—", "light": task["红黄绿灯"],
+                         "light_key": LIGHT_KEYS.get(task["红黄绿灯"], "none")})
+        for _, r in found.iterrows():
+            rows.append({
+                "no": int(task["任务编号"]),
+                "name": text if len(found) == 1 else shorten(r["指标名称"], 40),
+                "kind": r["指标类型"],
+                "target": _target_text(r),
+                "value": _value_text(r, merged.period),
+                "completion": percent(r["完成率(%)"]),
+                "light": r["指标灯"],
+                "light_key": LIGHT_KEYS.get(r["指标灯"], "none"),
+            })
     return rows
 
 

@@ -39,10 +39,11 @@ def write_briefing(context: dict[str, Any], config: Config, period: Period, pdf:
     return outputs
 
 
-def _as_date(now: dt.datetime | dt.date | None) -> dt.date:
-    if now is None:
-        return dt.date.today()
-    return now.date() if isinstance(now, dt.datetime) else now
+def _as_date(config: Config, now: dt.datetime | dt.date | None) -> dt.date:
+    """The briefing's day on the bureau's clock (default: today there)."""
+    if now is None or isinstance(now, dt.datetime):
+        return config.bureau.local(now).date()
+    return now
 
 
 def render_briefing(
@@ -50,7 +51,7 @@ def render_briefing(
 ) -> list[Path]:
     """`ducha briefing`: load this quarter and the previous one from the ledger and the store as of
     `now` (default today; pass it for a reproducible document) and write the briefing files."""
-    as_of = _as_date(now)
+    as_of = _as_date(config, now)
     with workspace_lock(config.paths.lock):
         merged = load_merged(config, period, as_of)
         if not merged.files:

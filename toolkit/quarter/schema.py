@@ -1,0 +1,165 @@
+"""The store's tables, in order, and how a store written by an older ducha is brought up to date.
+
+Opening a store runs every statement of SCHEMA (each is idempotent), so a table a later version adds
+appears in any older store; a change to an existing table is one migration step, run once for a
+store whose version (PRAGMA user_version) is older than the step. Kept apart from store.py, which
+reads and writes the rows, so each change to the schema is one readable list entry or step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from toolkit.errors import DuchaError
+from toolkit.problems import Cell
+
+SCHEMA_VERSION = 5
+
+SCHEMA: list[str] = [
+    # One row per distinct content. `path` and `received` are those of the first copy seen.
+    """CREATE TABLE IF NOT EXISTS files (
+        sha256   TEXT PRIMARY KEY,
+        path     TEXT NOT NULL,
+        size     INTEGER NOT NULL,
+        received TEXT NOT NULL,
+        format   TEXT NOT NULL,
+        archived TEXT NOT NULL
+    )""",
+    # Every path a content was found under (a unit that mails the same file twice).
+    """CREATE TABLE IF NOT EXISTS file_paths (
+        sha256   TEXT NOT NULL REFERENCES files(sha256),
+        path     TEXT NOT NULL,
+        received TEXT NOT NULL,
+        PRIMARY KEY (sha256, path)
+    )""",
+    # The check of one file against one period. other_period: it is a workbook issued for
+    # another period (so it may be checked again when that period is merged).
+    """CREATE TABLE IF NOT EXISTS submissions (
+        sha256       TEXT NOT NULL REFERENCES files(sha256),
+        period       TEXT NOT NULL,
+        unit         TEXT,
+        other_period INTEGER NOT NULL,
+        signed       INTEGER NOT NULL,
+        filler       TEXT NOT NULL,
+        verdict      TEXT NOT NULL,
+        claimed      INTEGER NOT NULL DEFAULT 0,  -- unit from the visible table of a file whose signature failed
+        PRIMARY KEY (sha256, period)
+    )""",
+    "CREATE INDEX IF NOT EXISTS submissions_by_unit ON submissions(unit, period)",
+    """CREATE TABLE IF NOT EXISTS issues (
+        sha256  TEXT NOT NULL,
+        period  TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        level   TEXT NOT NULL,
+        code    TEXT NOT NULL,
+        sheet   TEXT NOT NULL,
+        row     INTEGER,  -- the cell, 1-based; NULL for a whole-file or whole-sheet issue
+        col     INTEGER,
+        message TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, seq)
+    )""",
+    """CREATE TABLE IF NOT EXISTS task_reports (
+        sha256   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        row      INTEGER NOT NULL,
+        unit     TEXT NOT NULL,
+        task_no  INTEGER NOT NULL,
+        role     TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        progress REAL,
+        done     TEXT NOT NULL,
+        problems TEXT NOT NULL,
+        next     TEXT NOT NULL,
+        person   TEXT NOT NULL,
+        phone    TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, row)
+    )""",
+    """CREATE TABLE IF NOT EXISTS indicator_reports (
+        sha256  TEXT NOT NULL,
+        period  TEXT NOT NULL,
+        row     INTEGER NOT NULL,
+        unit    TEXT NOT NULL,
+        task_no INTEGER NOT NULL,
+        name    TEXT NOT NULL,
+        value   REAL,
+        note    TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, row)
+    )""",
+    # --- later issues append their tables below (mails, schedule_runs) and bump SCHEMA_VERSION ---
+    # Every message mail.py tried to deliver (not dry runs). stage tells two messages of one kind
+    # apart: a reminder's week/day/overdue, a receipt's content hash; '' for the workbook.
+    """CREATE TABLE IF NOT EXISTS mails (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        period     TEXT NOT NULL,
+        unit       TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        stage      TEXT NOT NULL,
+        attempt    INTEGER NOT NULL,
+        time       TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        result     TEXT NOT NULL,
+        error      TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS mails_by_kind ON mails(period, kind, unit, stage)",
+    # Every action routine.py did, skipped or failed; done and skipped keys are never run again.
+    """CREATE TABLE IF NOT EXISTS schedule_runs (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        key     TEXT NOT NULL,
+        period  TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        day     TEXT NOT NULL,
+        time    TEXT NOT NULL,
+        result  TEXT NOT NULL,
+        summary TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS schedule_runs_by_key ON schedule_runs(key, result)",
+    # Version 5. A file's check that `ducha merge --recheck` replaced, kept as it was: its unit, the
+    # verdict it had and its issues (JSON [level, code, sheet, row, col, message] lists). seq counts
+    # a file's earlier checks for the period from 0.
+    """CREATE TABLE IF NOT EXISTS earlier_checks (
+        sha256   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        replaced TEXT NOT NULL,
+        unit     TEXT,
+        verdict  TEXT NOT NULL,
+        issues   TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, seq)
+    )""",
+]
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the store at `path` (open as conn) to SCHEMA_VERSION, all in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise DuchaError(f"数据库 {path} 由更新版本的 ducha 创建（版本 {version}），请升级 ducha 后再试")
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    if 0 < version < 3:
+        _cells_as_positions(conn)
+    if 0 < version < 4:
+        _claimed_column(conn)
+    for statement in SCHEMA:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute("COMMIT")
+
+
+def _claimed_column(conn: sqlite3.Connection) -> None:
+    """Version 4 marks a file attributed by its visible table after its signature failed."""
+    conn.execute("ALTER TABLE submissions ADD COLUMN claimed INTEGER NOT NULL DEFAULT 0")
+
+
+def _cells_as_positions(conn: sqlite3.Connection) -> None:
+    """Version 3 keeps an issue's cell as (row, col) instead of its A1 name."""
+    conn.execute("ALTER TABLE issues ADD COLUMN row INTEGER")
+    conn.execute("ALTER TABLE issues ADD COLUMN col INTEGER")
+    for rowid, a1 in conn.execute("SELECT rowid, cell FROM issues WHERE cell != ''").fetchall():
+        cell = Cell.parse(a1)
+        if cell is not None:
+            conn.execute("UPDATE issues SET row = ?, col = ? WHERE rowid = ?", (cell.row, cell.col, rowid))
+    conn.execute("ALTER TABLE issues DROP COLUMN cell")
