@@ -391,9 +391,9 @@ def test_macro_truncated_broken_and_oversized_workbooks(tmp_path, outbox):
     assert "工作表“进展填报”的数据范围达 600000 行 × 11 列" in huge.issues[0].message
 
 
-def test_readme_lists_every_issue_code_with_its_level():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## 收件与校验", 1)[1].split("\n## ", 1)[0]
+def test_the_intake_guide_lists_every_issue_code_with_its_level():
+    guide = (ROOT / "docs" / "填报与收件.md").read_text(encoding="utf-8")
+    section = guide.split("## 收件与校验", 1)[1].split("\n## ", 1)[0]
     listed = dict(re.findall(r"^\| `([a-z_]+)` \| (错误|提醒) \|", section, re.MULTILINE))
     assert listed == {code: ("错误" if level == "error" else "提醒") for code, (level, _) in CODES.items()}
 
