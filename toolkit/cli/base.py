@@ -109,7 +109,7 @@ def clock() -> dt.datetime:
 
 def today(config: Any) -> dt.date:
     """Today on the bureau's clock ([bureau] timezone), whatever the computer's zone."""
-    return clock().astimezone(config.bureau.zone).date()
+    return config.bureau.local(clock()).date()
 
 
 class PeriodType(click.ParamType):
