@@ -17,6 +17,8 @@ $(BIN)/ducha: pyproject.toml
 
 demo: $(BIN)/ducha
 	$(BIN)/python -m toolkit.demo
+	@echo "页面预览（PNG，需要 LibreOffice 和 pdftoppm）："
+	-$(BIN)/python scripts/manual_pictures.py demo-workspace demo-workspace/预览
 
 # With LibreOffice, Chromium and openssl on PATH, a test that needs one may not skip silently.
 HAVE_TOOLS := $(shell (command -v soffice || command -v libreoffice) >/dev/null 2>&1 && \

@@ -4,7 +4,12 @@ The template is a Word document whose text holds Jinja2 tags that docxtpl fills 
 (`{{ title }}`, `{%tr for row in lagging %}` for table rows, `{%p if … %}` for paragraphs). It is
 generated rather than drawn by hand so its layout is reviewable as code and reproducible; the
 clerk may still open the generated file in Word or WPS and restyle it, keeping the tags intact.
-Layout follows the usual government-document style (GB/T 9704): A4, 仿宋 body, 黑体 headings.
+Layout follows GB/T 9704-2012 (党政机关公文格式): A4, margins top 37 mm and left 28 mm around a
+156 × 225 mm text block of 22 lines; 版头 with the issuer in red, the 发文字号 and a red rule; title
+in 2号 小标宋, body 3号 仿宋, headings 黑体 and 楷体; page numbers `— 1 —` in 4号 宋体, odd pages
+right, even pages left; 版记 (抄送, 印发机关 and 印发日期 between rules) after the 落款; then the
+附件, a landscape table whose header row repeats on every page. The fonts are those an office PC
+has; where one is missing the PDF printer maps it to [briefing] serif_font / sans_font.
 
 Run:  .venv/bin/python scripts/make_docx_template.py  [output path]
 """
@@ -17,24 +22,36 @@ import sys
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toolkit.config import BUNDLED_TEMPLATES  # noqa: E402
 from toolkit.fsutil import write_bytes_atomic  # noqa: E402
-from toolkit.outputs.briefing.context import STATUS_ORDER  # noqa: E402
 from toolkit.outputs.briefing.render import DOCX_TEMPLATE, stable_zip  # noqa: E402
 
-BODY_FONT = "仿宋"
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
-TITLE_FONT = "宋体"
-TABLE_FONT = "宋体"
-RED = RGBColor(0xC6, 0x28, 0x28)
+KAI_FONT = "楷体_GB2312"
+NUMBER_FONT = "宋体"
+RED = RGBColor(0xFF, 0x00, 0x00)
 FIXED_TIME = dt.datetime(2024, 1, 1)
+
+BODY_SIZE = 16  # 3号
+TITLE_SIZE = 22  # 2号
+IMPRINT_SIZE = 14  # 4号
+IMPRINT_LINE = 22  # the 版记's lines, a little tighter than the body's
+TABLE_SIZE = 10.5  # 五号
+SMALL_SIZE = 9  # 小五: the two tables of the body, one line a row
+LINE = 28  # 固定值28磅: 22–23 lines in the 225 mm block (GB/T 9704 7.1: 一般每面22行), in points
+TEXT_WIDTH = Mm(156)
+CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
 
 
 def _font(target, name: str, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
@@ -47,15 +64,27 @@ def _font(target, name: str, size: float, bold: bool = False, color: RGBColor | 
     target.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
 
-def _para(doc, text: str, *, align=None, font: str = BODY_FONT, size: float = 16, bold: bool = False,
-          color: RGBColor | None = None, indent: bool = False) -> None:
+def _para(doc, text: str = "", *, align=None, font: str = BODY_FONT, size: float = BODY_SIZE, bold: bool = False,
+          color: RGBColor | None = None, indent: bool = False, before: float = 0, line: float | None = None):
     """One paragraph with one run, so docxtpl sees each tag whole."""
     paragraph = doc.add_paragraph()
     if align is not None:
         paragraph.alignment = align
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(size * 2)
+    if before:
+        paragraph.paragraph_format.space_before = Pt(before)
+    if line:
+        paragraph.paragraph_format.line_spacing = Pt(line)
     _font(paragraph.add_run(text), font, size, bold, color)
+    return paragraph
+
+
+def _lead_in(doc, lead: str, text: str) -> None:
+    """A body paragraph starting with a （一） heading in 楷体, the rest in 仿宋; left-aligned, since
+    it lists unit names kept whole and justifying would spread a short line across the page."""
+    paragraph = _para(doc, lead, font=KAI_FONT, indent=True, align=LEFT)
+    _font(paragraph.add_run(text), BODY_FONT, BODY_SIZE)
 
 
 def _tag(doc, tag: str) -> None:
@@ -63,113 +92,194 @@ def _tag(doc, tag: str) -> None:
     _para(doc, tag)
 
 
-def _table(doc, headers: list[str], cells: list[str], loop: str) -> None:
-    """A table: a header row, then one row per item of `loop` (`row in lagging`)."""
+def _border(paragraph, side: str, size: int, color: str = "000000", space: int = 1) -> None:
+    """A rule above or below a paragraph, as wide as its indents (sz in eighths of a point)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = ppr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        ppr.append(borders)
+    edge = OxmlElement(f"w:{side}")
+    for key, value in (("val", "single"), ("sz", str(size)), ("space", str(space)), ("color", color)):
+        edge.set(qn(f"w:{key}"), value)
+    borders.append(edge)
+
+
+def _table(doc, headers: list[str], cells: list[str], loop: str, widths: list[float], *,
+           size: float = TABLE_SIZE, header_repeats: bool = False) -> None:
+    """A table: a header row, then one row per item of `loop` (`row in lagging`); widths in mm."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     contents = [headers, [f"{{%tr for {loop} %}}"] + [""] * (len(headers) - 1), cells,
                 ["{%tr endfor %}"] + [""] * (len(headers) - 1)]
-    for row, texts in zip(table.rows, contents, strict=True):
-        for cell, text in zip(row.cells, texts, strict=True):
+    for index, (row, texts) in enumerate(zip(table.rows, contents, strict=True)):
+        for cell, text, width in zip(row.cells, texts, widths, strict=True):
+            cell.width = Mm(width)
             paragraph = cell.paragraphs[0]
-            _font(paragraph.add_run(text), TABLE_FONT, 10.5, bold=row is table.rows[0])
-    doc.add_paragraph()
+            paragraph.paragraph_format.line_spacing = Pt(size * 1.2)
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            if index == 0:
+                paragraph.alignment = CENTER
+            _font(paragraph.add_run(text), HEADING_FONT if index == 0 else BODY_FONT, size)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Mm(width)  # the grid LibreOffice lays out by
+    if header_repeats:
+        marker = OxmlElement("w:tblHeader")
+        table.rows[0]._tr.get_or_add_trPr().append(marker)
+
+
+def _page_number(footer, align, indent: str) -> None:
+    """`— 1 —` in 4号 宋体, one character in from the edge of the text block (GB/T 9704 7.5)."""
+    paragraph = footer.paragraphs[0]
+    paragraph.alignment = align
+    setattr(paragraph.paragraph_format, indent, Pt(IMPRINT_SIZE))
+    _font(paragraph.add_run("— "), NUMBER_FONT, IMPRINT_SIZE)
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, "1"), ("end", None)):
+        run = paragraph.add_run()
+        _font(run, NUMBER_FONT, IMPRINT_SIZE)
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == "PAGE":
+            element = OxmlElement("w:instrText")
+            element.text = " PAGE "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+    _font(paragraph.add_run(" —"), NUMBER_FONT, IMPRINT_SIZE)
+
+
+def _page_setup(doc) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.header_distance, section.footer_distance = Mm(15), Mm(21)
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page_number(section.footer, RIGHT, "right_indent")
+    _page_number(section.even_page_footer, LEFT, "left_indent")
+    normal = doc.styles["Normal"]
+    _font(normal, BODY_FONT, BODY_SIZE)
+    normal.paragraph_format.line_spacing = Pt(LINE)
+    normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+
+
+def _masthead(doc) -> None:
+    """版头: the issuer in red, two lines down the 发文字号, 4 mm below it the red rule."""
+    _para(doc, "{{ issuer }}", align=CENTER, font=TITLE_FONT, size=36, color=RED, line=48)
+    number = _para(doc, "{{ doc_number }}", align=CENTER, before=2 * LINE)
+    _border(number, "bottom", 12, "FF0000", space=11)
+    _para(doc, "{{ title_lines[0] }}", align=CENTER, font=TITLE_FONT, size=TITLE_SIZE, before=2 * LINE, line=36)
+    _para(doc, "{{ title_lines[1] }}", align=CENTER, font=TITLE_FONT, size=TITLE_SIZE, line=36)
+    _para(doc, "{{ addressee }}", before=LINE)
+    _para(doc, "现将{{ period.full_label }}市政府工作报告确定事项推进情况（统计截至{{ date_label }}）通报如下：",
+          indent=True)
+
+
+def _body(doc) -> None:
+    def heading(text: str) -> None:
+        _para(doc, text, font=HEADING_FONT, indent=True)
+
+    heading("一、总体情况")
+    _para(doc, "本期督查任务{{ overview.tasks_total }}项，序时进度{{ period.pace }}%。{% for r in overview.light_rows "
+               "if r.count %}{{ r.name }}{{ r.count }}项{% if not loop.last %}，{% endif %}{% endfor %}；已完成"
+               "{{ overview.status_rows[0].count }}项。应报送单位{{ overview.units.expected }}个，按时报送"
+               "{{ overview.units.on_time }}个，迟报{{ overview.units.late }}个，未报送{{ overview.units.missing }}个，"
+               "退回修改{{ overview.units.rejected }}个。{% if changes.available %}与{{ changes.previous_label }}相比，"
+               "转为绿灯{{ changes.turned_green | length }}项，转为红灯{{ changes.turned_red | length }}项，新完成"
+               "{{ changes.newly_completed | length }}项。{% endif %}", indent=True)
+
+    heading("二、主要预期目标完成情况")
+    _table(doc, ["序号", "指标", "类型", "目标", "截至本季度", "完成率", "灯"],
+           ["{{ row.no }}", "{{ row.name }}", "{{ row.kind }}", "{{ row.target if row.kind != '—' else '—' }}", "{{ row.value }}",
+            "{{ row.completion }}", "{{ row.light }}"], "row in headline", [10, 50, 18, 24, 20, 16, 16],
+           size=SMALL_SIZE, header_repeats=True)
+
+    heading("三、红灯任务")
+    _para(doc, "红灯任务{{ red.total }}项。{% if red.rows %}牵头单位已报送的{{ red.rows | length }}项如下：{% endif %}",
+          indent=True)
+    _tag(doc, "{%p if red.rows %}")
+    _table(doc, ["编号", "任务", "牵头单位", "存在问题"],
+           ["{{ row.no }}", "{{ row.content }}", "{{ row.lead }}", "{{ row.problem }}"], "row in red.rows",
+           [11, 50, 42, 53], size=SMALL_SIZE, header_repeats=True)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if red.silent %}")
+    _para(doc, "另有{{ red.total - red.rows | length }}项因牵头单位未按要求报送而亮红灯。", indent=True)
+    _tag(doc, "{%p endif %}")
+
+    heading("四、黄灯任务")
+    _para(doc, "黄灯任务{{ yellow.total }}项{% if yellow.sections %}：{% for s in yellow.sections %}{{ s.name }}"
+               "{{ s.count }}项{% if not loop.last %}，{% endif %}{% endfor %}{% endif %}。", indent=True)
+
+    heading("五、表扬和批评")
+    _lead_in(doc, "（一）表扬。", "{% if praise %}{{ praise | map(attribute='unit') | map('nobreak') | join('、') }}"
+                               "（{{ praise | length }}个）。{% else %}本期没有符合表扬条件的单位。{% endif %}")
+    _lead_in(doc, "（二）批评。", "{% for g in criticism_groups %}{{ g.label }}的{% if g.listed %}：{{ g.units | map('nobreak') "
+                               "| join('、') }}{% else %}{{ g.units | length }}个单位见第三部分{% endif %}"
+                               "{% if not loop.last %}；{% else %}。{% endif %}{% else %}本期没有需要批评的单位。{% endfor %}"
+                               "{% if stationed_groups %}驻汴单位中{% for g in stationed_groups %}{{ g.label }}的："
+                               "{{ g.units | map('nobreak') | join('、') }}{% if not loop.last %}；{% endif %}"
+                               "{% endfor %}，请协调推进。{% endif %}")
+    _tag(doc, "{%p if year_end is not none %}")
+    _lead_in(doc, "（三）年底未完成任务的单位。", "{% if year_end %}{% for row in year_end %}{{ row.unit | nobreak }}"
+                                       "（{{ row.tasks | length }}项）{% if not loop.last %}、{% endif %}{% endfor %}。"
+                                       "{% else %}全部任务均已完成。{% endif %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _closing(doc) -> None:
+    """附件说明, 落款 and 成文日期, then the 版记 between its rules."""
+    _tag(doc, "{%p if appendix_inline %}")
+    _para(doc, "附件：{{ appendix_title }}", before=LINE, indent=True)
+    _tag(doc, "{%p else %}")
+    _para(doc, "附件：{{ appendix_title }}（另附）", before=LINE, indent=True)
+    _tag(doc, "{%p endif %}")
+    signature = _para(doc, "{{ issuer }}", align=RIGHT, before=LINE)
+    signature.paragraph_format.right_indent = Pt(4 * BODY_SIZE)
+    day = _para(doc, "{{ date_label }}", align=RIGHT)
+    day.paragraph_format.right_indent = Pt(4 * BODY_SIZE)
+    copy = _para(doc, "抄送：{{ imprint.copy_to }}。", size=IMPRINT_SIZE, before=IMPRINT_SIZE, line=IMPRINT_LINE)
+    copy.paragraph_format.first_line_indent = Pt(IMPRINT_SIZE)
+    _border(copy, "top", 8)
+    _border(copy, "bottom", 6)
+    printed = _para(doc, "{{ imprint.printer }}\t{{ imprint.date }}印发", size=IMPRINT_SIZE, line=IMPRINT_LINE)
+    printed.paragraph_format.first_line_indent = Pt(IMPRINT_SIZE)
+    printed.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH - Pt(IMPRINT_SIZE), WD_TAB_ALIGNMENT.RIGHT)
+    _border(printed, "bottom", 8)
+
+
+def _appendix(doc) -> None:
+    """A landscape section: 附件, its title, every task in a table whose header row repeats."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.top_margin, section.bottom_margin = Mm(28), Mm(26)
+    section.left_margin, section.right_margin = Mm(37), Mm(35)
+    _para(doc, "附件", font=HEADING_FONT)
+    _para(doc, "{{ appendix_title }}", align=CENTER, font=TITLE_FONT, size=18, line=36)
+    _para(doc, "说明：{{ rules.praise }}{{ rules.criticism }}", size=TABLE_SIZE, line=TABLE_SIZE * 1.5)
+    _table(doc, ["编号", "板块", "任务内容", "牵头单位", "责任领导", "综合状态", "灯", "进度", "存在问题"],
+           ["{{ row.no }}", "{{ row.section }}", "{{ row.content }}", "{{ row.lead }}", "{{ row.leaders }}",
+            "{{ row.status }}", "{{ row.light }}", "{{ row.progress }}", "{{ row.problem }}"],
+           "row in appendix_rows", [11, 20, 58, 36, 20, 18, 12, 12, 38], size=SMALL_SIZE, header_repeats=True)
 
 
 def build() -> bytes:
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    _font(doc.styles["Normal"], BODY_FONT, 16)
+    _page_setup(doc)
     doc.core_properties.title = "{{ title }}"
     doc.core_properties.author = "{{ issuer }}"
     doc.core_properties.comments = "由 scripts/make_docx_template.py 生成的通报模板"
     doc.core_properties.created = doc.core_properties.modified = FIXED_TIME  # same script, same bytes
     doc.core_properties.last_modified_by = "ducha"
-
-    center, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
-    _para(doc, "{{ issuer }}", align=center, font=TITLE_FONT, size=22, bold=True, color=RED)
-    _para(doc, "{{ title }}", align=center, font=TITLE_FONT, size=22, bold=True)
-    _para(doc, "{{ addressee }}")
-    _para(doc, "{{ intro }}", indent=True)
-
-    def heading(text: str) -> None:
-        _para(doc, text, font=HEADING_FONT, indent=True)
-
-    heading("一、总体情况")
-    _para(doc, "本期纳入督查的任务共{{ overview.tasks_total }}项，{{ period.full_label }}序时进度为"
-               "{{ period.pace }}%。按综合状态：{{ overview.status_text }}。按红黄绿灯：{{ overview.light_text }}。",
-          indent=True)
-    _para(doc, "应报送单位{{ overview.units.expected }}个，按时报送{{ overview.units.on_time }}个，迟报"
-               "{{ overview.units.late }}个，未报送{{ overview.units.missing }}个，退回修改"
-               "{{ overview.units.rejected }}个（截止时间{{ period.deadline_label }}）。", indent=True)
-    statuses = range(len(STATUS_ORDER))
-    _table(doc, ["板块", *[f"{{{{ status_names[{i}] }}}}" for i in statuses], "合计"],
-           ["{{ row.name }}", *[f"{{{{ row.counts[{i}] }}}}" for i in statuses], "{{ row.total }}"],
-           "row in sections")
-
-    heading("二、主要预期目标完成情况")
-    _table(doc, ["序号", "指标", "类型", "目标", "截至本季度", "完成率", "灯"],
-           ["{{ row.no }}", "{{ row.name }}", "{{ row.kind }}", "{{ row.target }}", "{{ row.value }}",
-            "{{ row.completion }}", "{{ row.light }}"], "row in headline")
-
-    heading("三、进度滞后任务")
-    _tag(doc, "{%p if lagging %}")
-    _para(doc, "以下{{ lagging | length }}项任务未达到序时进度（红灯在前，黄灯在后），请责任领导督促牵头单位加快推进。",
-          indent=True)
-    _table(doc, ["编号", "灯", "任务内容", "牵头单位", "责任领导", "完成进度", "存在问题"],
-           ["{{ row.no }}", "{{ row.light }}", "{{ row.content }}", "{{ row.lead }}", "{{ row.leaders }}",
-            "{{ row.progress }}", "{{ row.problem }}"], "row in lagging")
-    _tag(doc, "{%p else %}")
-    _para(doc, "本期没有进度滞后的任务。", indent=True)
-    _tag(doc, "{%p endif %}")
-
-    heading("四、表扬和批评")
-    _para(doc, "{{ rules.praise }}", indent=True)
-    _para(doc, "{% if praise %}予以表扬的单位（{{ praise | length }}个）："
-               "{{ praise | map(attribute='unit') | join('、') }}。{% else %}本期没有符合表扬条件的单位。{% endif %}",
-          indent=True)
-    _para(doc, "{{ rules.criticism }}", indent=True)
-    _para(doc, "{% if criticism %}予以批评的单位（{{ criticism | length }}个）：{% else %}本期没有需要批评的单位。"
-               "{% endif %}", indent=True)
-    _tag(doc, "{%p for row in criticism %}")
-    _para(doc, "{{ row.unit }}：{{ row.reasons }}。", indent=True)
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p if criticism_stationed %}")
-    _para(doc, "以下驻汴单位存在同类情况，请协调推进：", indent=True)
-    _tag(doc, "{%p for row in criticism_stationed %}")
-    _para(doc, "{{ row.unit }}：{{ row.reasons }}。", indent=True)
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p endif %}")
-
-    heading("五、与上季度相比")
-    _tag(doc, "{%p if changes.available %}")
-    _para(doc, "与{{ changes.previous_label }}相比：转为绿灯{{ changes.turned_green | length }}项，转为红灯"
-               "{{ changes.turned_red | length }}项，新完成{{ changes.newly_completed | length }}项。", indent=True)
-    _tag(doc, "{%p for group in changes.groups if group.rows %}")
-    _para(doc, "{{ group.name }}：{% for row in group.rows %}{{ row.no }}.{{ row.content }}（{{ row.lead }}）"
-               "{% if not loop.last %}；{% endif %}{% endfor %}。", indent=True)
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p else %}")
-    _para(doc, "{{ changes.previous_label }}没有汇总数据，本期不作比较。", indent=True)
-    _tag(doc, "{%p endif %}")
-
-    _tag(doc, "{%p if year_end is not none %}")
-    heading("六、年底未完成任务的单位")
-    _para(doc, "{% if year_end %}截至年底，以下{{ year_end | length }}个牵头单位仍有未完成的任务：{% else %}"
-               "全部任务均已完成。{% endif %}", indent=True)
-    _table(doc, ["牵头单位", "未完成任务", "项数"],
-           ["{{ row.unit }}", "{% for t in row.tasks %}{{ t.no }}.{{ t.content }}（{{ t.status }}）"
-            "{% if not loop.last %}；{% endif %}{% endfor %}", "{{ row.tasks | length }}"], "row in year_end")
-    _tag(doc, "{%p endif %}")
-
-    _para(doc, "")
-    _para(doc, "{{ issuer }}", align=right)
-    _para(doc, "{{ date_label }}", align=right)
-
+    _masthead(doc)
+    _body(doc)
+    _closing(doc)
+    _appendix(doc)
     out = io.BytesIO()
     doc.save(out)
     return stable_zip(out.getvalue())

@@ -213,7 +213,7 @@ def test_briefing_numbers_equal_the_summary_book(workspace: Path, config) -> Non
     period = Period.parse("2024Q1")
     _play_quarter(config, period)
     book = config.paths.reports / "2024Q1" / "汇总表.xlsx"
-    outputs = render_briefing(config, period, now=dt.date(2024, 3, 30))
+    outputs = render_briefing(config, period, now=dt.date(2024, 3, 30)).outputs
     html = outputs[0].read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
@@ -316,7 +316,8 @@ def test_praise_and_criticism_follow_the_default_rules(q1: MergedQuarter, config
         MOST: "迟报",
         COMMERCE: "报送材料被退回修改，未重新报送合格材料；牵头任务红灯 1 项（第16项）",
     }
-    assert ctx["criticism_stationed"] == [{"unit": CUSTOMS, "kind": "驻汴单位", "reasons": "未报送；牵头任务红灯 1 项（第15项）"}]
+    assert ctx["criticism_stationed"] == [{"unit": CUSTOMS, "kind": "驻汴单位", "reasons": "未报送；牵头任务红灯 1 项（第15项）",
+                                           "labels": ["未报送", "牵头任务亮红灯"], "red": 1}]
 
 
 def test_rules_come_from_ducha_toml(q1: MergedQuarter, workspace: Path) -> None:
@@ -392,7 +393,7 @@ def test_fourth_quarter_lists_unfinished_tasks_by_lead_unit(config) -> None:
     assert rows[0] == [MIIT, "2. 规模以上工业增加值增长7.5%左右。（进度滞后）", "1"]
     assert "六、年底未完成任务的单位" in md.read_text("utf-8")
     paragraphs = [p.text for p in docx.Document(str(docx_path)).paragraphs]
-    assert "六、年底未完成任务的单位" in paragraphs
+    assert any(p.startswith("（三）年底未完成任务的单位。") and MIIT in p.replace("\u2060", "") for p in paragraphs)
 
 
 # --- files: determinism, templates, CLI ------------------------------------------------------------
@@ -437,13 +438,13 @@ def test_cli_writes_the_briefing_and_prints_its_paths(workspace: Path, config, m
     assert "2024年3月29日" in (out / "通报.html").read_text("utf-8")
 
 
-def test_pdf_without_chromium_is_a_clear_error(workspace: Path, config, monkeypatch) -> None:
+def test_pdf_without_libreoffice_is_a_clear_error(workspace: Path, config, monkeypatch) -> None:
     monkeypatch.setattr("toolkit.quarter.collect.load_ledger", lambda _config: small_ledger())
-    monkeypatch.setattr("toolkit.outputs.briefing.pdf.shutil.which", lambda _name: None)
+    monkeypatch.setattr("toolkit.office.shutil.which", lambda _name: None)
     _store_q1(config)
     result = CliRunner().invoke(cli, ["--config", str(workspace), "briefing", "--period", "2024Q1", "--pdf"])
     assert result.exit_code == 1
-    assert "生成 PDF 需要 Chromium 浏览器，但本机未找到 chromium" in result.output
+    assert "需要 LibreOffice（soffice）但本机未找到" in result.output
     assert not (workspace / "reports" / "2024Q1" / "通报.html").exists()
 
 
@@ -515,10 +516,10 @@ def test_chromium_renders_the_briefing_without_script_errors(q1: MergedQuarter, 
 
 
 def test_render_briefing_with_pdf(workspace: Path, config, monkeypatch) -> None:
-    require_tool("chromium", "chromium-browser", "google-chrome")
+    require_tool("soffice", "libreoffice")
     monkeypatch.setattr("toolkit.quarter.collect.load_ledger", lambda _config: small_ledger())
     _store_q1(config)
-    paths = render_briefing(config, Period.parse("2024Q1"), pdf=True, now=dt.date(2024, 3, 29))
+    paths = render_briefing(config, Period.parse("2024Q1"), pdf=True, now=dt.date(2024, 3, 29)).outputs
     assert [p.name for p in paths] == ["通报.html", "通报.md", "通报.docx", "通报.pdf"]
     assert paths[3].read_bytes().startswith(b"%PDF")
 

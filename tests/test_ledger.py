@@ -46,7 +46,7 @@ def errors(path: Path) -> list[tuple[str, str, str]]:
 
 def test_headers_exactly_as_specified(built):
     book = openpyxl.load_workbook(built)
-    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "说明"]
+    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "节点计划", "说明"]
 
     def header(sheet: str) -> list[str]:
         return [c.value for c in book[sheet][1]]
@@ -265,11 +265,7 @@ def test_missing_task_number(ws):
         ),
         ("任务台账", {"D5": " "}, [("task_content_empty", "任务台账", "D5")]),
         ("任务台账", {"G4": "市发展改革委、市商务局"}, [("task_lead_multiple", "任务台账", "G4")]),
-        (
-            "单位名录",
-            {"F2": "fgw@kaifeng", "F3": "a@b.cn；c@d.com"},
-            [("unit_email_invalid", "单位名录", "F2")],
-        ),
+        ("单位名录", {"F2": "fgw@kaifeng", "F3": "a@b.cn；c@d.com"}, []),  # a warning: tests/test_bad_email.py
         (
             "单位名录",
             {"C2": "部门", "D3": "各乡镇"},

@@ -234,28 +234,31 @@ def test_reminders_go_only_to_units_without_an_accepted_report_worded_for_the_mo
     assert [d.unit for d in week.sent] == [NDRC, LONGTING] and week.not_due == [COMMERCE]
     assert {d.stage for d in week.sent} == {"week"}
     ndrc, longting = inbox.messages
-    assert ndrc.message["Subject"] == f"【催报】请于2024年3月28日前报送2024年第一季度推进情况（{NDRC}）"
+    assert ndrc.message["Subject"] == f"【退回修改】请尽快重新报送2024年第一季度推进情况（{NDRC}）"
     assert "还有 7 天" in text_of(ndrc.message) and "未通过审核" in text_of(ndrc.message)
+    assert longting.message["Subject"] == f"【催报】请于2024年3月28日前报送2024年第一季度推进情况（{LONGTING}）"
     assert "尚未收到贵单位的报表" in text_of(longting.message)
     assert "“2024Q1_龙亭区.xlsx”（共 1 项任务）" in text_of(longting.message)
-    assert not list(ndrc.message.iter_attachments())
+    assert [a.get_filename() for a in ndrc.message.iter_attachments()] == [f"2024Q1_{NDRC}.xlsx"]  # test_reminders
 
     assert not mail.send_reminders(workspace_q1, Q1, now=dt.datetime(2024, 3, 22, 9)).sent  # same stage
 
     day = mail.send_reminders(workspace_q1, Q1, now=dt.datetime(2024, 3, 27, 9))
     assert [d.stage for d in day.sent] == ["day", "day"]
-    assert inbox.messages[2].message["Subject"] == f"【催报】明天截止：请报送2024年第一季度推进情况（{NDRC}）"
+    assert inbox.messages[3].message["Subject"] == f"【催报】明天截止：请报送2024年第一季度推进情况（{LONGTING}）"
 
     record(workspace_q1, LONGTING, VERDICT_ACCEPTED)
     late = mail.send_reminders(workspace_q1, Q1, now=dt.datetime(2024, 3, 30, 9))
     assert [d.unit for d in late.sent] == [NDRC]
     overdue = inbox.messages[-1].message
-    assert overdue["Subject"] == f"【逾期未报】请立即报送2024年第一季度推进情况（{NDRC}）"
-    assert "已过 2 天" in text_of(overdue) and "通报" in text_of(overdue)
+    assert overdue["Subject"] == f"【退回修改】请尽快重新报送2024年第一季度推进情况（{NDRC}）"
+    assert "已过 2 天" in text_of(overdue) and "逾期未报" not in text_of(overdue)
 
 
 def test_remind_stage_by_days_left():
-    assert [mail.remind_stage(d) for d in (7, 2, 1, 0, -1)] == ["week", "week", "day", "day", "overdue"]
+    deadline = dt.date(2024, 3, 28)
+    assert [mail.remind_stage(deadline - dt.timedelta(days=d), deadline) for d in (7, 2, 1, 0, -1)] == [
+        "week", "week", "day", "day", "overdue"]
 
 
 # --- receipts ------------------------------------------------------------------------------------
@@ -352,7 +355,7 @@ def test_cli_send_remind_receipts(workspace_q1, server):
     assert text.exit_code == 1
     assert f"{LONGTING}  lt@kaifeng.example.cn  发送失败：收件人被拒绝" in text.output
     assert f"{NDRC}  fgw@kaifeng.example.cn  已发过，跳过" in text.output
-    assert "没有有效邮箱、未发送（请在总台账“单位名录”的“邮箱”列填写）：顺河区（顺河区办公室）" in text.output
+    assert "没有有效邮箱、未发送（请在总台账“单位名录”的“邮箱”列填写或改正）：顺河区（“顺河区办公室”）" in text.output
 
     assert runner.invoke(cli, [*root, "receipts", "--period", "2024Q1"]).exit_code == 2
     unknown = runner.invoke(cli, [*root, "remind", "--period", "2024Q1", "--units", "市教育局"])

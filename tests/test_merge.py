@@ -142,7 +142,7 @@ def test_a_whole_quarter_merges_with_the_right_verdicts(ws: Path) -> None:
     assert sum(summary["tasks"]["light"].values()) == 153
     book = openpyxl.load_workbook(out / "汇总表.xlsx")
     problems = [row[5] for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
-    assert "progress_invalid" in problems and "locked_cell_changed" in problems
+    assert "完成进度不是数字" in problems and "锁定的单元格（任务内容、责任领导、本单位职责）被改动" in problems
     receipt = openpyxl.load_workbook(out / "回执" / receipt_name("2024Q1", u[3]))
     [issue] = [f["issues"][0] for f in summary["files"] if Path(f["path"]).name == "d.xlsx"]
     cell = receipt["进展填报"][issue["cell"]]

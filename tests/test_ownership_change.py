@@ -18,6 +18,7 @@ from toolkit.demo import unitsim
 from toolkit.forms import meta
 from toolkit.forms.generate import generate_from
 from toolkit.forms.plan import file_name
+from toolkit.intake.codes import CODES
 from toolkit.outputs.publish import merge_with
 from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.outputs.summary_book import BOOK_NAME
@@ -105,11 +106,11 @@ def test_both_units_are_told_what_changed(merged_after_the_move):
     # The clerk sees the same lines in 汇总表's 问题清单, and the verdicts stand.
     issues = openpyxl.load_workbook(out / BOOK_NAME)["问题清单"]
     moved_rows = [(row[1], row[3], row[5], row[7]) for row in issues.iter_rows(min_row=2, values_only=True)
-                  if row[5] == "task_reassigned"]
+                  if row[5] == CODES["task_reassigned"][1]]
     assert moved_rows == [
-        (NDRC, "采用", "task_reassigned", f"进展填报!D7：{NOW_LEAD_2}"),
-        (NDRC, "采用", "task_reassigned", NOW_LEAD_3),
-        (COMMERCE, "采用", "task_reassigned", f"进展填报!D6：{TO_NDRC_2}"),
-        (COMMERCE, "采用", "task_reassigned", f"进展填报!D7：{TO_NDRC_3}"),
+        (NDRC, "采用", CODES["task_reassigned"][1], f"进展填报!D7：{NOW_LEAD_2}"),
+        (NDRC, "采用", CODES["task_reassigned"][1], NOW_LEAD_3),
+        (COMMERCE, "采用", CODES["task_reassigned"][1], f"进展填报!D6：{TO_NDRC_2}"),
+        (COMMERCE, "采用", CODES["task_reassigned"][1], f"进展填报!D7：{TO_NDRC_3}"),
     ]
     assert result.merged.unit_status[COMMERCE] == result.merged.unit_status[NDRC] == "已报送"

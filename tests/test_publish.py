@@ -67,16 +67,17 @@ def test_outputs_are_the_book_and_one_receipt_per_sender(outputs: list[Path], tm
 
 def test_book_sheets_read_back_with_openpyxl(outputs: list[Path]) -> None:
     wb = openpyxl.load_workbook(outputs[0])
-    assert wb.sheetnames == ["总览", "任务进展", "单位报送", "问题清单", "量化指标"]
+    assert wb.sheetnames == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划"]
     tasks = wb["任务进展"]
     assert [c.value for c in tasks[1]] == ["任务编号", "板块", "任务内容", "责任领导", "牵头单位", "综合状态", "红黄绿灯",
-                                          "完成进度(%)", "各单位进展", "存在问题", "未报送单位"]
+                                          "完成进度(%)", "各单位进展", "存在问题", "未报送单位", "序时进度(%)",
+                                          "序时依据", "逾期节点"]
     assert [c.value for c in tasks[3]][:8] == [2, "（一）扩大有效需求", "社会消费品零售总额增长6%。", "张三", COMMERCE,
                                               "进度滞后", "黄灯", 30]
     assert tasks["I3"].value == "【市商务局】正常推进，30%：按计划推进\n【市发展改革委】进度滞后，10%：=HYPERLINK(\"http://x\")"
     assert tasks["J3"].value == "【市发展改革委】+资金未到位"
     assert tasks.freeze_panes == "A2"
-    assert tasks.auto_filter.ref == "A1:K4"
+    assert tasks.auto_filter.ref == "A1:N4"
     assert tasks.page_setup.orientation == "landscape"
     assert tasks.print_title_rows == "$1:$1"
     rules = [(r.formula, r.dxf.fill.bgColor.rgb) for cf in tasks.conditional_formatting for r in cf.rules]
@@ -114,7 +115,7 @@ def test_unit_text_stays_inert_text(outputs: list[Path]) -> None:
 
 def test_book_reads_back_with_calamine(outputs: list[Path]) -> None:
     book = CalamineWorkbook.from_path(str(outputs[0]))
-    assert book.sheet_names == ["总览", "任务进展", "单位报送", "问题清单", "量化指标"]
+    assert book.sheet_names == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划"]
     units = book.get_sheet_by_name("单位报送").to_python()
     assert [row[2] for row in units[1:]] == ["已报送", "已报送", "迟报", "未报送"]
     issues = book.get_sheet_by_name("问题清单").to_python()

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit.errors import ConfigError
+from toolkit.workdays import HOLIDAY_RULES, KEEP
 
 CONFIG_NAME = "ducha.toml"
 # The templates shipped with ducha; a workspace may override any of them in its own folder.
@@ -156,6 +157,7 @@ class Bureau:
 class Deadlines:
     day: int = 28
     overrides: dict[str, dt.date] = field(default_factory=dict)
+    holiday_rule: str = KEEP  # a deadline on a day off: keep it, or move it (workdays.HOLIDAY_RULES)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def _day_of_month(value: Any) -> int:
 @dataclass(frozen=True)
 class _DeadlineDay:
     day: int = option(28, parse=_day_of_month, hint="应为 1–30 之间的整数")
+    holiday_rule: str = option(KEEP, choices=HOLIDAY_RULES)
 
 
 def _override(key: str, value: Any) -> dt.date:
@@ -226,4 +229,4 @@ def load_config(path: Path | str | None = None) -> Config:
 
 def _deadlines(data: Any) -> Deadlines:
     day, overrides = read_section(data, "deadlines", _DeadlineDay, extra=_override)
-    return Deadlines(day=day.day, overrides=overrides)
+    return Deadlines(day=day.day, overrides=overrides, holiday_rule=day.holiday_rule)

@@ -24,6 +24,7 @@ from typing import Any
 
 from toolkit.config import CONFIG_NAME, Config, load_config
 from toolkit.errors import DuchaError
+from toolkit.workdays import covered, known_years
 from toolkit.workspace import FOLDERS
 
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
@@ -65,7 +66,8 @@ def run_doctor(config_path: Path | str | None = None) -> DoctorReport:
                  *((f"folder.{name}", label) for name, label in FOLDERS), ("smtp", "邮件服务器")]
         checks += [Check(key, label, SKIP, "配置文件有误，未检查") for key, label in needs]
     else:
-        checks += [_bureau(config), _ledger(config), _secret(config), _store(config), *_folders(config), _smtp(config)]
+        checks += [_bureau(config), *_holidays(config), _ledger(config), _secret(config), _store(config), *_folders(config), _smtp(config),
+                   *_imap(config)]
     checks += [_office(), _chromium(config)]
     path = Path(config_path) if config_path else Path.cwd()
     return DoctorReport(config.root if config else (path if path.is_dir() else path.parent).resolve(), checks)
@@ -79,6 +81,7 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
     from toolkit import routine
     from toolkit.intake import sniff
     from toolkit.intake.codes import Strictness
+    from toolkit.mail.imap import imap_settings
     from toolkit.mail.settings import mail_settings
     from toolkit.outputs.briefing.settings import briefing_settings
     from toolkit.quarter.rules import IndicatorRules
@@ -86,7 +89,7 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
     try:
         config = load_config(config_path)
         for typed in (sniff.Limits.from_config, Strictness.from_config, mail_settings, routine.offsets_from,
-                      briefing_settings, IndicatorRules.from_config):
+                      briefing_settings, IndicatorRules.from_config, imap_settings):
             typed(config)
     except DuchaError as exc:
         return None, [Check("config", "配置文件", FAIL, str(exc), f"请按提示修改 {CONFIG_NAME} 后重新运行 ducha doctor")]
@@ -106,6 +109,17 @@ def _bureau(config: Config) -> Check:
     return Check("bureau", "督查局信息", OK, f"{config.bureau.city}{config.bureau.name}，联系人 {config.bureau.contact}")
 
 
+def _holidays(config: Config) -> list[Check]:
+    """Said only when [bureau] year is not in chinese-calendar: the schedule then avoids weekends only."""
+    year = config.bureau.year
+    if covered(year):
+        return []
+    first, last = known_years()
+    return [Check("calendar", "节假日安排", WARN,
+                  f"{year}年的法定节假日和调休安排尚未收录（chinese-calendar 收录 {first}—{last} 年），日程只避开周六、周日",
+                  "升级 chinese-calendar（pip install -U chinese-calendar）后重新运行 ducha doctor")]
+
+
 def _ledger(config: Config) -> Check:
     from toolkit.ledger.check import check_ledger
 
@@ -117,7 +131,7 @@ def _ledger(config: Config) -> Check:
                      "运行 ducha ledger import 通知文件（.docx、.pdf、.html、.txt 或 .md），按任务分解通知生成总台账；"
                      "任务不是来自这样的通知时，运行 ducha ledger template 生成空白总台账")
     try:
-        report = check_ledger(path)
+        report = check_ledger(path, config.bureau.year)
     except DuchaError as exc:
         return Check("ledger", "总台账", FAIL, str(exc), "运行 ducha ledger check 查看问题；无法修复时用 ducha ledger build --force 重新生成")
     if not report.ok:
@@ -247,6 +261,21 @@ def _smtp(config: Config) -> Check:
     return Check("smtp", "邮件服务器", OK, f"{where} 可以连接（security = {s.security}）")
 
 
+
+def _imap(config: Config) -> list[Check]:
+    """Log in to the [mail.imap] mailbox as ducha fetch would, when one is configured."""
+    from toolkit.mail.imap import check_login, imap_settings
+
+    settings = imap_settings(config)
+    if settings is None:
+        return []
+    try:
+        count = check_login(settings)
+    except DuchaError as exc:
+        return [Check("imap", "收件邮箱", FAIL, str(exc),
+                      "请检查 ducha.toml [mail.imap] 的 host、port、security、user、folder 与环境变量 DUCHA_IMAP_PASSWORD")]
+    return [Check("imap", "收件邮箱", OK, f"{settings.where} 登录成功，{settings.folder} 中有 {count} 封邮件")]
+
 def _tool(key: str, label: str, find: Callable[[], str | None], fix: str) -> Check:
     found = find()
     if found:
@@ -260,7 +289,8 @@ def _office() -> Check:
 
     install = "apt install libreoffice-calc-nogui" if sys.platform.startswith("linux") else "从 libreoffice.org 下载安装"
     return _tool("soffice", "LibreOffice", find,
-                 f"可选：用于检验填报表在 WPS/LibreOffice 中打开无误。需要时请安装 LibreOffice（{install}）")
+                 f"可选：ducha briefing --pdf 用它把 Word 版通报打印为 PDF，也用于检验填报表在 WPS/LibreOffice 中打开"
+                 f"无误。需要时请安装 LibreOffice（{install}）")
 
 
 def _chromium(config: Config | None) -> Check:
@@ -274,5 +304,5 @@ def _chromium(config: Config | None) -> Check:
             return None
 
     return _tool("chromium", "Chromium 浏览器", find,
-                 "可选：ducha briefing --pdf 用它生成 PDF 版通报。需要时请安装 Chromium（或 Chrome、Edge），"
+                 "可选：用于检查网页版（HTML）通报的显示。需要时请安装 Chromium（或 Chrome、Edge），"
                  "或在 ducha.toml [briefing] browser 中填写浏览器路径")

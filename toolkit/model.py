@@ -7,6 +7,7 @@ produces them (notice.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -48,6 +49,8 @@ class Unit:
     contact: str = ""  # 联系人
     email: str = ""  # 邮箱
     phone: str = ""  # 联系电话
+    # Where the 邮箱 cell is (单位名录!F5), so a mail run can point at a bad address; not part of the unit.
+    email_at: str = field(default="", compare=False, repr=False)
 
     @property
     def is_group(self) -> bool:
@@ -94,6 +97,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Milestone:
+    """One row of 节点计划: by `due` the task should stand at `progress` percent (cumulative); the
+    unit that owns this step and its person. Lights are judged against these (quarter.rules)."""
+
+    task_no: int
+    seq: int  # 节点序号
+    content: str  # 节点内容
+    due: dt.date  # 计划完成日期
+    progress: float  # 计划累计进度(%), 0–100, rising along a task's plan
+    unit: str = ""  # 责任单位 (canonical); blank: the task's lead
+    person: str = ""  # 具体责任人
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One task as one unit sees it: the row in that unit's workbook."""
 
@@ -106,6 +123,11 @@ class Ledger:
     tasks: list[Task]
     units: list[Unit]
     indicators: list[Indicator] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)  # 节点计划; empty in a ledger without one
+
+    def plan(self, no: int) -> list[Milestone]:
+        """The task's milestones by date (then 节点序号); [] when the task has no plan."""
+        return sorted((m for m in self.milestones if m.task_no == no), key=lambda m: (m.due, m.seq))
 
     def task(self, no: int) -> Task:
         for task in self.tasks:

@@ -8,10 +8,12 @@ LibreOffice, and a missing tool is a clear Chinese message instead of a tracebac
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from toolkit.errors import DuchaError
 
@@ -29,17 +31,29 @@ def find_office() -> str:
                      "libreoffice-calc-nogui libreoffice-writer-nogui），或把 soffice 所在目录加入 PATH")
 
 
-def convert(source: Path, target: str, outdir: Path) -> Path:
+def _fontconfig(folder: Path, fonts: dict[str, str]) -> dict[str, str]:
+    """The environment for a LibreOffice run in which each font family named in `fonts` that is not
+    installed prints as its fallback (fontconfig <accept>: an installed family still wins)."""
+    rules = "".join(f"<alias binding=\"same\"><family>{escape(name)}</family><accept><family>{escape(fallback)}"
+                    f"</family></accept></alias>" for name, fallback in fonts.items())
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>{rules}</fontconfig>', "utf-8")
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
+def convert(source: Path, target: str, outdir: Path, fonts: dict[str, str] | None = None) -> Path:
     """source converted by LibreOffice to target (pdf, xlsx, ods, xls, docx…) in outdir; returns
     the new file. A filter may follow the extension as LibreOffice spells it ("xlsx:Calc MS Excel
-    2007 XML")."""
+    2007 XML"). fonts: {family the file names: installed family to print it with where it is missing}."""
     office = find_office()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ducha-lo-") as profile:
+        env = _fontconfig(Path(profile), fonts) if fonts else None
         done = subprocess.run(
             [office, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", target,
              "--outdir", str(outdir), str(source)],
-            capture_output=True, timeout=CONVERT_TIMEOUT, check=False,
+            capture_output=True, timeout=CONVERT_TIMEOUT, check=False, env=env,
         )
     made = outdir / f"{source.stem}.{target.split(':', 1)[0]}"
     if done.returncode != 0 or not made.exists():

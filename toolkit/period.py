@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from toolkit.config import Deadlines
+from toolkit.workdays import apply_rule
 
 QUARTER_LABELS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 # After NFKC (full-width digits and Ｑ become ASCII) and without spaces: an optional year
@@ -42,7 +43,9 @@ class Period:
         quarter = _NUMERALS.get(numeral) or int(numeral)
         deadlines = deadlines or Deadlines()
         key = f"{year}Q{quarter}"
-        deadline = deadlines.overrides.get(key) or dt.date(year, quarter * 3, deadlines.day)
+        # A date set by hand is the bureau's decision; the usual day follows [deadlines] holiday_rule.
+        deadline = deadlines.overrides.get(key) or apply_rule(dt.date(year, quarter * 3, deadlines.day),
+                                                              deadlines.holiday_rule)
         return cls(year, quarter, deadline)
 
     @property

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from toolkit.config import Config, option
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.period import Period
+from toolkit.workdays import next_workday, previous_workday
 
 GENERATE, SEND, MERGE, RECEIPTS, REMIND, BRIEFING = "generate", "send", "merge", "receipts", "remind", "briefing"
 # Order within one day: units that reported overnight are merged before anyone is reminded.
@@ -143,16 +144,27 @@ def period_actions(period: Period, offsets: Offsets) -> list[tuple[Action, dt.da
     def at(days: int) -> dt.date:
         return deadline + dt.timedelta(days=days)
 
+    # Mail never goes out on a day off (workdays): workbooks and reminders go the working day
+    # before, never late (an overdue one the working day after); receipts of a merge on a day off
+    # go with the next working day's, one receipts action a day tagged with its latest merge.
+    # Merging and the briefing send nothing and keep their days.
     key = period.key
-    send_day = at(-offsets.send)
+    send_day = previous_workday(at(-offsets.send))
     actions = [(Action(send_day, key, GENERATE, tag(-offsets.send)), deadline)]
     actions.append((Action(send_day, key, SEND, tag(-offsets.send)), deadline))
-    merge_tags = [(d, tag(d)) for d in range(-offsets.merge_from, offsets.final)] + [(offsets.final, FINAL)]
+    reminders = [(days, previous_workday(at(-days)) if days >= 0 else next_workday(at(-days)))
+                 for days in offsets.remind]
+    # A reminder goes only to units with no accepted file, so the drop folder is merged that day first.
+    merge_days = set(range(-offsets.merge_from, offsets.final))
+    merge_days |= {(day - deadline).days for _, day in reminders if day < final_day}
+    merge_tags = [(d, tag(d)) for d in sorted(merge_days)] + [(offsets.final, FINAL)]
+    receipts: dict[dt.date, str] = {}
     for days, merge_tag in merge_tags:
         actions.append((Action(at(days), key, MERGE, merge_tag), stale))
-        if offsets.receipts:
-            actions.append((Action(at(days), key, RECEIPTS, merge_tag), stale))
-    actions += [(Action(at(-days), key, REMIND, tag(-days)), final_day) for days in offsets.remind]
+        receipts[next_workday(at(days))] = merge_tag
+    if offsets.receipts:
+        actions += [(Action(day, key, RECEIPTS, receipt_tag), stale) for day, receipt_tag in receipts.items()]
+    actions += [(Action(day, key, REMIND, tag(-days)), max(day, final_day)) for days, day in reminders]
     actions.append((Action(at(offsets.briefing), key, BRIEFING, tag(offsets.briefing)), stale))
     return sorted(actions, key=lambda pair: _order(pair[0]))
 
@@ -238,17 +250,29 @@ def _generate(config: Config, period: Period, action: Action, now: dt.datetime) 
 
 
 def _merge(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
+    """Fetch the mailbox first when [mail.imap] is set (every merge day: the last week and the day
+    after the deadline), so returns go from mail to 汇总表 and receipts with no hand step. A fetch
+    that fails still merges what is there, and fails the action so the next tick tries again."""
+    from toolkit.mail.fetch import fetch_mail
+    from toolkit.mail.imap import imap_settings
     from toolkit.outputs.publish import merge
 
+    fetched, result_kind = "", DONE
+    if imap_settings(config) is not None:
+        try:
+            run = fetch_mail(config, period, now=now)
+            fetched = f"收取新邮件 {run.messages} 封、保存附件 {len(run.saved)} 个；"
+        except DuchaError as exc:
+            fetched, result_kind = f"收取邮件失败（{exc}），先按收件夹现有文件汇总；", FAILED
     result = merge(config, period, now=now.replace(tzinfo=None))
-    return DONE, f"新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
+    return result_kind, f"{fetched}新处理文件 {len(result.new_files)} 个，累计收到 {len(result.merged.files)} 个"
 
 
 def _briefing(config: Config, period: Period, action: Action, now: dt.datetime) -> tuple[str, str]:
     from toolkit.outputs.briefing.publish import render_briefing
 
-    paths = render_briefing(config, period, now=now.date())
-    return DONE, "已生成通报：" + "、".join(p.name for p in paths)
+    made = render_briefing(config, period, now=now.date())
+    return DONE, f"已生成通报（{made.doc_number}）：" + "、".join(p.name for p in made.outputs)
 
 
 def _mail(kind: str) -> Runner:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
-from toolkit.cli import briefing, doctor, init, ledger, mail, quarter, routine
+from toolkit.cli import briefing, doctor, fetch, init, ledger, mail, quarter, routine
 from toolkit.cli.base import CONTEXT, Group
 
 
@@ -42,7 +42,7 @@ def ledger_group() -> None:
 
 
 
-for command in (init.init_command, quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts,
+for command in (init.init_command, quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts, fetch.fetch_command,
                 routine.calendar_command, routine.schedule_command, briefing.briefing_command, doctor.doctor_command):
     cli.add_command(command)
 for command in (ledger.ledger_build, ledger.ledger_import, ledger.ledger_template, ledger.ledger_check):

@@ -11,7 +11,7 @@ from toolkit.cli.base import Command, config_from, emit, json_option, period_opt
 
 @click.command(cls=Command, name="briefing")
 @period_option
-@click.option("--pdf", is_flag=True, help="同时用无界面 Chromium 生成 PDF / also print a PDF with headless Chromium")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 把 Word 版打印为 PDF / also print the Word file to PDF with LibreOffice")
 @click.option(
     "--date",
     "day",
@@ -25,11 +25,12 @@ def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, as_js
     """生成季度通报（HTML、Markdown、Word，可选 PDF）/ render the quarterly briefing (通报)."""
     from toolkit.outputs.briefing.publish import render_briefing
 
-    paths = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
+    made = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
 
     def render(data: dict[str, Any]) -> None:
-        click.echo(f"已生成{period.full_label}通报：")
+        click.echo(f"已生成{period.full_label}通报，文号：{data['doc_number']}")
         for path in data["outputs"]:
             click.echo(f"  {path}")
 
-    emit({"period": period.key, "outputs": [str(p) for p in paths]}, as_json, render)
+    emit({"period": period.key, "doc_number": made.doc_number, "outputs": [str(p) for p in made.outputs]},
+         as_json, render)

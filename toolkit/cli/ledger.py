@@ -97,7 +97,7 @@ def ledger_check(ctx: click.Context, as_json: bool) -> None:
     from toolkit.ledger.check import check_ledger
 
     config = config_from(ctx)
-    report = check_ledger(config.paths.ledger)
+    report = check_ledger(config.paths.ledger, config.bureau.year)
     data = {
         "path": str(config.paths.ledger),
         "ok": report.ok,

@@ -32,8 +32,9 @@ def _finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
             line += f"：{d['error']}" if d["error"] else ""
             click.echo(line + (f"（未发往：{'、'.join(d['unused'])}）" if d["unused"] else ""))
         if data["no_address"]:
-            shown = [f"{u}（{v or '未填写'}）" for u, v in data["no_address"].items()]
-            click.echo("没有有效邮箱、未发送（请在总台账“单位名录”的“邮箱”列填写）：" + "、".join(shown))
+            shown = [f"{u}（{data['address_at'].get(u, '')}“{v}”）" if v.strip() else f"{u}（未填写）"
+                     for u, v in data["no_address"].items()]
+            click.echo("没有有效邮箱、未发送（请在总台账“单位名录”的“邮箱”列填写或改正）：" + "、".join(shown))
         if data["missing"]:
             missing = "还没有回执（尚未报送）" if data["kind"] == "receipt" else "缺少填报表（请先运行 ducha generate）"
             click.echo(f"{missing}：" + "、".join(data["missing"]))

@@ -21,9 +21,9 @@ def calendar_command(ctx: click.Context, year: int | None, as_json: bool) -> Non
     actions = calendar(config, year or config.bureau.year)
 
     def render(data: list[dict[str, str]]) -> None:
-        from toolkit.cli.text import day_lines
+        from toolkit.cli.text import day_lines, holiday_note
 
-        for line in day_lines(config, actions):
+        for line in day_lines(config, actions) + holiday_note(year or config.bureau.year):
             click.echo(line)
         click.echo(f"每天 {offsets_from(config).time:%H:%M}（{config.bureau.clock}）检查一次；日程可在 ducha.toml 的 [schedule] 中调整")
 

@@ -23,6 +23,7 @@ from toolkit.quarter.rules import (
     VERDICT_SUPERSEDED,
 )
 from toolkit.routine import FINAL, KIND_LABELS, MERGE, Action, tag, tag_label
+from toolkit.workdays import covered, known_years
 
 RESULT_LABELS = {SENT: "已发送", FAILED: "发送失败", DRY_RUN: "已生成（未发送）", ALREADY: "已发过，跳过"}
 
@@ -74,6 +75,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         verdicts[entry["verdict"]] += 1
     lines = [
         f"{summary['period']} 汇总完成（截止 {summary['deadline']}，序时进度 {summary['pace']}%）",
+        *_empty_drop_lines(summary, len(units["units_missing"])),
         f"本次新处理文件 {len(summary['new_files'])} 个；累计收到 {len(summary['files'])} 个："
         + "，".join(f"{VERDICT_LABELS[v]} {verdicts[v]}" for v in (VERDICT_ACCEPTED, VERDICT_SUPERSEDED,
                                                                VERDICT_DUPLICATE, VERDICT_REJECTED)),
@@ -111,7 +113,30 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _empty_drop_lines(summary: dict[str, Any], missing: int) -> list[str]:
+    """A warning when the drop folder held no file: the clerk saved the returns elsewhere, or
+    not yet, and the summary below would otherwise read as a quarter nobody reported."""
+    drop = summary["drop"]
+    if not drop["empty"]:
+        return []
+    if summary["files"]:
+        return [f"注意：收件夹 {drop['path']} 中没有任何文件，本次按此前收到的 {len(summary['files'])} 个文件汇总；"
+                "有新报回的填报表时，请保存到收件夹后再运行 ducha merge"]
+    return [f"注意：收件夹 {drop['path']} 中没有任何文件，本期还没有收到填报表，下面的“未报送 {missing}”只是因为"
+            "收件夹是空的。请把各单位报回的填报表（邮件附件）保存到收件夹后再运行 ducha merge；"
+            "填报表放在别的文件夹时，用 --drop 指定"]
+
+
 WEEKDAYS = "一二三四五六日"
+
+
+def holiday_note(year: int) -> list[str]:
+    """A line under `ducha calendar` when chinese-calendar does not know the year yet."""
+    if covered(year):
+        return []
+    first, last = known_years()
+    return [f"注意：{year}年的法定节假日和调休安排尚未收录（chinese-calendar 收录 {first}—{last} 年），本年只避开周六、周日；"
+            "请升级 chinese-calendar 后再看日程"]
 
 
 def day_lines(config: Config, actions: list[Action]) -> list[str]:

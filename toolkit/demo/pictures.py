@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 from toolkit import office
+from toolkit.outputs.briefing.publish import font_fallbacks
+from toolkit.outputs.briefing.settings import BriefingSettings
 
 # (picture name, file in the demo workspace, pages to keep)
 SHOWN = (
@@ -22,6 +24,7 @@ SHOWN = (
     ("通报", "reports/2024Q1/通报.docx", 2),
 )
 DPI = 60  # readable on a screen, small enough to keep in git
+FONTS = font_fallbacks(BriefingSettings())  # printed as `ducha briefing --pdf` prints the 通报
 
 
 def take_pictures(workspace: Path, outdir: Path) -> list[Path]:
@@ -33,7 +36,7 @@ def take_pictures(workspace: Path, outdir: Path) -> list[Path]:
             source = workspace / relative
             copy = Path(scratch) / f"手册-{name}{source.suffix}"
             shutil.copyfile(source, copy)  # the picture's name, and the original left untouched
-            pdf = office.convert(copy, "pdf", Path(scratch) / "pdf")
+            pdf = office.convert(copy, "pdf", Path(scratch) / "pdf", fonts=FONTS)
             for page in office.pdf_pages(pdf, Path(scratch) / "png", dpi=DPI, last=pages):
                 target = outdir / page.name
                 shutil.copyfile(page, target)

@@ -220,7 +220,7 @@ def main(target: Path = DEMO_DIR) -> int:
     say(f"  办事员在 Excel 中补录邮箱：{add_addresses(config.paths.ledger)} 个单位")
     former = lead_by_group(config.paths.ledger, GROUP_LED, COUNTIES)
     say(f"  办事员把第{GROUP_LED}项改为{COUNTIES}牵头（{former}改为配合），各县区分别填报“{GROUP_LED_INDICATOR}”")
-    report = check_ledger(config.paths.ledger)
+    report = check_ledger(config.paths.ledger, config.bureau.year)
     say(f"  ducha ledger check：{len(report.errors)} 处错误，{len(report.warnings)} 处提醒")
 
     say("\n== 2. 生成各单位填报表并发送 (ducha generate / ducha send)，2024-03-07 ==")
@@ -271,7 +271,7 @@ def main(target: Path = DEMO_DIR) -> int:
 
     say("\n== 7. 生成通报 (ducha briefing)，2024-04-01 ==")
     briefing = render_briefing(config, q1, now=dt.date(2024, 4, 1))
-    say(f"通报已生成：{', '.join(p.name for p in briefing)}")
+    say(f"通报已生成，文号：{briefing.doc_number}；{', '.join(p.name for p in briefing.outputs)}")
 
     say("\n== 8. 下一季度：填报表预填本季度已采用的填报内容 (ducha generate --period 2024Q2) ==")
     q2 = prefill.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
@@ -281,7 +281,7 @@ def main(target: Path = DEMO_DIR) -> int:
     say(f"  汇总表：{final.outputs[0]}")
     say(f"  回执：{final.outputs[0].parent / RECEIPT_DIR}")
     say(f"  邮件：{inbox}")
-    for path in briefing:
+    for path in briefing.outputs:
         say(f"  通报：{path}")
     return 0
 

@@ -192,7 +192,8 @@ def _write_progress(
         (layout.UNIT_ROW, f"{layout.UNIT_PREFIX}{unit}", formats.line),
         (
             layout.PERIOD_ROW,
-            f"报告期：{period.full_label}　　报送截止时间：{period.deadline_label}　　本季度序时进度：{period.pace}%",
+            f"报告期：{period.full_label}　　报送截止时间：{period.deadline_label}　　本季度序时进度：{period.pace}%"
+            "（有节点计划的任务按计划，见填报说明）",
             formats.line,
         ),
     ):

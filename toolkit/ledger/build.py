@@ -80,7 +80,7 @@ def load_ledger(config: Config) -> Ledger:
     path = config.paths.ledger
     if not path.exists():
         raise LedgerError(f"找不到总台账 {path}，请先运行 ducha ledger build")
-    ledger, report = parse_tables(read_tables(path))
+    ledger, report = parse_tables(read_tables(path), config.bureau.year)
     if report.errors:
         shown = report.errors[:20]
         lines = [f"  {i.message}" for i in shown]
@@ -142,9 +142,10 @@ class BuildResult:
 
 
 def _differences(old: dict[str, Table], new: dict[str, Table], limit: int = 5) -> list[str]:
-    """Cells (任务台账!K5) whose content differs, ignoring the build time."""
+    """Cells (任务台账!K5) whose content differs, ignoring the build time (and an empty 节点计划 a
+    ledger from before it lacks)."""
     found = [f"工作表“{name}”" for name in old if name not in new]
-    found += [f"工作表“{name}”" for name in new if name not in old]
+    found += [f"工作表“{name}”" for name in new if name not in old and len(new[name]) > 1]
     for sheet in (s for s in new if s in old):
         a, b = old[sheet], new[sheet]
         for r in range(max(len(a), len(b))):
@@ -205,7 +206,7 @@ def import_notice(
         if not parsed.in_order and not force:
             return BuildResult(config.paths.ledger, "refused", None, parsed.issues, summary(ledger), report)
         status, backup = write_ledger(config, tables, force, now, "按通知生成")
-    checked = check_ledger(config.paths.ledger)
+    checked = check_ledger(config.paths.ledger, config.bureau.year)
     issues = [*parsed.issues, *checked.issues]
     return BuildResult(config.paths.ledger, status, backup, issues, summary(ledger), report)
 

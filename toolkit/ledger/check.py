@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import LedgerError
-from toolkit.ledger import indicators
+from toolkit.ledger import indicators, plan_check
 from toolkit.ledger.sheets import (
     COLUMNS,
     JOIN,
     SHEET_INDICATORS,
+    SHEET_PLAN,
     SHEET_TASKS,
     SHEET_UNITS,
     Table,
@@ -140,11 +141,11 @@ def _read_units(sheet: _Sheet, report: Report) -> list[Unit]:
             first_row.setdefault(spelling, sheet.where(r, "name"))
         email = sheet.text(row, "email")
         bad = parse_addresses(email)[1]
-        if bad:
-            report.error(
+        if bad:  # a warning: it stops only the mail to this unit (mail.runs), not generate or merge
+            report.warning(
                 "unit_email_invalid",
                 f"{sheet.name}!{sheet.where(r, 'email')} 邮箱“{JOIN.join(bad)}”格式不对，应类似 name@example.com"
-                "（多个邮箱用“；”分隔）",
+                "（多个邮箱用“；”分隔）；改正前不会给该单位发邮件",
                 sheet.name,
                 sheet.where(r, "email"),
             )
@@ -157,6 +158,7 @@ def _read_units(sheet: _Sheet, report: Report) -> list[Unit]:
                 contact=sheet.text(row, "contact"),
                 email=email,
                 phone=sheet.text(row, "phone"),
+                email_at=f"{sheet.name}!{sheet.where(r, 'email')}",
             )
         )
     return found
@@ -348,8 +350,9 @@ def _check_kind(sheet: _Sheet, r: int, ind: Indicator, report: Report) -> None:
     )
 
 
-def parse_tables(tables: dict[str, Table]) -> tuple[Ledger, Report]:
-    """The ledger the sheets hold (rows with errors left out) and every problem found."""
+def parse_tables(tables: dict[str, Table], year: int | None = None) -> tuple[Ledger, Report]:
+    """The ledger the sheets hold (rows with errors left out) and every problem found; year: the
+    ledger's ([bureau] year; None: the one its 说明 title names) for 时间节点 and 节点计划."""
     report = Report()
     unit_sheet = _sheet(tables, SHEET_UNITS, report)
     task_sheet = _sheet(tables, SHEET_TASKS, report)
@@ -364,10 +367,14 @@ def parse_tables(tables: dict[str, Table]) -> tuple[Ledger, Report]:
         ledger.tasks = _read_tasks(task_sheet, known, report)
     if indicator_sheet:
         ledger.indicators = _read_indicators(indicator_sheet, {t.no for t in ledger.tasks}, report)
+    year = year or plan_check.ledger_year(tables)
+    deadlines = plan_check.check_deadlines(task_sheet, year, report) if task_sheet else {}
+    if SHEET_PLAN in tables and (plan_sheet := _sheet(tables, SHEET_PLAN, report)):  # absent in older ledgers
+        ledger.milestones = plan_check.read_plan(plan_sheet, ledger, year, deadlines, report)
     return ledger, report
 
 
-def check_ledger(path: Path) -> Report:
+def check_ledger(path: Path, year: int | None = None) -> Report:
     """Every problem in the ledger, with sheet and cell; a missing or unreadable file is one error."""
     path = Path(path)
     if not path.exists():
@@ -380,5 +387,5 @@ def check_ledger(path: Path) -> Report:
         report = Report()
         report.error("ledger_unreadable", str(exc))
         return report
-    return parse_tables(tables)[1]
+    return parse_tables(tables, year)[1]
 

@@ -20,11 +20,12 @@ from python_calamine import CalamineWorkbook
 from toolkit.config import Config
 from toolkit.errors import LedgerError
 from toolkit.ledger import indicators
-from toolkit.model import INDICATOR_KINDS, UNIT_KINDS, Indicator, Ledger, Task, Unit
+from toolkit.model import INDICATOR_KINDS, UNIT_KINDS, Indicator, Ledger, Milestone, Task, Unit
 
 SHEET_TASKS = "任务台账"
 SHEET_UNITS = "单位名录"
 SHEET_INDICATORS = "量化指标"
+SHEET_PLAN = "节点计划"
 SHEET_ABOUT = "说明"
 JOIN = "、"
 BUILT_AT_LABEL = "生成时间"  # the one cell that changes on every build; ignored when comparing
@@ -71,11 +72,21 @@ INDICATOR_COLUMNS = (
     Col("kind", "指标类型", 11, optional=True),  # blank or absent: model.default_kind
     Col("source", "原文", 60),
 )
+PLAN_COLUMNS = (
+    Col("no", "任务编号", 9),
+    Col("seq", "节点序号", 9),
+    Col("content", "节点内容", 50),
+    Col("due", "计划完成日期", 14),
+    Col("progress", "计划累计进度(%)", 14),
+    Col("unit", "责任单位", 26),
+    Col("person", "具体责任人", 12),
+)
 ABOUT_COLUMNS = (Col("item", "项目", 16), Col("text", "内容", 100))
 COLUMNS = {
     SHEET_TASKS: TASK_COLUMNS,
     SHEET_UNITS: UNIT_COLUMNS,
     SHEET_INDICATORS: INDICATOR_COLUMNS,
+    SHEET_PLAN: PLAN_COLUMNS,
     SHEET_ABOUT: ABOUT_COLUMNS,
 }
 VALIDATED = {
@@ -83,6 +94,15 @@ VALIDATED = {
     (SHEET_INDICATORS, "direction"): indicators.DIRECTIONS,
     (SHEET_INDICATORS, "kind"): INDICATOR_KINDS,
 }
+# Excel refuses what these cannot be (a date, a percentage); ledger check judges the rest (the year).
+RANGED = {
+    (SHEET_PLAN, "due"): {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                          "maximum": dt.date(2099, 12, 31), "error_title": "计划完成日期",
+                          "error_message": "请填写日期，如 2024-06-30"},
+    (SHEET_PLAN, "progress"): {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
+                               "error_title": "计划累计进度", "error_message": "请填写 0 到 100 之间的数字（不带 %）"},
+}
+DATE_FORMAT = "yyyy-mm-dd"
 
 Value = str | int | float
 Table = list[list[Value]]
@@ -122,6 +142,11 @@ def _indicator_row(ind: Indicator) -> list[Value]:
     return [ind.task_no, ind.name, target, ind.unit, ind.direction, ind.kind, ind.source]
 
 
+def _milestone_row(m: Milestone) -> list[Value]:
+    progress = int(m.progress) if float(m.progress).is_integer() else m.progress
+    return [m.task_no, m.seq, m.content, m.due.isoformat(), progress, m.unit, m.person]
+
+
 def about_rows(config: Config, source: Path | None, data: bytes, now: dt.datetime) -> Table:
     """The 说明 sheet: where the ledger came from (the notice file and its SHA-256; None for the
     blank template), when it was built, and how to edit each sheet."""
@@ -140,7 +165,9 @@ def about_rows(config: Config, source: Path | None, data: bytes, now: dt.datetim
         [
             SHEET_TASKS,
             "每行一项任务（任务编号 1 起连续）。牵头单位、配合单位、县区单位填单位名录中的名称，多个用“、”分隔；"
-            "县区单位可填分组名（如 各县区），下发时展开为分组成员。具体责任人、时间节点、备注可直接修改。",
+            "县区单位可填分组名（如 各县区），下发时展开为分组成员。具体责任人、时间节点、备注可直接修改；"
+            "时间节点须能识别为日期（如 2024年9月30日、9月30日前、6月底、三季度末、年底前、持续推进），"
+            "节点计划的最后一个节点不得晚于它。",
         ],
         [
             SHEET_UNITS,
@@ -155,6 +182,13 @@ def about_rows(config: Config, source: Path | None, data: bytes, now: dt.datetim
             "（增长率、占比等，不按序时进度折算）；累计量 以累计完成值与“目标值×序时进度”比较；上限 不超过目标值即正常；"
             "约数 与目标值相差在允许范围内（ducha.toml 的 [indicators] approx_tolerance）即正常。指标类型留空时"
             "按计量单位和指标名称推断。任务编号须是任务台账中已有的编号；识别有误可直接改正或删除整行。",
+        ],
+        [
+            SHEET_PLAN,
+            "各任务的节点计划（工作台账），每行一个节点：计划完成日期须在本年度内，计划累计进度(%)填 0–100 的数字，"
+            "同一任务按日期逐个节点上升，最后一个节点为 100 且不晚于任务台账的时间节点；责任单位须是承担该任务的单位"
+            "（留空为牵头单位）。有节点计划的任务按计划亮灯（序时进度取计划在季度截止日的累计进度，节点之间按日期线性折算，"
+            "年初为 0），没有的按每季度 25% 亮灯。",
         ],
         [
             "修改后",
@@ -174,6 +208,7 @@ def ledger_tables(ledger: Ledger, about: Table) -> dict[str, Table]:
         SHEET_TASKS: with_header(SHEET_TASKS, [_task_row(t) for t in ledger.tasks]),
         SHEET_UNITS: with_header(SHEET_UNITS, [_unit_row(u) for u in ledger.units]),
         SHEET_INDICATORS: with_header(SHEET_INDICATORS, [_indicator_row(i) for i in ledger.indicators]),
+        SHEET_PLAN: with_header(SHEET_PLAN, [_milestone_row(m) for m in ledger.milestones]),
         SHEET_ABOUT: with_header(SHEET_ABOUT, about),
     }
 
@@ -193,6 +228,7 @@ def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None
         }
     )
     body = book.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+    day = book.add_format({"num_format": DATE_FORMAT, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
     for sheet, rows in tables.items():
         columns = COLUMNS[sheet]
         ws = book.add_worksheet(sheet)
@@ -200,12 +236,16 @@ def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None
             ws.set_column(c, c, col.width)
             if options := VALIDATED.get((sheet, col.key)):
                 ws.data_validation(1, c, 1000, c, {"validate": "list", "source": list(options)})
+            if ranged := RANGED.get((sheet, col.key)):
+                ws.data_validation(1, c, 1000, c, ranged)
         for c, text in enumerate(rows[0]):
             ws.write_string(0, c, str(text), header)
         for r, row in enumerate(rows[1:], start=1):
             for c, value in enumerate(row):
                 if value == "":
                     ws.write_blank(r, c, None, body)
+                elif (sheet, columns[c].key) in RANGED and isinstance(value, str) and _iso_date(value):
+                    ws.write_datetime(r, c, _iso_date(value), day)
                 elif isinstance(value, str):
                     ws.write_string(r, c, value, body)
                 else:
@@ -216,14 +256,24 @@ def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None
     book.close()
 
 
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _value(raw: Any) -> Value:
-    """A cell as the ledger means it: text stripped, whole numbers as int, dates as ISO text."""
+    """A cell as the ledger means it: text stripped, whole numbers as int, dates as ISO text (a
+    date typed in Excel, at midnight, as 2024-06-30: what ducha writes reads back unchanged)."""
     if isinstance(raw, bool):
         return str(raw)
     if isinstance(raw, float):
         return int(raw) if raw.is_integer() else raw
     if isinstance(raw, int):
         return raw
+    if isinstance(raw, dt.datetime) and raw.time() == dt.time():
+        return raw.date().isoformat()
     if isinstance(raw, dt.datetime | dt.date | dt.time):
         return raw.isoformat()
     return str(raw).strip() if raw is not None else ""

@@ -57,5 +57,5 @@ def write_template(config: Config, force: bool = False, now: dt.datetime | None 
     tables = ledger_tables(ledger, about_rows(config, None, b"", now))
     with workspace_lock(config.paths.lock):
         status, backup = write_ledger(config, tables, force, now, "空白模板")
-    checked = check_ledger(config.paths.ledger)
+    checked = check_ledger(config.paths.ledger, config.bureau.year)
     return BuildResult(config.paths.ledger, status, backup, list(checked.issues), summary(ledger))

@@ -32,6 +32,7 @@ from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
 from toolkit.quarter.history import accepted_units, mail_history, submitted_units
 from toolkit.quarter.store import Store, open_store
+from toolkit.workdays import is_workday
 
 MAIL_DIR = "mail"  # outbox/<period>/mail/: the .eml files of a dry run
 
@@ -69,6 +70,7 @@ class MailRun:
     dry_run: bool
     deliveries: list[Delivery] = field(default_factory=list)
     no_address: dict[str, str] = field(default_factory=dict)  # unit → what its 邮箱 cell holds
+    address_at: dict[str, str] = field(default_factory=dict)  # unit → where that cell is (单位名录!F5)
     missing: list[str] = field(default_factory=list)  # units whose attachment does not exist (yet)
     not_due: list[str] = field(default_factory=list)  # remind: units whose report was accepted
     mail_dir: str = ""
@@ -93,7 +95,8 @@ class MailRun:
         """unit → why this run left it without the message it is owed (未填写邮箱, 缺少填报表, the
         server's refusal). A unit with no receipt yet is owed none, and a dry run delivers nothing
         by design: neither is listed."""
-        reasons = {unit: f"邮箱无效：{cell}" if cell.strip() else "未填写邮箱" for unit, cell in self.no_address.items()}
+        reasons = {unit: f"邮箱无效：{self.address_at.get(unit, '')}“{cell}”，请在总台账中改正" if cell.strip()
+                   else "未填写邮箱" for unit, cell in self.no_address.items()}
         if self.kind != RECEIPT:
             reasons.update((unit, "缺少填报表，请运行 ducha generate") for unit in self.missing)
         reasons.update((d.unit, f"发送失败：{d.error}") for d in self.failed)
@@ -132,6 +135,7 @@ class MailRun:
             "deliveries": [d.as_dict() for d in self.deliveries],
             "undelivered": self.undelivered,
             "no_address": self.no_address,
+            "address_at": self.address_at,
             "missing": self.missing,
             "not_due": self.not_due,
             "mail_dir": self.mail_dir,
@@ -168,6 +172,7 @@ def _run(
                 valid, invalid = parse_addresses(item.unit.email)
                 if not valid:
                     run.no_address[item.unit.name] = item.unit.email
+                    run.address_at[item.unit.name] = item.unit.email_at
                     continue
                 attempts, delivered = history.get((item.unit.name, item.stage), (0, False))
                 if delivered and not resend:
@@ -201,11 +206,14 @@ def eml_name(period: Period, kind: str, stage: str, unit: str) -> str:
     return f"{Path(file_name(period, unit)).stem}_{label}.eml"
 
 
-def remind_stage(days_left: int) -> str:
-    """week while two or more days remain, day on the last day and the one before, then overdue."""
+def remind_stage(today: dt.date, deadline: dt.date) -> str:
+    """week while two or more days remain, day on the last working day before the deadline (the
+    day before, or a Friday before a Monday deadline) and on the deadline itself, then overdue."""
+    days_left = (deadline - today).days
     if days_left < 0:
         return OVERDUE
-    return DAY if days_left <= 1 else WEEK
+    between = (today + dt.timedelta(days=n) for n in range(1, days_left))
+    return DAY if days_left <= 1 or not any(map(is_workday, between)) else WEEK
 
 
 def _unit(ledger: Ledger, name: str) -> Unit:
@@ -236,14 +244,20 @@ def _pick_reminders(config: Config, period: Period, ledger: Ledger, store: Store
                     now: dt.datetime, run: MailRun) -> list[Outgoing]:
     accepted = accepted_units(store, period.key)
     submitted = submitted_units(store, period.key)
-    stage = remind_stage((period.deadline - now.date()).days)
+    stage = remind_stage(now.date(), period.deadline)
+    folder = config.paths.outbox / period.key
     outgoing = []
     for job in jobs:
         if job.unit in accepted:
             run.not_due.append(job.unit)
             continue
+        path = folder / file_name(period, job.unit)  # attached again: the first mail may be lost or deleted
+        if not path.is_file():
+            run.missing.append(job.unit)
+            continue
+        # submitted and not accepted: every file it sent was rejected, so it is asked to resubmit
         context = {"submitted": job.unit in submitted, "tasks": len(job.assignments)}
-        outgoing.append(Outgoing(_unit(ledger, job.unit), stage, "mail_remind", context))
+        outgoing.append(Outgoing(_unit(ledger, job.unit), stage, "mail_remind", context, path))
     return outgoing
 
 
@@ -273,7 +287,8 @@ def send_workbooks(config: Config, period: Period, units: Sequence[str] | None =
 def send_reminders(config: Config, period: Period, units: Sequence[str] | None = None, dry_run: bool = False,
                    resend: bool = False, now: dt.datetime | None = None) -> MailRun:
     """`ducha remind`: the units with no accepted report, worded for a week before, the day
-    before or overdue; one reminder per unit and stage."""
+    before or overdue (a unit whose files were all rejected: asked to resubmit), each with its
+    workbook attached again; one reminder per unit and stage."""
     return _run(config, period, REMIND, _pick_reminders, units, dry_run, resend, now)
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from toolkit.config import Config, option
+from toolkit.config import Config, option, read_section
 from toolkit.errors import ConfigError, DuchaError
 from toolkit.ledger.units import parse_addresses
 
@@ -38,7 +38,8 @@ class MailSettings:
 
 def mail_settings(config: Config) -> MailSettings:
     """Read [mail]; unknown keys, wrong types and a bad security word are ConfigErrors."""
-    written = config.read("mail", MailSettings)
+    # [mail.imap] is a table inside [mail], read by mail/imap.py
+    written = read_section({k: v for k, v in config.section("mail").items() if k != "imap"}, "mail", MailSettings)
     settings = written.with_defaults(config.bureau.email)
     if settings.cafile:
         cafile = config.root / settings.cafile

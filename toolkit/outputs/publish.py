@@ -40,6 +40,8 @@ class MergeResult:
     outputs: list[Path] = field(default_factory=list)
     unread: list[NotTaken] = field(default_factory=list)  # files this run could not read, and why
     recheck: Recheck | None = None  # with --recheck only
+    drop: Path | None = None  # the drop folder read
+    dropped: int = 0  # files found in it
 
     def summary(self) -> dict[str, Any]:
         """The `ducha merge --json` document."""
@@ -55,6 +57,7 @@ class MergeResult:
             "skipped": self.skipped,
             "unread": [{"path": u.path, "reason": u.reason} for u in self.unread],
             "rechecked": recheck,
+            "drop": {"path": str(self.drop), "files": self.dropped, "empty": not self.dropped},
             "outputs": [str(p) for p in self.outputs],
         }
 
@@ -79,7 +82,7 @@ def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None
     collected = collect(config, ledger, period, now.date(), drop, now if recheck else None)
     outputs = write_outputs(collected.merged, config.paths.reports, config.bureau)
     return MergeResult(collected.merged, collected.new_files, collected.skipped, outputs, collected.unread,
-                       collected.recheck)
+                       collected.recheck, collected.drop, collected.dropped)
 
 
 # Any change to the code that lays the outputs out changes every fingerprint, so outputs of an

@@ -33,7 +33,15 @@ from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.ownership import REASSIGNED
-from toolkit.quarter.rules import UNIT_LATE, UNIT_ON_TIME, UNIT_REJECTED, VERDICT_LABELS, unit_standing
+from toolkit.quarter.plans import MILESTONE_OVERDUE
+from toolkit.quarter.rules import (
+    UNIT_LATE,
+    UNIT_ON_TIME,
+    UNIT_REJECTED,
+    VERDICT_LABELS,
+    figure,
+    unit_standing,
+)
 from toolkit.quarter.store import FileRecord
 from toolkit.xlsx import row_height
 
@@ -59,7 +67,7 @@ def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, fi
     ws = wb.add_worksheet("回执")
     for col, width in enumerate((28, 19, 16, 8, 8)):
         ws.set_column(col, col, width)
-    ws.write_string(0, 0, f"{merged.period.full_label}推进情况报表回执", formats.title)
+    ws.write_string(0, 0, f"{bureau.city}{merged.period.full_label}政府工作报告确定事项推进情况报表回执", formats.title)
     ws.write_string(2, 0, f"{layout.UNIT_PREFIX}{unit}", formats.bold)
     standing = merged.unit_status.get(unit) or unit_standing(files, merged.period)
     ws.write_string(3, 0, f"结论：{_verdict_text(standing, merged)}", formats.bold)
@@ -73,6 +81,7 @@ def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, fi
             write_cell(ws, r, col, value, formats, formats.cell)
     notes = [
         *_what_happened(files),
+        *_overdue_lines(merged, unit),
         "同一单位多次报送的，以最后收到的合格文件为准；内容相同的文件只计一次。",
         "“进展填报”“量化指标”两表是最后收到的文件中的内容，有问题的单元格已标色并加批注（鼠标移到单元格上可见）。",
         f"{bureau.name}　联系人：{bureau.contact}　电话：{bureau.phone}　邮箱：{bureau.email}",
@@ -100,13 +109,31 @@ def _what_happened(files: list[FileRecord]) -> list[str]:
     return lines
 
 
+def _overdue_lines(merged: MergedQuarter, unit: str) -> list[str]:
+    """Milestones past due and not met (汇总表 节点计划, 逾期未完成) of the tasks this unit leads
+    or whose milestone it owns: each turned its task red."""
+    plans, ledger = merged.plans, merged.ledger
+    if plans.empty:
+        return []
+    overdue = plans[plans["节点状态"] == MILESTONE_OVERDUE]
+    return [
+        f"节点逾期：第{row['任务编号']}项第{row['节点序号']}个节点“{row['节点内容']}”计划 {row['计划完成日期']} 达到 "
+        f"{figure(row['计划累计进度(%)'])}%，截至本期未完成（责任单位 {row['责任单位']}），该任务为红灯。"
+        "请加快推进，并在下次报送的“存在问题”中说明原因和补救措施。"
+        for _, row in overdue.iterrows()
+        if unit in ledger.expand(row["责任单位"]) or unit in ledger.expand(row["牵头单位"])
+    ]
+
+
 def _receipt_issues(wb: xlsxwriter.Workbook, files: list[FileRecord], formats: Formats) -> None:
+    """问题清单, only when there is a problem: a clean file's receipt prints no empty page."""
     rows = [
         (PurePath(f.path).name, LEVEL_LABELS.get(i.level, i.level), i.where, i.message)
         for f in reversed(files)
         for i in f.issues
     ]
-    table(wb.add_worksheet("问题清单"), ("文件", "级别", "位置", "说明"), rows, formats, "问题清单")
+    if rows:
+        table(wb.add_worksheet("问题清单"), ("文件", "级别", "位置", "说明"), rows, formats, "问题清单")
 
 
 def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Sequence[layout.Column],

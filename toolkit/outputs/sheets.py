@@ -20,6 +20,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from toolkit.period import Period
+from toolkit.quarter.plans import MILESTONE_OVERDUE
 from toolkit.quarter.rules import (
     LIGHT_GREEN,
     LIGHT_NONE,
@@ -47,6 +48,7 @@ STATUS_FILLS = {
     UNIT_REJECTED: FILLS[LIGHT_RED],
     UNIT_MISSING: FILLS[LIGHT_RED],
     STATUS_LEAD_MISSING: FILLS[LIGHT_RED],  # 综合状态 of a task whose lead has not reported
+    MILESTONE_OVERDUE: FILLS[LIGHT_RED],  # 节点状态 of a milestone past due and not met
 }
 ISSUE_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 FINGERPRINT = "ducha_inputs"  # the custom document property holding what an output was built from
@@ -55,8 +57,9 @@ FINGERPRINT = "ducha_inputs"  # the custom document property holding what an out
 WIDTHS = {
     "任务编号": 9, "板块": 16, "任务内容": 48, "责任领导": 12, "牵头单位": 16, "综合状态": 10, "红黄绿灯": 9,
     "完成进度(%)": 10, "各单位进展": 60, "存在问题": 36, "未报送单位": 24, "单位名称": 22, "单位": 18,
-    "文件": 28, "收到时间": 19, "说明": 60, "位置": 14, "代码": 22, "指标名称": 28, "本季度进展情况": 40,
+    "文件": 28, "收到时间": 19, "说明": 60, "位置": 14, "问题类型": 30, "指标名称": 28, "本季度进展情况": 40,
     "下步计划": 26, "指标类型": 10, "本期应达": 12, "指标灯": 8, "各单位填报": 28,
+    "节点内容": 30, "逾期节点": 36, "序时依据": 10, "计划完成日期": 12, "节点状态": 12,
 }
 DEFAULT_WIDTH = 11
 

@@ -1,7 +1,7 @@
-"""汇总表.xlsx: the quarter on five sheets, as the clerk hands it to the leaders.
+"""汇总表.xlsx: the quarter on six sheets, as the clerk hands it to the leaders.
 
 It is the bureau's own record of the quarter (总览 with the counts, the rules and a chart; then
-任务进展, 单位报送, 问题清单, 量化指标 as filterable tables), written from a MergedQuarter only so
+任务进展, 单位报送, 问题清单, 量化指标, 节点计划 as filterable tables), written from a MergedQuarter only so
 it holds exactly what the briefing counts.
 """
 
@@ -10,15 +10,18 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from toolkit.config import Bureau
+from toolkit.intake.codes import CODES
 from toolkit.outputs.sheets import FILLS, FONT, Formats, colour, document_time, new_book, paragraphs, table
 from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.rules import RULES_TEXT, UNIT_LATE, UNIT_MISSING, UNIT_ON_TIME, UNIT_REJECTED
 
 BOOK_NAME = "汇总表.xlsx"
+CODE_COLUMN = "代码"  # of MergedQuarter.issues; 问题清单 shows the code's meaning instead
 
 
 def _count_block(ws: Worksheet, row: int, heading: str, counts: Sequence[tuple[str, int]],
@@ -40,7 +43,8 @@ def _overview(wb: xlsxwriter.Workbook, merged: MergedQuarter, title: str, format
     ws.write_string(0, 0, title, formats.title)
     ws.set_row(0, 30)
     ws.write_string(1, 0, f"报告期：{period.full_label}　截止时间：{period.deadline_label}　"
-                          f"序时进度：{period.pace}%", formats.bold)
+                          f"序时进度：{period.pace}%（按季度平均；有节点计划的任务按计划，见任务进展“序时依据”列）",
+             formats.bold)
     units = [("应报单位", len(counts["units_expected"]))] + [
         (label, len(counts[key])) for label, key in (
             (UNIT_ON_TIME, "units_reported"), (UNIT_LATE, "units_late"),
@@ -73,8 +77,14 @@ def _overview(wb: xlsxwriter.Workbook, merged: MergedQuarter, title: str, format
     ws.fit_to_pages(1, 1)
 
 
+def _labelled(issues: pd.DataFrame) -> pd.DataFrame:
+    """问题清单 as the clerk reads it: each issue code as its Chinese meaning (问题类型)."""
+    kinds = issues[CODE_COLUMN].map(lambda code: CODES[code][1] if code in CODES else code)
+    return issues.assign(**{CODE_COLUMN: kinds}).rename(columns={CODE_COLUMN: "问题类型"})
+
+
 def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> bytes:
-    """汇总表.xlsx as bytes: 总览, 任务进展, 单位报送, 问题清单, 量化指标."""
+    """汇总表.xlsx as bytes: 总览, 任务进展, 单位报送, 问题清单, 量化指标, 节点计划."""
     buffer = io.BytesIO()
     title = f"{bureau.city}政府工作报告确定事项{merged.period.full_label}推进情况汇总表"
     wb = new_book(buffer, title, bureau.name, document_time(merged.period), fingerprint)
@@ -83,8 +93,9 @@ def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> 
     for name, frame, coloured in (
         ("任务进展", merged.tasks, ("红黄绿灯", "综合状态")),
         ("单位报送", merged.units, ("报送情况",)),
-        ("问题清单", merged.issues, ()),
+        ("问题清单", _labelled(merged.issues), ()),
         ("量化指标", merged.indicators, ("指标灯",)),
+        ("节点计划", merged.plans, ("节点状态",)),
     ):
         ws = wb.add_worksheet(name)
         table(ws, list(frame.columns), list(frame.itertuples(index=False)), formats, f"{title}·{name}")

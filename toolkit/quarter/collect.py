@@ -32,6 +32,7 @@ from toolkit.intake.sniff import Limits
 from toolkit.ledger.build import load_ledger
 from toolkit.model import CheckedFile, Ledger
 from toolkit.period import Period
+from toolkit.quarter import fetched
 from toolkit.quarter.frames import MergedQuarter, build_merged
 from toolkit.quarter.rules import IndicatorRules
 from toolkit.quarter.store import VERDICT_PENDING, FileRecord, Store, open_store
@@ -57,6 +58,8 @@ class Collected:
     skipped: list[str]  # paths of files that belong to another period
     unread: list[archive.NotTaken] = field(default_factory=list)  # files this run could not read
     recheck: Recheck | None = None  # with --recheck only
+    drop: Path | None = None  # the drop folder read
+    dropped: int = 0  # files found in it: none is worth a warning (a wrong folder, or not yet saved)
 
 
 def _needs_check(checked: dict[str, bool], period: str) -> bool:
@@ -90,10 +93,12 @@ def _take_in(store: Store, files: list[Path], period: Period, config: Config,
     cannot be read at all (gone, locked) is set aside with the reason; the others go on."""
     new: dict[str, tuple[Path, int, str]] = {}  # sha256 → (path, size, received)
     copies, skipped, unread = [], [], []
+    mailed = fetched.arrivals(store)  # a content `ducha fetch` took arrived when its mail reached the server
     facts = []
     for path in files:
         try:
-            facts.append((archive.file_facts(path, config.bureau.zone), path))
+            sha256, size, received = archive.file_facts(path, config.bureau.zone)
+            facts.append(((sha256, size, mailed.get(sha256, received)), path))
         except OSError as exc:  # deleted since the scan, locked, or not readable by the clerk's account
             unread.append(archive.not_taken(path, exc))
     # Earliest first, so a content found under several paths is received when its first copy was.
@@ -139,7 +144,8 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
     [checks]. The caller holds the workspace lock."""
     common = (ledger, period, meta.load_secret(config.paths.secret), Limits.from_config(config),
               Strictness.from_config(config))
-    files = archive.scan(drop or config.paths.drop)
+    drop = drop or config.paths.drop
+    files = archive.scan(drop)
     with open_store(config.paths.store) as store:
         records = store.load_period(period.key) if recheck_at else []
         rechecked, unread = 0, []
@@ -156,7 +162,7 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
         before = {r.sha256: r.verdict for r in records}
         recheck = Recheck(rechecked, [(f.path, f.unit, before[f.sha256], f.verdict) for f in merged.files
                                       if before.get(f.sha256, f.verdict) not in (f.verdict, VERDICT_PENDING)])
-    return Collected(merged, checked, skipped, unread + not_read, recheck)
+    return Collected(merged, checked, skipped, unread + not_read, recheck, drop, len(files))
 
 
 def _recheck(store: Store, records: list[FileRecord], common: check.Shared,

@@ -32,8 +32,10 @@ from toolkit.model import (
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.ownership import judged_rows
+from toolkit.quarter.plans import judged_on, overdue_text, plan_frame, task_pace
 from toolkit.quarter.rules import (
     GROUP_RATES_MEAN,
+    LIGHT_RED,
     LIGHTS,
     OVERALL_STATUSES,
     UNIT_LATE,
@@ -60,7 +62,7 @@ from toolkit.quarter.store import FileRecord
 UNKNOWN_UNIT = "（无法识别）"
 
 TASK_COLUMNS = ("任务编号", "板块", "任务内容", "责任领导", "牵头单位", "综合状态", "红黄绿灯", "完成进度(%)",
-                "各单位进展", "存在问题", "未报送单位")
+                "各单位进展", "存在问题", "未报送单位", "序时进度(%)", "序时依据", "逾期节点")
 UNIT_COLUMNS = ("单位名称", "类型", "报送情况", "文件", "收到时间", "错误数", "提醒数", "任务数", "已完成",
                 "进度滞后")
 ISSUE_COLUMNS = ("文件", "单位", "收到时间", "判定", "级别", "代码", "位置", "说明")
@@ -87,7 +89,11 @@ class MergedQuarter:
       各单位填报 lists every member's value as "【单位】…" lines (未报 when missing) and 最新值 rolls
       them up: the sum of an amount, of other kinds the mean if indicator_rules says so, else NaN and
       the worst member's light.
+      序时进度(%) is what the task owes this quarter, 序时依据 says whether by its 节点计划 or
+      the flat 25 % a quarter (rules.PACE_PLAN / PACE_FLAT), 逾期节点 names its milestones past
+      due and not met (which turn it red).
     - reports: every accepted task row, one per unit and task.
+    - plans: 汇总表 节点计划, one row per milestone of the ledger (plans.PLAN_COLUMNS), overdue first.
     ledger: the ledger merged against; files: every file record of the period, oldest first, with
     its verdict decided; unit_status: {expected unit: rules.UNIT_STATUSES member}; counts: the
     JSON-ready summary (see summary_counts); as_of: the day the lights were judged on;
@@ -106,6 +112,7 @@ class MergedQuarter:
     unit_status: dict[str, str]
     counts: dict[str, Any]
     indicator_rules: IndicatorRules = field(default_factory=IndicatorRules)
+    plans: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def past_deadline(self) -> bool:
@@ -145,8 +152,11 @@ def _unit_line(report: TaskReport) -> str:
 
 
 def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
-                accepted: dict[str, dict[int, TaskReport]], period: Period, past_deadline: bool) -> pd.DataFrame:
+                accepted: dict[str, dict[int, TaskReport]], period: Period, as_of: dt.date
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """任务进展 and 节点计划 (the milestones judged with the same reports)."""
     rows = []
+    judged, progress, statuses, lead_sets = {}, {}, {}, {}
     for task in sorted(ledger.tasks, key=lambda t: t.no):
         reports = [accepted[u][task.no] for u, _ in owners.get(task.no, []) if task.no in accepted.get(u, {})]
         reported = {r.unit for r in reports}
@@ -154,14 +164,19 @@ def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
         status = overall_status([r.status for r in reports], bool(leads) and leads <= reported)
         lead_numbers = [r.progress for r in reports if r.unit in leads and r.progress is not None]
         lead_progress = round(fmean(lead_numbers), 1) if lead_numbers else None
+        owed = task_pace(ledger, task, leads, reports, period, as_of, lead_progress, status == layout.STATUS_DONE)
+        judged[task.no], progress[task.no], lead_sets[task.no] = owed, lead_progress, leads
+        statuses[task.no] = {r.unit: r.status for r in reports}
+        shown = LIGHT_RED if owed.overdue else light(status, lead_progress, owed.pace, as_of > period.deadline)
         rows.append((
-            task.no, task.section, task.content, task.leaders_text, task.lead, status,
-            light(status, lead_progress, period.pace, past_deadline), lead_progress,
+            task.no, task.section, task.content, task.leaders_text, task.lead, status, shown, lead_progress,
             "\n".join(_unit_line(r) for r in reports),
             "\n".join(f"【{r.unit}】{r.problems}" for r in reports if r.problems),
             "、".join(u for u, _ in owners.get(task.no, []) if u not in reported),
+            owed.pace, owed.basis, overdue_text(owed),
         ))
-    return pd.DataFrame(rows, columns=list(TASK_COLUMNS))
+    plans = plan_frame(ledger, judged, progress, statuses, lead_sets, judged_on(period, as_of))
+    return pd.DataFrame(rows, columns=list(TASK_COLUMNS)), plans
 
 
 def _deciding_file(files: list[FileRecord]) -> FileRecord | None:
@@ -316,8 +331,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
             by_unit[record.unit].append(record)
     accepted = judged_rows(ledger, assignments, files)  # today's roles; what changed is told
     standing = {unit: unit_standing(by_unit.get(unit, []), period) for unit in assignments}
-    past = as_of > period.deadline
-    tasks = _task_frame(ledger, owners, accepted, period, past)
+    tasks, plans = _task_frame(ledger, owners, accepted, period, as_of)
     return MergedQuarter(
         period=period,
         as_of=as_of,
@@ -331,6 +345,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
         unit_status=standing,
         counts=summary_counts(period, standing, tasks),
         indicator_rules=indicator_rules,
+        plans=plans,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -25,6 +26,7 @@ from toolkit.model import (
     VERDICT_REJECTED,
     VERDICT_SUPERSEDED,
     Indicator,
+    Milestone,
 )
 from toolkit.period import Period
 from toolkit.quarter.store import FileRecord
@@ -42,6 +44,8 @@ LIGHT_RED = "红灯"
 LIGHT_NONE = "未亮灯"  # nobody has reported yet and the deadline has not passed
 LIGHTS = (LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED, LIGHT_NONE)
 RED_GAP = 25  # points behind 序时进度 that turn a light red
+PACE_PLAN = "节点计划"  # 序时依据: the task's own plan in the ledger
+PACE_FLAT = "按季度平均"  # 序时依据: no plan, 25 % a quarter
 
 # A unit's standing for the period (单位报送), mutually exclusive.
 UNIT_ON_TIME = "已报送"
@@ -62,11 +66,15 @@ RULES_TEXT = (
     "未报送，为“牵头单位未报送”，配合单位、县区填“已完成”只表示本单位承担的部分完成；牵头单位已报送时，"
     "任一报送单位填“进度滞后”为“进度滞后”，报送单位均填“已完成”为“已完成”，均填“未启动”为“未启动”，"
     "其余为“正常推进”。",
-    "红黄绿灯：序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）；完成进度为牵头单位所填"
-    "（分组牵头时取已报送成员所填的平均值）。“已完成”为绿灯；截止日前无单位报送为“未亮灯”；"
+    "序时进度（“序时依据”列）：总台账中有节点计划的任务为“节点计划”，取计划在本季度截止日的计划累计进度"
+    "（年初为0，相邻节点之间按日期线性折算，最后一个节点之后为100）；没有节点计划的为“按季度平均”，"
+    "序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）。",
+    "红黄绿灯：完成进度为牵头单位所填（分组牵头时取已报送成员所填的平均值）。“已完成”为绿灯；截止日前无单位报送为“未亮灯”；"
     "截止日后仍无单位报送或牵头单位仍未报送，为红灯。其余按完成进度：牵头单位未填完成进度为黄灯；"
     "落后序时进度25个百分点及以上为红灯；落后不足25个百分点、或为“进度滞后”或“牵头单位未报送”，为黄灯；"
-    "其余为绿灯。",
+    "其余为绿灯。逾期节点：计划完成日期不晚于截止日（统计日在截止日前时为统计日）的节点，其责任单位（未填为牵头单位）"
+    "未填报“已完成”，且牵头单位的完成进度低于该节点的计划累计进度（或未填），该任务为红灯（综合状态为“已完成”的除外），"
+    "节点写入“逾期节点”列。",
     "截止日后收到的文件照常采用，标记为“迟报”；同一单位多次报送，以最后收到的合格文件为准。",
 )
 
@@ -88,7 +96,7 @@ def overall_status(statuses: list[str], lead_reported: bool) -> str:
     return layout.STATUS_ON_TRACK
 
 
-def light(status: str, lead_progress: float | None, pace: int, past_deadline: bool) -> str:
+def light(status: str, lead_progress: float | None, pace: float, past_deadline: bool) -> str:
     """红黄绿灯 of a task (see RULES_TEXT). The worse light wins when two rules apply: a unit that
     says 进度滞后 keeps the task yellow even when the lead's number is on pace, and a lead that has
     not reported keeps it from green (red once the deadline has passed)."""
@@ -106,6 +114,33 @@ def light(status: str, lead_progress: float | None, pace: int, past_deadline: bo
     if gap > 0 or status in (layout.STATUS_LAGGING, STATUS_LEAD_MISSING):
         return LIGHT_YELLOW
     return LIGHT_GREEN
+
+
+def planned_pace(milestones: list[Milestone], on: dt.date) -> float:
+    """序时进度 of a task with a plan: its planned cumulative progress on `on`, 0 on 1 January,
+    linear by days between milestones (sorted by date), the last milestone's after it."""
+    before_date, before = dt.date(on.year, 1, 1), 0.0
+    for m in sorted(milestones, key=lambda m: (m.due, m.seq)):
+        if on < m.due:
+            span = (m.due - before_date).days
+            share = (on - before_date).days / span if span > 0 else 1.0
+            return round(before + (m.progress - before) * max(share, 0.0), 1)
+        before_date, before = m.due, m.progress
+    return before
+
+
+def overdue_milestones(milestones: list[Milestone], on: dt.date, lead_progress: float | None,
+                       done: Callable[[str], bool]) -> list[Milestone]:
+    """The milestones past due on `on` and not met: their unit (blank: the lead, passed as "") did
+    not report the task 已完成 (done(unit) is False) and the lead's progress is below the
+    milestone's planned progress, or not given."""
+    return [m for m in sorted(milestones, key=lambda m: (m.due, m.seq))
+            if m.due <= on and not done(m.unit) and (lead_progress is None or lead_progress < m.progress)]
+
+
+def milestone_label(m: Milestone) -> str:
+    """第2个节点“完成主体施工”（计划 2024-06-30 达到 60%）: how 汇总表 and receipts name a milestone."""
+    return f"第{m.seq}个节点“{m.content}”（计划 {m.due.isoformat()} 达到 {figure(m.progress)}%）"
 
 
 def is_late(received: str, period: Period) -> bool:

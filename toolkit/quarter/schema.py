@@ -14,7 +14,7 @@ from pathlib import Path
 from toolkit.errors import DuchaError
 from toolkit.problems import Cell
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 SCHEMA: list[str] = [
     # One row per distinct content. `path` and `received` are those of the first copy seen.
@@ -127,6 +127,40 @@ SCHEMA: list[str] = [
         verdict  TEXT NOT NULL,
         issues   TEXT NOT NULL,
         PRIMARY KEY (sha256, period, seq)
+    )""",
+    # Version 6. Every part of every message `ducha fetch` took from the bureau's mailbox (one row
+    # with seq 0 and no file for a mail without attachments). A message is done once it has rows;
+    # sha256/saved are '' for a part not saved (note says why). arrival is the server's INTERNALDATE
+    # on the bureau's clock: the merge takes it as the received time of a file with that content.
+    # unit is NULL for a sender not in 单位名录 (a stranger: kept and flagged).
+    """CREATE TABLE IF NOT EXISTS fetched (
+        folder      TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid         INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        message_id  TEXT NOT NULL,
+        sender      TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        arrival     TEXT NOT NULL,
+        unit        TEXT,
+        name        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        saved       TEXT NOT NULL,
+        note        TEXT NOT NULL,
+        fetched     TEXT NOT NULL,
+        PRIMARY KEY (folder, uidvalidity, uid, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS fetched_by_hash ON fetched(sha256)",
+    # Version 7. The 发文字号 given to each document ducha issues (kind 'briefing' for a period's
+    # 通报): numbered from 1 within a year, never reused, and the same number when it is rendered again.
+    """CREATE TABLE IF NOT EXISTS doc_numbers (
+        year   INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        kind   TEXT NOT NULL,
+        period TEXT NOT NULL,
+        issued TEXT NOT NULL,
+        PRIMARY KEY (year, number),
+        UNIQUE (kind, period)
     )""",
 ]
 

@@ -17,6 +17,7 @@ from toolkit.config import Config
 from toolkit.forms import layout
 from toolkit.outputs.briefing import charts
 from toolkit.outputs.briefing.judge import judge_units
+from toolkit.outputs.briefing.official import official_context
 from toolkit.outputs.briefing.settings import briefing_settings, issuer_name
 from toolkit.outputs.briefing.text import clean, number, percent, shorten
 from toolkit.period import Period
@@ -220,6 +221,8 @@ def briefing_context(
     praised, criticised = judge_units(merged, settings.rules)
     issuer = issuer_name(config, settings)
     day = date_label(merged.as_of)
+    city = [r for r in criticised if r["kind"] != STATIONED_KIND]
+    stationed = [r for r in criticised if r["kind"] == STATIONED_KIND]
     return {
         "title": f"关于{period.full_label}市政府工作报告确定事项推进情况的通报",
         "issuer": issuer,
@@ -245,8 +248,11 @@ def briefing_context(
         "lagging": _lagging(merged.tasks),
         "rules": {"praise": settings.rules.praise_text(), "criticism": settings.rules.criticism_text()},
         "praise": praised,
-        "criticism": [r for r in criticised if r["kind"] != STATIONED_KIND],
-        "criticism_stationed": [r for r in criticised if r["kind"] == STATIONED_KIND],
+        "criticism": city,
+        "criticism_stationed": stationed,
         "changes": _changes(merged, previous),
         "year_end": _year_end(merged),
+        "imprint": {"copy_to": settings.copy_to, "printer": issuer, "date": day},
+        "appendix_inline": settings.appendix == "after",
+        **official_context(merged, period, city, stationed),
     }

@@ -16,6 +16,9 @@ from toolkit.outputs.briefing.text import clean, number
 from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_ON_TIME, UNIT_REJECTED
 
+# Why a unit is criticised, as the Word 通报 groups the criticised units.
+CRITICISM_LABELS = ("未报送", "迟报", "退回修改后未重新报送", "牵头任务亮红灯")
+
 
 def _on_pace(reports: pd.DataFrame, pace: int) -> bool:
     """Every task the unit reported is 已完成, or at or above 序时进度 and not marked lagging."""
@@ -57,16 +60,19 @@ def judge_units(merged: MergedQuarter, rules: Rules) -> tuple[list[dict[str, Any
         ):
             praised.append({"unit": clean(name), "kind": unit["类型"]})
         red = _red_led(merged, name)
-        reasons = [
-            text
-            for flag, text in (
-                (rules.criticize_missing and standing == UNIT_MISSING, "未报送"),
-                (rules.criticize_late and standing == UNIT_LATE, "迟报"),
-                (rules.criticize_rejected and standing == UNIT_REJECTED, "报送材料被退回修改，未重新报送合格材料"),
-                (rules.criticize_red and bool(red), f"牵头任务红灯 {len(red)} 项（第{'、'.join(map(str, red))}项）"),
+        found = [
+            (text, brief)
+            for flag, text, brief in (
+                (rules.criticize_missing and standing == UNIT_MISSING, "未报送", CRITICISM_LABELS[0]),
+                (rules.criticize_late and standing == UNIT_LATE, "迟报", CRITICISM_LABELS[1]),
+                (rules.criticize_rejected and standing == UNIT_REJECTED, "报送材料被退回修改，未重新报送合格材料",
+                 CRITICISM_LABELS[2]),
+                (rules.criticize_red and bool(red), f"牵头任务红灯 {len(red)} 项（第{'、'.join(map(str, red))}项）",
+                 CRITICISM_LABELS[3]),
             )
             if flag
         ]
-        if reasons:
-            criticised.append({"unit": clean(name), "kind": unit["类型"], "reasons": "；".join(reasons)})
+        if found:  # reasons in full (HTML, Markdown); labels to group units by in the Word 通报
+            criticised.append({"unit": clean(name), "kind": unit["类型"], "reasons": "；".join(t for t, _ in found),
+                               "labels": [label for _, label in found], "red": len(red)})
     return praised, criticised

@@ -1,6 +1,7 @@
-"""The briefing printed to PDF by a headless Chromium-family browser. Printing through the
-browser reuses the HTML version's layout and the office PC's own CJK fonts instead of adding a
-PDF library; the browser is optional, so a missing one is a clear message, not a crash.
+"""The HTML briefing (the screen version) in a headless Chromium-family browser, printed or read
+back the way a reader's browser shows it. The official PDF is the Word file printed by LibreOffice
+(publish.py); this is how the screen version is checked. The browser is optional, so a missing one
+is a clear message, not a crash.
 """
 
 from __future__ import annotations

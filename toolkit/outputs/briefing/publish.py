@@ -1,41 +1,82 @@
 """`ducha briefing` end to end: load the quarter and the one before it under the workspace lock,
-build the context, and write every format into reports/<period>/. The browser is looked up
-before anything is written, so a failed --pdf leaves no half set of files behind.
+build the context, give it its 发文字号 from the store, and write every format into
+reports/<period>/. The PDF is the Word file printed by LibreOffice (what the office signs and
+prints); LibreOffice is looked up before anything is written, so a failed --pdf leaves no half set
+of files behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit import office
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic, write_text_atomic
 from toolkit.outputs.briefing.context import briefing_context
-from toolkit.outputs.briefing.pdf import find_browser, print_pdf
-from toolkit.outputs.briefing.render import render_docx, render_html, render_markdown, template_dirs
-from toolkit.outputs.briefing.settings import briefing_settings
+from toolkit.outputs.briefing.render import (
+    render_docx,
+    render_html,
+    render_markdown,
+    split_appendix,
+    template_dirs,
+)
+from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings
 from toolkit.period import Period
 from toolkit.quarter.collect import load_merged
+from toolkit.quarter.docnumbers import allocate_doc_number, doc_number_text
+from toolkit.quarter.store import open_store
 
 OUTPUT_STEM = "通报"
+APPENDIX_STEM = "通报附件"
+BRIEFING_KIND = "briefing"
+SERIF_FONTS = ("方正小标宋简体", "仿宋_GB2312", "仿宋", "楷体_GB2312", "楷体", "宋体")
+SANS_FONTS = ("黑体",)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What `ducha briefing` made: its files and the 发文字号 it was given."""
+
+    outputs: list[Path]
+    doc_number: str
+
+
+def font_fallbacks(settings: BriefingSettings) -> dict[str, str]:
+    """The GB/T 9704 fonts the Word file names → the installed font that prints each one where it
+    is missing (a Linux server has no 仿宋_GB2312; Noto Serif CJK looks like it, Noto Sans like 黑体)."""
+    return {name: settings.serif_font for name in SERIF_FONTS} | {name: settings.sans_font for name in SANS_FONTS}
+
+
+def _print_pdf(docx_path: Path, settings: BriefingSettings) -> Path:
+    """The Word file printed by LibreOffice, as an office prints it, written atomically beside it."""
+    with tempfile.TemporaryDirectory(prefix="ducha-pdf-") as folder:
+        made = office.convert(docx_path, "pdf", Path(folder), fonts=font_fallbacks(settings))
+        return write_bytes_atomic(docx_path.with_suffix(".pdf"), made.read_bytes())
 
 
 def write_briefing(context: dict[str, Any], config: Config, period: Period, pdf: bool = False) -> list[Path]:
-    """Write 通报.html / .md / .docx (and .pdf) into reports/<period>/, each atomically."""
+    """Write 通报.html / .md / .docx (通报附件.docx when [briefing] appendix = "separate"; and the
+    PDF of each Word file) into reports/<period>/, each atomically."""
     settings = briefing_settings(config)
     dirs = template_dirs(config, settings)
-    browser = find_browser(settings) if pdf else ""  # fail before writing anything
+    if pdf:
+        office.find_office()  # fail before writing anything
     folder = config.paths.reports / period.key
-    html = write_text_atomic(folder / f"{OUTPUT_STEM}.html", render_html(context, dirs))
+    word = render_docx(context, dirs)
+    words = [(OUTPUT_STEM, word)] if settings.appendix == "after" else list(
+        zip((OUTPUT_STEM, APPENDIX_STEM), split_appendix(word), strict=True))
     outputs = [
-        html,
+        write_text_atomic(folder / f"{OUTPUT_STEM}.html", render_html(context, dirs)),
         write_text_atomic(folder / f"{OUTPUT_STEM}.md", render_markdown(context, dirs)),
-        write_bytes_atomic(folder / f"{OUTPUT_STEM}.docx", render_docx(context, dirs)),
+        *(write_bytes_atomic(folder / f"{stem}.docx", data) for stem, data in words),
     ]
     if pdf:
-        outputs.append(print_pdf(html, folder / f"{OUTPUT_STEM}.pdf", browser))
+        outputs += [_print_pdf(folder / f"{stem}.docx", settings) for stem, _ in words]
     return outputs
 
 
@@ -48,7 +89,7 @@ def _as_date(config: Config, now: dt.datetime | dt.date | None) -> dt.date:
 
 def render_briefing(
     config: Config, period: Period, pdf: bool = False, now: dt.datetime | dt.date | None = None
-) -> list[Path]:
+) -> Briefing:
     """`ducha briefing`: load this quarter and the previous one from the ledger and the store as of
     `now` (default today; pass it for a reproducible document) and write the briefing files."""
     as_of = _as_date(config, now)
@@ -58,5 +99,8 @@ def render_briefing(
             raise DuchaError(f"{period.full_label}（{period.key}）还没有任何收件记录：请先运行 ducha merge --period {period.key}")
         previous = load_merged(config, period.previous(config.deadlines), as_of)
         context = briefing_context(merged, previous if previous.files else None, config, period)
-        return write_briefing(context, config, period, pdf)
+        with open_store(config.paths.store) as store:
+            year, number = allocate_doc_number(store, BRIEFING_KIND, period.key, as_of.year)
+        context["doc_number"] = doc_number_text(briefing_settings(config).doc_prefix, year, number)
+        return Briefing(write_briefing(context, config, period, pdf), context["doc_number"])
 

@@ -26,6 +26,9 @@ HTML_TEMPLATE = "briefing.html.j2"
 MD_TEMPLATE = "briefing.md.j2"
 DOCX_TEMPLATE = "briefing.docx"
 
+NOBREAK = "\u2060"  # WORD JOINER
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
 _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|#~&!])")
 _MD_LINE_START = re.compile(r"^(\d+)([.)])(?=\s|$)|^([-+=])(?=\s|$)")
 
@@ -99,6 +102,12 @@ def render_markdown(context: dict[str, Any], dirs: list[Path]) -> str:
     return _render(MD_TEMPLATE, lambda: env.get_template(MD_TEMPLATE).render(context))
 
 
+def nobreak(value: object) -> str:
+    """A unit's name with WORD JOINER between its characters: Word and LibreOffice may break a line
+    between any two Chinese characters, which would print 市发展改/革委; this keeps the name whole."""
+    return NOBREAK.join(clean(value))
+
+
 def render_docx(context: dict[str, Any], dirs: list[Path]) -> bytes:
     """Word through docxtpl with autoescape on (its default is off): a unit's `<`, `&` become XML
     entities instead of breaking the document. Zip timestamps are fixed for reproducible bytes."""
@@ -106,7 +115,39 @@ def render_docx(context: dict[str, Any], dirs: list[Path]) -> bytes:
 
     template = DocxTemplate(str(_find_template(dirs, DOCX_TEMPLATE)))
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["nobreak"] = nobreak
     _render(DOCX_TEMPLATE, lambda: template.render(context, jinja_env=env, autoescape=True))
     out = io.BytesIO()
     template.save(out)
     return stable_zip(out.getvalue())
+
+
+def split_appendix(data: bytes) -> tuple[bytes, bytes]:
+    """A rendered 通报 cut at its first section break: (the body with its 版记, the landscape 附件
+    as a document of its own, keeping the page-number footers)."""
+    import docx
+
+    def cut(keep_body: bool) -> bytes:
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+        children = list(body.iterchildren())
+        breaks = [c for c in children if c.find(f"{W}pPr/{W}sectPr") is not None]
+        if not breaks:
+            raise DuchaError(f"通报模板 {DOCX_TEMPLATE} 的正文与附件之间没有分节符，无法按 appendix = \"separate\" 把附件另存")
+        brk = breaks[0]
+        first = brk.find(f"{W}pPr/{W}sectPr")
+        last = body.find(f"{W}sectPr")
+        at = children.index(brk)
+        for child in children[at + 1:-1] if keep_body else children[: at + 1]:
+            body.remove(child)
+        if keep_body:
+            brk.find(f"{W}pPr").remove(first)
+            body.replace(last, first)
+        else:
+            for ref in first.findall(f"{W}footerReference") + first.findall(f"{W}headerReference"):
+                last.insert(0, ref)
+        out = io.BytesIO()
+        document.save(out)
+        return stable_zip(out.getvalue())
+
+    return cut(True), cut(False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from toolkit.config import Config
+from toolkit.config import Config, option
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,11 @@ class _Texts:
     templates: str = "templates"  # a workspace folder whose files override the bundled templates
     headline_section: str = "一、主要预期目标"  # the 板块 whose tasks are the headline targets
     browser: str = ""  # Chromium/Chrome/Edge executable for --pdf; empty: search PATH
+    doc_prefix: str = "汴督查"  # 发文字号 before 〔year〕N号
+    copy_to: str = "市委办公室，市人大常委会办公室，市政协办公室"  # 版记 抄送
+    appendix: str = option("after", choices=("after", "separate"))  # 附件 after the 版记, or 通报附件.docx
+    serif_font: str = "Noto Serif CJK SC"  # prints 小标宋, 仿宋, 楷体 where those are not installed
+    sans_font: str = "Noto Sans CJK SC"  # prints 黑体 where it is not installed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,87 @@
+"""A task judged against its 节点计划: the pace it owes this quarter, the milestones it missed, and
+the 汇总表 sheet that sets every milestone beside what was reported.
+
+The rules themselves are pure functions in rules.py (planned_pace, overdue_milestones); this module
+feeds them one task's reports, so the task frame, 汇总表 and the receipts all see the same verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from toolkit.forms import layout
+from toolkit.model import Ledger, Milestone, Task, TaskReport
+from toolkit.period import Period
+from toolkit.quarter.rules import PACE_FLAT, PACE_PLAN, milestone_label, overdue_milestones, planned_pace
+
+PLAN_COLUMNS = ("任务编号", "任务内容", "牵头单位", "节点序号", "节点内容", "计划完成日期", "计划累计进度(%)",
+                "责任单位", "具体责任人", "牵头单位完成进度(%)", "责任单位报送", "节点状态")
+MILESTONE_OVERDUE = "逾期未完成"
+MILESTONE_MET = "已到期·已达到"
+MILESTONE_OPEN = "未到期"
+
+
+@dataclass(frozen=True)
+class TaskPace:
+    """What a task owes this quarter: 序时进度, on what basis (rules.PACE_PLAN / PACE_FLAT), and
+    the milestones past due and not met (empty without a plan)."""
+
+    pace: float
+    basis: str
+    overdue: tuple[Milestone, ...] = ()
+
+
+def judged_on(period: Period, as_of: dt.date) -> dt.date:
+    """The day milestones fall due against: the quarter's deadline, or the as-of day before it."""
+    return min(as_of, period.deadline)
+
+
+def _owners(ledger: Ledger, unit: str, leads: set[str]) -> set[str]:
+    """The units that answer for a milestone: its 责任单位 (a group's members), blank: the leads."""
+    return leads if not unit else set(ledger.expand(unit))
+
+
+def task_pace(ledger: Ledger, task: Task, leads: set[str], reports: list[TaskReport], period: Period,
+              as_of: dt.date, lead_progress: float | None, finished: bool) -> TaskPace:
+    """The task's pace and missed milestones; leads: the units that lead it (a group's members);
+    finished: its 综合状态 is 已完成, so no milestone of it is missed."""
+    plan = ledger.plan(task.no)
+    if not plan:
+        return TaskPace(period.pace, PACE_FLAT)
+    done_units = {r.unit for r in reports if r.status == layout.STATUS_DONE}
+
+    def done(unit: str) -> bool:
+        owners = _owners(ledger, unit, leads)
+        return finished or (bool(owners) and owners <= done_units)
+
+    overdue = overdue_milestones(plan, judged_on(period, as_of), lead_progress, done)
+    return TaskPace(planned_pace(plan, period.deadline), PACE_PLAN, tuple(overdue))
+
+
+def overdue_text(judged: TaskPace) -> str:
+    """逾期节点 as 汇总表 and the receipts print it: one line per missed milestone."""
+    return "\n".join(milestone_label(m) for m in judged.overdue)
+
+
+def plan_frame(ledger: Ledger, judged: dict[int, TaskPace], progress: dict[int, float | None],
+               statuses: dict[int, dict[str, str]], leads: dict[int, set[str]], on: dt.date) -> pd.DataFrame:
+    """汇总表 节点计划: one row per milestone of the ledger, overdue ones first, then by task and
+    date; statuses: task → unit → the 完成状态 it reported; leads: task → its lead units."""
+    tasks = {t.no: t for t in ledger.tasks}
+    rows = []
+    for m in ledger.milestones:
+        if m.task_no not in tasks:
+            continue
+        task = tasks[m.task_no]
+        owners = _owners(ledger, m.unit, leads.get(m.task_no, set()))
+        said = [statuses.get(m.task_no, {})[u] for u in sorted(owners) if u in statuses.get(m.task_no, {})]
+        missed = m in judged.get(m.task_no, TaskPace(0, PACE_FLAT)).overdue
+        state = MILESTONE_OVERDUE if missed else (MILESTONE_MET if m.due <= on else MILESTONE_OPEN)
+        rows.append((m.task_no, task.content, task.lead, m.seq, m.content, m.due.isoformat(), m.progress,
+                     m.unit or task.lead, m.person, progress.get(m.task_no),
+                     "、".join(dict.fromkeys(said)) or "未报送", state))
+    rows.sort(key=lambda row: (row[-1] != MILESTONE_OVERDUE, row[0], row[5], row[3]))
+    return pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
