@@ -85,6 +85,21 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(a workspace where `make demo` played its quarter, what it printed), once per module."""
+    import io
+    from contextlib import redirect_stdout
+
+    from toolkit.demo import play
+
+    target = tmp_path_factory.mktemp("demo") / "demo"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert play.main(target) == 0
+    return target, out.getvalue()
+
+
+@pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory):
     """The small ledger's workbooks for 2024Q1, generated once per test module that asks."""
     from tests.forms_fixtures import generate_small

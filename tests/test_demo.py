@@ -4,9 +4,7 @@ made and what it printed."""
 from __future__ import annotations
 
 import email
-import io
 import re
-from contextlib import redirect_stdout
 from email import policy
 from pathlib import Path
 
@@ -14,16 +12,6 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from toolkit.demo import play as demo
-
-
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """(the demo workspace, what the demo printed)."""
-    target = tmp_path_factory.mktemp("demo") / "demo"
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert demo.main(target) == 0
-    return target, out.getvalue()
 
 
 def sheet(target: Path, name: str) -> list[list[object]]:

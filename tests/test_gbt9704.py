@@ -6,10 +6,8 @@ serif CJK fonts embedded and no unit name broken across lines."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import subprocess
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import docx
@@ -21,7 +19,6 @@ from tests.conftest import require_tool
 from toolkit import office
 from toolkit.cli.app import cli
 from toolkit.config import load_config
-from toolkit.demo import play as demo
 from toolkit.demo.pictures import take_pictures
 from toolkit.outputs.briefing.context import briefing_context
 from toolkit.outputs.briefing.publish import render_briefing, write_briefing
@@ -32,15 +29,6 @@ from toolkit.quarter.store import open_store
 
 DOC_NUMBER = "汴督查〔2024〕1号"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    target = tmp_path_factory.mktemp("gbt") / "demo"
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert demo.main(target) == 0
-    return target, out.getvalue()
 
 
 @pytest.fixture(scope="module")
