@@ -25,7 +25,7 @@ def test_demo_plays_a_whole_quarter(played: tuple[Path, str]) -> None:
     assert "生成 65 个单位的填报表" in out
     assert "下发填报表：发送 65 封" in out
     assert "应报单位 65 个：已报送 53，迟报 4，退回修改 4，未报送 4" in out
-    assert out.rstrip().endswith(f"通报：{reports / '通报.docx'}")
+    assert f"一季度通报：{reports / '通报.docx'}" in out
 
     book = CalamineWorkbook.from_path(reports / "汇总表.xlsx")
     assert book.sheet_names[:5] == ["总览", "任务进展", "单位报送", "问题清单", "量化指标"]
@@ -39,6 +39,24 @@ def test_demo_plays_a_whole_quarter(played: tuple[Path, str]) -> None:
     assert "2024Q1_市商务局.xlsx" in attachments
     assert len(list((target / "outbox" / "2024Q2").glob("*.xlsx"))) == 65
     assert (target / "drop" / "扫描件.xlsx").read_bytes().startswith(b"%PDF")  # the drop is never touched
+
+
+def test_demo_plays_a_second_quarter_on_prefilled_workbooks(played: tuple[Path, str]) -> None:
+    """The second quarter: every unit but the four silent ones reports on time, each moving its
+    tasks forward from what was adopted in the first (progress never falls)."""
+    target, out = played
+    assert "应报单位 65 个：已报送 61，迟报 0，退回修改 0，未报送 4" in out
+    assert out.rstrip().endswith(f"邮件：{target / 'mailbox'}")
+    q1, q2 = ({r[0]: r for r in CalamineWorkbook.from_path(target / "reports" / p / "汇总表.xlsx")
+               .get_sheet_by_name("任务进展").to_python()[1:]} for p in ("2024Q1", "2024Q2"))
+    header = CalamineWorkbook.from_path(target / "reports" / "2024Q2" / "汇总表.xlsx").get_sheet_by_name(
+        "任务进展").to_python()[0]
+    col = header.index("完成进度(%)")
+    moved = [no for no in q2 if isinstance(q1[no][col], float) and isinstance(q2[no][col], float)]
+    assert len(moved) > 100
+    assert all(q2[no][col] >= q1[no][col] for no in moved)
+    assert len(list((target / "reports" / "2024Q2" / "回执").glob("*.xlsx"))) == 61
+    assert (target / "reports" / "2024Q2" / "通报.docx").exists()
 
 
 def test_demo_shows_a_task_only_a_co_unit_reported_judged_without_its_lead(played: tuple[Path, str]) -> None:

@@ -196,6 +196,7 @@ def counted(counts: dict[str, int]) -> str:
 
 def main(target: Path = DEMO_DIR) -> int:
     from toolkit.cli.text import summary_lines
+    from toolkit.demo.second import SecondQuarter, play_second_quarter
     from toolkit.ledger.build import build_ledger, load_ledger
     from toolkit.ledger.check import check_ledger
     from toolkit.mail import runs as mail
@@ -276,12 +277,15 @@ def main(target: Path = DEMO_DIR) -> int:
     say("\n== 8. 下一季度：填报表预填本季度已采用的填报内容 (ducha generate --period 2024Q2) ==")
     q2 = prefill.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
     say(f"生成 {len(q2.workbooks)} 个单位的第二季度填报表：{q2.out_dir}")
+    second = SecondQuarter(q2.period, q2.out_dir, set(SILENT), {})
+    summary_q2, *briefing_q2 = play_second_quarter(config, second, inbox)
 
     say("\n演示完成。输出：")
-    say(f"  汇总表：{final.outputs[0]}")
-    say(f"  回执：{final.outputs[0].parent / RECEIPT_DIR}")
+    for label, book, notices in (("一季度", final.outputs[0], briefing.outputs), ("二季度", summary_q2, briefing_q2)):
+        say(f"  {label}汇总表：{book}")
+        say(f"  {label}回执：{book.parent / RECEIPT_DIR}")
+        for path in notices:
+            say(f"  {label}通报：{path}")
     say(f"  邮件：{inbox}")
-    for path in briefing.outputs:
-        say(f"  通报：{path}")
     return 0
 
