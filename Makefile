@@ -29,6 +29,7 @@ test: $(BIN)/ducha
 	$(BIN)/ruff check toolkit tests scripts
 	$(if $(HAVE_TOOLS),DUCHA_REQUIRE_TOOLS=1 )$(BIN)/python -m pytest -q
 
+# ducha beside ../shared/bench/peer.py and floor.py, with the aims; BENCH_UNITS=66,1000,10000 adds 10,000 units.
 bench: $(BIN)/ducha
 	$(BIN)/python scripts/bench.py
 

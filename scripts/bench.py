@@ -1,17 +1,19 @@
-"""Time the toolkit's heavy steps on the real ledger and on synthetic ones, and print JSON.
+"""Time ducha beside the yardsticks, as a user runs it, and print the ratios against the aims.
 
-    python scripts/bench.py [--sizes 66,1000] [--workers N] [--phases generate,merge] [--no-real]
-    python scripts/bench.py --sizes 66,1000,10000      # the full scale run (~6 min here)
+    make bench                                     # 66 and 1,000 units (a few minutes)
+    BENCH_UNITS=66,1000,10000 make bench           # or: python scripts/bench.py --big (adds 10,000)
+    python scripts/bench.py --sizes 1000 --json    # the measurements as JSON
 
-`make bench` runs the defaults: the real ledger and synthetic ledgers of 66 and 1,000 units
-(about 1 min). Each phase is a function in PHASES taking the shared Run and returning its
-measurements: "generate" writes every unit's workbook; "merge" first makes every unit's return
-(untimed: answers written while generating, the filler block typed into the sheet XML — 5 ms a file
-rather than openpyxl's 25 ms), then times a whole merge (wall clock, worker processes included)
-and a rerun with no new files, and then its parts alone in one process on up to PART_SAMPLE files:
-the floor (unzip each file and parse its sheet XML, nothing else), reading + validating, recording
-in the store, writing 汇总表 and writing the receipts. Peak memory (RSS, this process and its
-workers) is sampled during each timed phase. `help_s` is the wall time of `ducha --help`.
+For each size a workspace is made with a synthetic ledger (~15 tasks a unit, a third led, an
+indicator on every fifth task) written as master_ledger.xlsx. Then, each a whole process as the
+clerk runs it: `ducha generate`; every unit's clean return is made in the drop folder (untimed:
+answers written while generating, the filler block typed into the sheet XML); the floor
+(../shared/bench/floor.py: unzip and parse every sheet) and the peer (peer.py: pandas + calamine
+concatenating every file, no validation, no receipts, no store) on that folder; `ducha merge` from
+scratch (wall clock and the main process's peak memory) and a rerun with nothing new. The ratios
+ducha ÷ peer and ducha ÷ floor are taken in the same run, so a loaded machine slows both sides.
+Then the merge's phases alone, in this process, on up to PART_SAMPLE files of the same workspace:
+reading + validating, recording in the store, rebuilding the quarter from the store, 汇总表, receipts.
 """
 
 from __future__ import annotations
@@ -19,23 +21,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import multiprocessing
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from toolkit.config import Bureau, load_config
 from toolkit.forms.generate import generate_from
@@ -93,101 +88,59 @@ def synthetic_ledger(n_units: int, tasks_per_unit: int = 15) -> Ledger:
 # --- measuring -------------------------------------------------------------------------------
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+# --- measuring -------------------------------------------------------------------------------
+
+YARDSTICKS = ROOT.parent / "shared" / "bench"  # peer.py and floor.py
+# The main process's peak resident memory, written when it exits; -c keeps the workers from
+# importing a main module, as with the `ducha` console script.
+_DUCHA = """
+import atexit, sys
+out = sys.argv.pop(1)
+try:
+    import resource
+    atexit.register(lambda: open(out, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+except ImportError:
+    pass
+from toolkit.cli.app import main
+sys.argv[0] = "ducha"
+main()
+"""
 
 
 @dataclass
-class Peak:
-    own_mb: float = 0.0  # this process
-    total_mb: float = 0.0  # this process and its worker processes at the same moment
+class Timed:
+    seconds: float
+    peak_mb: float | None = None  # the main process's peak resident memory
 
 
-@contextmanager
-def peak_rss(interval: float = 0.05) -> Iterator[Peak]:
-    """Sample resident memory from /proc every `interval` seconds while the block runs. Where
-    /proc is missing (Windows, macOS) own_mb is the process's lifetime peak (ru_maxrss)."""
-    peak, done = Peak(), threading.Event()
-    if not Path("/proc/self/status").exists():
-        yield peak
-        peak.own_mb = peak.total_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return
+def ducha(workspace: Path, *args: str) -> Timed:
+    """One whole `ducha` process, as the clerk runs it (wall clock)."""
+    peak = workspace / ".bench_peak"
+    peak.unlink(missing_ok=True)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _DUCHA, str(peak), "--config", str(workspace), *args],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"ducha {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    kb = int(peak.read_text()) if peak.exists() else None
+    return Timed(round(seconds, 3), kb and round(kb / 1024, 1))
 
-    def sample() -> None:
-        while True:
-            own = _rss_kb(os.getpid())
-            workers = sum(_rss_kb(p.pid) for p in multiprocessing.active_children())
-            peak.own_mb = max(peak.own_mb, own / 1024)
-            peak.total_mb = max(peak.total_mb, (own + workers) / 1024)
-            if done.wait(interval):
-                return
 
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        done.set()
-        thread.join()
-        peak.own_mb, peak.total_mb = round(peak.own_mb, 1), round(peak.total_mb, 1)
+def yardstick(script: str, *args: Path) -> float | None:
+    """Wall time of ../shared/bench/<script> on the same folder; None when it is not there."""
+    path = YARDSTICKS / script
+    if not path.exists():
+        return None
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(path), *map(str, args)], check=True, capture_output=True)
+    return round(time.perf_counter() - start, 3)
 
 
 def _seconds(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
-    return time.perf_counter() - start
-
-
-def _floor(paths: Sequence[Path]) -> float:
-    """The least any reader must do: unzip each file and parse its sheet XML, nothing else."""
-    start = time.perf_counter()
-    for path in paths:
-        with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if name.startswith("xl/worksheets/sheet"):
-                    ElementTree.fromstring(zf.read(name))
-    return time.perf_counter() - start
-
-
-def help_seconds(repeat: int = 5) -> float:
-    """Median wall time of `ducha --help` (the console script when installed, else python -m)."""
-    script = Path(sys.executable).with_name("ducha")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "toolkit"]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([*command, "--help"], check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times), 3)
-
-
-# --- phases ----------------------------------------------------------------------------------
-
-
-def phase_generate(run: Run) -> dict[str, Any]:
-    out = run.folder / "outbox"
-    with peak_rss() as peak:
-        start = time.perf_counter()
-        result = generate_from(run.ledger, run.period, Bureau(), SECRET, out, now=NOW, workers=run.workers)
-        total = time.perf_counter() - start
-    run.outputs["generate"] = result
-    n = len(result.workbooks)
-    return {
-        "workbooks": n,
-        "rows": sum(w.lead + w.co + w.county for w in result.workbooks),
-        "total_s": round(total, 3),
-        "per_workbook_ms": round(1000 * total / max(n, 1), 2),
-        "bytes": sum(w.path.stat().st_size for w in result.workbooks),
-        "peak_rss_mb": peak.own_mb,
-        "peak_rss_with_workers_mb": peak.total_mb,
-    }
+    return round(time.perf_counter() - start, 3)
 
 
 def returns(run: Run, drop: Path) -> list[Path]:
@@ -205,100 +158,133 @@ def returns(run: Run, drop: Path) -> list[Path]:
     return paths
 
 
-def phase_merge(run: Run) -> dict[str, Any]:
-    """A whole merge of every unit's return, a rerun, and the merge's parts timed alone."""
+def workspace(run: Run) -> Path:
+    """A workspace with the run's ledger written as master_ledger.xlsx and a secret."""
+    from toolkit.ledger.sheets import about_rows, ledger_tables, write_tables
+
+    root = run.folder / "ws"
+    root.mkdir()
+    (root / "ducha.toml").write_text("", encoding="utf-8")
+    (root / ".ducha_secret").write_text(SECRET.hex(), encoding="ascii")
+    tables = ledger_tables(run.ledger, about_rows(load_config(root), None, b"", NOW))
+    write_tables(root / "master_ledger.xlsx", tables, NOW)
+    return root
+
+
+def whole(run: Run) -> dict[str, Any]:
+    """ducha generate, merge from scratch and rerun, each a whole process, beside the floor and
+    the peer on the same drop folder."""
+    root = workspace(run)
+    period = ["--period", run.period.key]
+    generate = ducha(root, "generate", *period)
+    drop = root / "drop"
+    drop.mkdir()
+    prepare = _seconds(lambda: returns(run, drop))
+    floor = yardstick("floor.py", drop)
+    peer = yardstick("peer.py", drop, run.folder / "peer.xlsx")
+    merge = ducha(root, "merge", *period, "--json")
+    rerun = ducha(root, "merge", *period, "--json")
+    return {"generate_s": generate.seconds, "prepare_returns_s": prepare, "floor_s": floor, "peer_s": peer,
+            "merge_s": merge.seconds, "merge_main_peak_mb": merge.peak_mb, "rerun_s": rerun.seconds,
+            "merge_vs_peer": floor and peer and round(merge.seconds / peer, 2),
+            "merge_vs_floor": floor and round(merge.seconds / floor, 2)}
+
+
+def phases(run: Run) -> dict[str, Any]:
+    """The merge's phases alone, in this process, on up to PART_SAMPLE files of the workspace
+    whole() merged: per file or unit, in milliseconds."""
     from toolkit.intake import check, sniff
-    from toolkit.outputs.publish import merge_with
     from toolkit.outputs.receipts import receipt_bytes
     from toolkit.outputs.summary_book import book_bytes
+    from toolkit.quarter.collect import load_merged
     from toolkit.quarter.store import open_store
 
-    workspace = run.folder / "merge"
-    drop = workspace / "drop"
-    drop.mkdir(parents=True)
-    (workspace / "ducha.toml").write_text("", encoding="utf-8")
-    (workspace / ".ducha_secret").write_text(SECRET.hex(), encoding="ascii")
-    prepare = time.perf_counter()
-    filled = returns(run, drop)
-    prepare = time.perf_counter() - prepare
-    config = load_config(workspace)
-    with peak_rss() as peak:
-        total = _seconds(lambda: run.outputs.__setitem__(
-            "merge", merge_with(config, run.ledger, run.period, now=NOW)))
-    merged = run.outputs["merge"].merged
-    rerun = _seconds(lambda: merge_with(config, run.ledger, run.period, now=NOW))
-
-    sample = filled[:PART_SAMPLE]
-    floor = _floor(sample)
+    root = run.folder / "ws"
+    config = load_config(root)
+    sample = sorted((root / "drop").glob("*.xlsx"))[:PART_SAMPLE]
     limits = sniff.Limits.from_config(config)
-    checked = []
+    checked: list[Any] = []
     read = _seconds(lambda: checked.extend(
-        check.check_file(p, ledger=run.ledger, period=run.period, secret=SECRET, limits=limits) for p in sample
-    ))
-    with open_store(workspace / "scratch.db") as store:
+        check.check_file(p, ledger=run.ledger, period=run.period, secret=SECRET, limits=limits) for p in sample))
+    with open_store(run.folder / "scratch.db") as store:
         record = _seconds(lambda: [store.record(c, run.period.key, c.path, "accepted") for c in checked])
+    loaded: list[Any] = []
+    rebuild = _seconds(lambda: loaded.append(load_merged(config, run.period, NOW.date())))
+    merged = loaded[0]
     book = _seconds(lambda: book_bytes(merged, config.bureau))
     units = sorted({f.unit for f in merged.files if f.unit})[:PART_SAMPLE]
     receipts = _seconds(lambda: [receipt_bytes(merged, u, config.bureau) for u in units])
-    n, m = len(filled), len(sample)
-    return {
-        "files": n,
-        "accepted": len(merged.counts["units_reported"]) + len(merged.counts["units_late"]),
-        "prepare_returns_s": round(prepare, 3),
-        "total_s": round(total, 3),
-        "per_file_ms": round(1000 * total / n, 2),
-        "floor_per_file_ms": round(1000 * floor / m, 2),
-        "merge_vs_floor": round((total / n) / (floor / m), 2),
-        "rerun_s": round(rerun, 3),
-        "peak_rss_mb": peak.own_mb,
-        "peak_rss_with_workers_mb": peak.total_mb,
-        "parts_sample": m,
-        "read_validate_per_file_ms": round(1000 * read / m, 2),
-        "read_validate_vs_floor": round(read / floor, 2),
-        "store_record_per_file_ms": round(1000 * record / m, 2),
-        "book_s": round(book, 3),
-        "receipt_ms": round(1000 * receipts / max(len(units), 1), 2),
-    }
+    m = max(len(sample), 1)
+    return {"sample": len(sample), "read_validate_ms": round(1000 * read / m, 2),
+            "store_record_ms": round(1000 * record / m, 2), "rebuild_quarter_s": rebuild, "book_s": book,
+            "receipt_ms": round(1000 * receipts / max(len(units), 1), 2)}
 
 
-PHASES: dict[str, Callable[[Run], dict[str, Any]]] = {"generate": phase_generate, "merge": phase_merge}
+# --- the aims of issue 18 --------------------------------------------------------------------
+
+# (size, what, measured key, limit, text): a measurement meets its aim when it is at most limit.
+AIMS = [
+    (1000, "merge ÷ peer", "merge_vs_peer", 1.0, "≤ 1×"),
+    (1000, "merge ÷ floor", "merge_vs_floor", 6.0, "≤ 6×"),
+    (66, "merge", "merge_s", 1.0, "< 1 s"),
+    (1000, "rerun, nothing new", "rerun_s", 0.5, "< 0.5 s"),
+    (1000, "generate", "generate_s", 4.0, "< 4 s"),
+    (10000, "merge", "merge_s", 45.0, "< 45 s"),
+    (10000, "merge, main process memory", "merge_main_peak_mb", 300.0, "< 300 MB"),
+]
 
 
-def ledgers(sizes: list[int], real: bool) -> list[tuple[str, Ledger]]:
-    found: list[tuple[str, Ledger]] = []
-    config = load_config(ROOT)
-    if real and config.paths.ledger.exists():
-        from toolkit.ledger.build import load_ledger
+def report(runs: list[dict[str, Any]]) -> list[str]:
+    """The table the clerk's developer reads: every whole-process time beside the yardsticks,
+    then each aim with PASS or MISS."""
+    lines = [f"{'units':>6}  {'generate':>9}  {'merge':>8}  {'rerun':>7}  {'peer':>7}  {'floor':>7}  "
+             f"{'÷peer':>6}  {'÷floor':>6}  {'main MB':>7}"]
 
-        found.append(("real", load_ledger(config)))
-    found += [(f"synthetic-{n}", synthetic_ledger(n)) for n in sizes]
-    return found
+    def cell(value: Any, unit: str = "") -> str:
+        return "—" if value is None else f"{value}{unit}"
+
+    for r in runs:
+        w = r["whole"]
+        lines.append(f"{r['units']:>6}  {cell(w['generate_s'], ' s'):>9}  {cell(w['merge_s'], ' s'):>8}  "
+                     f"{cell(w['rerun_s'], ' s'):>7}  {cell(w['peer_s'], ' s'):>7}  {cell(w['floor_s'], ' s'):>7}  "
+                     f"{cell(w['merge_vs_peer'], '×'):>6}  {cell(w['merge_vs_floor'], '×'):>6}  "
+                     f"{cell(w['merge_main_peak_mb']):>7}")
+    lines.append("")
+    lines.append("phases in one process (per file / unit): read+validate, store, rebuild quarter, 汇总表, receipt")
+    for r in runs:
+        p = r["phases"]
+        lines.append(f"{r['units']:>6}  {p['read_validate_ms']} ms  {p['store_record_ms']} ms  "
+                     f"{p['rebuild_quarter_s']} s  {p['book_s']} s  {p['receipt_ms']} ms")
+    lines.append("")
+    by_units = {r["units"]: r["whole"] for r in runs}
+    for units, what, key, limit, text in AIMS:
+        value = by_units.get(units, {}).get(key)
+        if units in by_units:
+            verdict = "—" if value is None else ("PASS" if value <= limit else "MISS")
+            lines.append(f"{verdict:>4}  {units:>6} units  {what}: {cell(value)} (aim {text})")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="ducha 性能测试 / benchmark")
-    parser.add_argument("--sizes", "--units", default="66,1000", help="synthetic ledger sizes, comma-separated")
-    parser.add_argument("--no-real", action="store_true", help="skip the real ledger (master_ledger.xlsx)")
-    parser.add_argument("--workers", type=int, default=None, help="processes for generate (default: auto)")
-    parser.add_argument(
-        "--phases", default=",".join(PHASES), help=f"comma-separated, from {','.join(PHASES)}"
-    )
+    parser.add_argument("--sizes", "--units", default=os.environ.get("BENCH_UNITS", "66,1000"),
+                        help="synthetic ledger sizes, comma-separated (default: $BENCH_UNITS or 66,1000)")
+    parser.add_argument("--big", action="store_true", help="add 10,000 units (several minutes)")
+    parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     args = parser.parse_args()
-    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
-    unknown = [p for p in phases if p not in PHASES]
-    if unknown:
-        parser.error(f"unknown phase(s): {', '.join(unknown)}")
-    report: dict[str, Any] = {"cpu_count": os.cpu_count(), "workers": args.workers or "auto",
-                              "help_s": help_seconds(), "runs": []}
-    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
-    for name, ledger in ledgers(sizes, not args.no_real):
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()] + ([10000] if args.big else [])
+    runs = []
+    for n in dict.fromkeys(sizes):
         with tempfile.TemporaryDirectory(prefix="ducha-bench-") as folder:
-            run = Run(name, ledger, Path(folder), workers=args.workers)
-            entry: dict[str, Any] = {"ledger": name, "units": len(ledger.units), "tasks": len(ledger.tasks)}
-            entry |= {phase: PHASES[phase](run) for phase in phases}
-            report["runs"].append(entry)
+            run = Run(f"synthetic-{n}", synthetic_ledger(n), Path(folder))
+            entry = {"units": n, "tasks": len(run.ledger.tasks), "whole": whole(run), "phases": phases(run)}
+            runs.append(entry)
             print(json.dumps(entry, ensure_ascii=False), file=sys.stderr, flush=True)  # progress
-    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.json:
+        print(json.dumps({"cpu_count": os.cpu_count(), "runs": runs}, ensure_ascii=False, indent=2))
+    else:
+        print(f"cpu_count {os.cpu_count()}; yardsticks {YARDSTICKS}")
+        print("\n".join(report(runs)))
 
 
 if __name__ == "__main__":

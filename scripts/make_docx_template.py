@@ -47,6 +47,7 @@ BODY_SIZE = 16  # 3号
 TITLE_SIZE = 22  # 2号
 IMPRINT_SIZE = 14  # 4号
 IMPRINT_LINE = 22  # the 版记's lines, a little tighter than the body's
+RULE_LINE = 2  # the line a 版记 rule sits on, in points
 TABLE_SIZE = 10.5  # 五号
 SMALL_SIZE = 9  # 小五: the two tables of the body, one line a row
 LINE = 28  # 固定值28磅: 22–23 lines in the 225 mm block (GB/T 9704 7.1: 一般每面22行), in points
@@ -192,6 +193,17 @@ def _body(doc) -> None:
                "退回修改{{ overview.units.rejected }}个。{% if changes.available %}与{{ changes.previous_label }}相比，"
                "转为绿灯{{ changes.turned_green | length }}项，转为红灯{{ changes.turned_red | length }}项，新完成"
                "{{ changes.newly_completed | length }}项。{% endif %}", indent=True)
+    _tag(doc, "{%p if trend %}")
+    _para(doc, "本年度各季度对比如下：", indent=True)
+    _table(doc, ["季度", "绿灯", "黄灯", "红灯", "按时报送单位"],
+           ["{{ row.label }}", "{{ row.green }}", "{{ row.yellow }}", "{{ row.red }}",
+            "{{ row.on_time }}/{{ row.expected }}（{{ row.on_time_rate }}）"], "row in trend", [30, 22, 22, 22, 50],
+           size=SMALL_SIZE)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if chart_images %}")
+    charts = _para(doc, "{{ chart_images.sections }} {{ chart_images.lights }}", align=CENTER)
+    charts.paragraph_format.line_spacing = 1.0  # single: a fixed 28 pt line would cut the pictures
+    _tag(doc, "{%p endif %}")
 
     heading("二、主要预期目标完成情况")
     _table(doc, ["序号", "指标", "类型", "目标", "截至本季度", "完成率", "灯"],
@@ -224,6 +236,11 @@ def _body(doc) -> None:
                                "{% if stationed_groups %}驻汴单位中{% for g in stationed_groups %}{{ g.label }}的："
                                "{{ g.units | map('nobreak') | join('、') }}{% if not loop.last %}；{% endif %}"
                                "{% endfor %}，请协调推进。{% endif %}")
+    _tag(doc, "{%p if league %}")
+    _para(doc, "考评：{% if league.deducted %}{{ league.deducted }}个单位被扣分，最低为{% for r in league.lowest %}"
+               "{{ r.unit | nobreak }}{{ r.score }}分{% if not loop.last %}、{% endif %}{% endfor %}"
+               "{% else %}各单位均未扣分{% endif %}（排名及扣分依据见汇总表）。", indent=True)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p if year_end is not none %}")
     _lead_in(doc, "（三）年底未完成任务的单位。", "{% if year_end %}{% for row in year_end %}{{ row.unit | nobreak }}"
                                        "（{{ row.tasks | length }}项）{% if not loop.last %}、{% endif %}{% endfor %}。"
@@ -242,14 +259,42 @@ def _closing(doc) -> None:
     signature.paragraph_format.right_indent = Pt(4 * BODY_SIZE)
     day = _para(doc, "{{ date_label }}", align=RIGHT)
     day.paragraph_format.right_indent = Pt(4 * BODY_SIZE)
-    copy = _para(doc, "抄送：{{ imprint.copy_to }}。", size=IMPRINT_SIZE, before=IMPRINT_SIZE, line=IMPRINT_LINE)
-    copy.paragraph_format.first_line_indent = Pt(IMPRINT_SIZE)
-    _border(copy, "top", 8)
-    _border(copy, "bottom", 6)
+    _imprint(doc)
+
+
+def _rule(doc, thickness: float):
+    """A black line as wide as the text block, drawn as a picture thickness mm high (see _imprint)."""
+    from PIL import Image
+
+    pixel = io.BytesIO()
+    Image.new("1", (1, 1), 0).save(pixel, "PNG")
+    paragraph = _para(doc, size=1, line=RULE_LINE)
+    paragraph.runs[0].add_picture(pixel, width=TEXT_WIDTH, height=Mm(thickness))
+    return paragraph
+
+
+def _imprint(doc) -> None:
+    """版记: 抄送, then 印发机关 and 印发日期, between the standard rules (first and last 0.35 mm,
+    the middle 0.25 mm), in a frame at the foot of the last body page (GB/T 9704 7.4: 版记 sits at
+    the bottom of the last page, wherever the 落款 ends). Paragraphs with the same frame properties
+    are one frame in Word and in LibreOffice. The rules are pictures, not paragraph borders:
+    LibreOffice 7.4 lays framed paragraphs with differing borders inline and merges alike ones
+    into a single rule; a full-width floating table it lays inline too."""
+    parts = [_rule(doc, 0.35)]
+    parts.append(_para(doc, "抄送：{{ imprint.copy_to }}。", size=IMPRINT_SIZE, line=IMPRINT_LINE))
+    parts.append(_rule(doc, 0.25))
     printed = _para(doc, "{{ imprint.printer }}\t{{ imprint.date }}印发", size=IMPRINT_SIZE, line=IMPRINT_LINE)
-    printed.paragraph_format.first_line_indent = Pt(IMPRINT_SIZE)
     printed.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH - Pt(IMPRINT_SIZE), WD_TAB_ALIGNMENT.RIGHT)
-    _border(printed, "bottom", 8)
+    parts += [printed, _rule(doc, 0.35)]
+    for paragraph in parts:
+        if paragraph.text:
+            paragraph.paragraph_format.first_line_indent = Pt(IMPRINT_SIZE)
+        frame = OxmlElement("w:framePr")
+        for key, value in (("w", str(round(TEXT_WIDTH.twips))), ("wrap", "notBeside"), ("hAnchor", "margin"),
+                           ("xAlign", "center"), ("vAnchor", "margin"), ("yAlign", "bottom")):
+            frame.set(qn(f"w:{key}"), value)
+        ppr = paragraph._p.get_or_add_pPr()
+        ppr.insert(1 if ppr.find(qn("w:pStyle")) is not None else 0, frame)
 
 
 def _appendix(doc) -> None:

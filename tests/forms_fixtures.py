@@ -21,6 +21,7 @@ NOW = dt.datetime(2024, 3, 1, 9, 30)
 Q1 = Period.parse("2024Q1")
 HEADER = ["任务编号", "任务内容", "责任领导", "本单位职责", "完成状态", "完成进度(%)"]
 HEADER += ["本季度进展情况", "存在问题", "下步计划", "具体责任人", "联系电话"]
+HEADER += ["申请事项", "申请完成时间", "理由", "佐证材料"]
 FORMULA_TEXT = '=HYPERLINK("http://evil.example","点我") 经济增长6.5%左右'
 URL_TEXT = "-完成老旧小区改造 http://example.com/a"
 

@@ -338,7 +338,7 @@ def test_template_is_a_blank_ledger_that_reads_back_and_passes_the_check(tmp_pat
     assert "已生成总台账" in result.output and "任务 1 项" in result.output
     path = root / "master_ledger.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "节点计划", "说明"]
+    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "节点计划", "考评加分", "说明"]
     for sheet, columns in COLUMNS.items():
         assert [c.value for c in book[sheet][1]] == [c.header for c in columns]
     tasks = list(book["任务台账"].iter_rows(min_row=2, values_only=True))

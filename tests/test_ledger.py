@@ -46,7 +46,7 @@ def errors(path: Path) -> list[tuple[str, str, str]]:
 
 def test_headers_exactly_as_specified(built):
     book = openpyxl.load_workbook(built)
-    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "节点计划", "说明"]
+    assert book.sheetnames == ["任务台账", "单位名录", "量化指标", "节点计划", "考评加分", "说明"]
 
     def header(sheet: str) -> list[str]:
         return [c.value for c in book[sheet][1]]

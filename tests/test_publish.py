@@ -67,7 +67,8 @@ def test_outputs_are_the_book_and_one_receipt_per_sender(outputs: list[Path], tm
 
 def test_book_sheets_read_back_with_openpyxl(outputs: list[Path]) -> None:
     wb = openpyxl.load_workbook(outputs[0])
-    assert wb.sheetnames == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划"]
+    assert wb.sheetnames == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划", "疑似不实", "考评排名",
+                             "考评明细"]
     tasks = wb["任务进展"]
     assert [c.value for c in tasks[1]] == ["任务编号", "板块", "任务内容", "责任领导", "牵头单位", "综合状态", "红黄绿灯",
                                           "完成进度(%)", "各单位进展", "存在问题", "未报送单位", "序时进度(%)",
@@ -115,7 +116,8 @@ def test_unit_text_stays_inert_text(outputs: list[Path]) -> None:
 
 def test_book_reads_back_with_calamine(outputs: list[Path]) -> None:
     book = CalamineWorkbook.from_path(str(outputs[0]))
-    assert book.sheet_names == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划"]
+    assert book.sheet_names == ["总览", "任务进展", "单位报送", "问题清单", "量化指标", "节点计划", "疑似不实",
+                                "考评排名", "考评明细"]
     units = book.get_sheet_by_name("单位报送").to_python()
     assert [row[2] for row in units[1:]] == ["已报送", "已报送", "迟报", "未报送"]
     issues = book.get_sheet_by_name("问题清单").to_python()

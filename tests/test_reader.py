@@ -26,7 +26,7 @@ def read(path, fmt="xlsx", limits=None):
 def test_reads_a_filled_workbook_as_the_unit_left_it(tmp_path, outbox):
     path = unitsim.fill(issue(outbox, COMMERCE), tmp_path / "商务局(1).xlsx")
     sub = read(path)
-    assert sub.sheet_names == ["填报说明", "进展填报", "_lists", "_meta"]
+    assert sub.sheet_names == ["填报说明", "进展填报", "节点计划", "_lists", "_meta"]
     assert sub.meta["unit"] == COMMERCE and sub.meta["period"] == "2024Q1" and len(sub.meta["signature"]) == 64
     assert sub.unit_line == "填报单位：市商务局"
     assert sub.period_line.startswith("报告期：2024年第一季度")
@@ -34,7 +34,8 @@ def test_reads_a_filled_workbook_as_the_unit_left_it(tmp_path, outbox):
                           "填报日期": (Cell.parse("H4"), "2024-03-20")}
     table = sub.progress
     assert (table.sheet, table.header_row, table.renamed, table.extra_headers) == ("进展填报", 5, {}, {})
-    assert table.columns == {c.key: i for i, c in enumerate(layout.PROGRESS_COLUMNS, start=1)}
+    columns = layout.PROGRESS_COLUMNS + layout.REQUEST_COLUMNS
+    assert table.columns == {c.key: i for i, c in enumerate(columns, start=1)}
     assert [r.row for r in table.rows] == [6, 7, 8]
     first = table.rows[0].values
     assert (first["no"], first["role"], first["status"], first["progress"]) == (2, "牵头", "正常推进", 60)
@@ -131,7 +132,7 @@ def test_a_sheet_spanning_too_many_cells_is_refused_before_loading(tmp_path, out
     assert path.stat().st_size < 50_000
     with pytest.raises(SheetTooLarge) as caught:
         read(path)
-    assert (caught.value.sheet, caught.value.rows, caught.value.cols) == ("进展填报", 600_000, 11)
+    assert (caught.value.sheet, caught.value.rows, caught.value.cols) == ("进展填报", 600_000, 15)
 
 
 def test_a_workbook_without_meta_or_table_reads_as_such(tmp_path):

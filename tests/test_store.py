@@ -83,6 +83,28 @@ def test_schema_is_versioned_and_a_newer_store_is_refused(tmp_path: Path) -> Non
         pass
 
 
+def test_a_store_of_the_previous_version_gains_every_table_added_since(tmp_path: Path) -> None:
+    """A bureau's store from last quarter (version 7) opened by this ducha gets the tables for
+    requests, evidence, reviews, unit plans, notices and confirmations, and keeps its rows."""
+    path = tmp_path / "ducha.db"
+    with open_store(path) as store:
+        every = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn = sqlite3.connect(path)
+    newer = sorted(every - {"files", "file_paths", "submissions", "issues", "task_reports", "indicator_reports",
+                            "sqlite_sequence"})
+    for table in newer:
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("INSERT INTO files VALUES ('abc', 'a.xlsx', 1, '2024-03-20', 'xlsx', 'x')")
+    conn.execute("PRAGMA user_version = 7")
+    conn.commit()
+    conn.close()
+    with open_store(path) as store:
+        tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert store.conn.execute("SELECT path FROM files").fetchall() == [("a.xlsx",)]
+    assert tables == every
+    assert {"notices", "verify_confirmations"} <= set(newer)
+
+
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "ducha.db"
     path.write_bytes(b"this is not sqlite" * 100)

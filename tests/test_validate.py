@@ -338,7 +338,7 @@ def test_a_missing_progress_sheet_is_an_error_naming_the_sheets_found(tmp_path, 
 
     checked = check(returned(tmp_path, outbox, mutate=[wreck]))
     assert found(checked) == [("error", "sheet_missing", "", "")]
-    assert "找不到工作表“进展填报”（现有：填报说明、汇总、_lists、_meta）" in checked.issues[0].message
+    assert "找不到工作表“进展填报”（现有：填报说明、汇总、节点计划、_lists、_meta）" in checked.issues[0].message
 
 
 # --- files that are not usable workbooks --------------------------------------------------------
@@ -388,7 +388,7 @@ def test_macro_truncated_broken_and_oversized_workbooks(tmp_path, outbox):
 
     huge = check(returned(tmp_path, outbox, name="huge.xlsx", mutate=[far_cell]))
     assert found(huge) == [("error", "over_limits", "", "")]
-    assert "工作表“进展填报”的数据范围达 600000 行 × 11 列" in huge.issues[0].message
+    assert "工作表“进展填报”的数据范围达 600000 行 × 15 列" in huge.issues[0].message
 
 
 def test_the_intake_guide_lists_every_issue_code_with_its_level():

@@ -43,7 +43,7 @@ def test_progress_sheet_reads_back_with_calamine(generated, unit):
     assert rows[layout.HEADER_ROW - 1] == HEADER
     data = rows[layout.FIRST_DATA_ROW - 1 :]
     assert [(int(r[0]), r[3]) for r in data] == EXPECTED[unit]
-    assert all(r[4:] == [""] * 7 for r in data)
+    assert all(r[4:] == [""] * 11 for r in data)
 
 
 @pytest.mark.parametrize("unit", list(EXPECTED))
@@ -76,7 +76,7 @@ def test_locked_columns_inputs_and_protection_with_openpyxl(generated, unit):
 def test_status_dropdown_and_progress_validation(generated):
     wb = openpyxl.load_workbook(path_of(generated, "兰考县"))
     validations = {str(dv.sqref): dv for dv in wb[layout.SHEET_PROGRESS].data_validations.dataValidation}
-    assert set(validations) == {"E6:E8", "F6:F8"}
+    assert set(validations) == {"E6:E8", "F6:F8", "L6:L8", "M6:M8"}  # L, M: tests/test_requests.py
     status, progress = validations["E6:E8"], validations["F6:F8"]
     assert (status.type, status.formula1) == ("list", layout.STATUS_LIST_NAME)
     assert (progress.type, progress.formula1, progress.formula2) == ("whole", "0", "100")
@@ -93,8 +93,8 @@ def test_status_dropdown_and_progress_validation(generated):
 
 def test_sheet_order_visibility_and_active_sheet(generated):
     with_indicators = openpyxl.load_workbook(path_of(generated, "市人社局"))
-    assert with_indicators.sheetnames == ["填报说明", "进展填报", "量化指标", "_lists", "_meta"]
-    assert [ws.sheet_state for ws in with_indicators.worksheets] == ["visible"] * 3 + ["hidden", "veryHidden"]
+    assert with_indicators.sheetnames == ["填报说明", "进展填报", "量化指标", "节点计划", "_lists", "_meta"]
+    assert [ws.sheet_state for ws in with_indicators.worksheets] == ["visible"] * 4 + ["hidden", "veryHidden"]
     assert with_indicators.active.title == "填报说明"
     meta_sheets = CalamineWorkbook.from_path(str(path_of(generated, "杞县"))).sheets_metadata
     assert [(m.name, m.visible) for m in meta_sheets] == [
@@ -196,8 +196,12 @@ def test_prefill_carries_last_answers_into_input_cells_only(tmp_path):
         "",
         "",
         "0371-1234",
+        "",
+        "",
+        "",
+        "",
     ]
-    assert data[1][4:] == [""] * 7
+    assert data[1][4:] == [""] * 11
     assert calamine_rows(path, layout.SHEET_INDICATORS)[1][5:] == [6.1, "一季度数据"]
     assert "第二季度推进情况表" in calamine_rows(path, layout.SHEET_PROGRESS)[0][0]
     assert meta.verify(meta_from(path), SECRET)
@@ -237,9 +241,9 @@ def libreoffice_copies(generated, tmp_path_factory) -> dict[str, Path]:
 def test_libreoffice_round_trip_keeps_sheets_signature_and_rows(libreoffice_copies, generated, ext):
     path = libreoffice_copies[ext]
     sheets = CalamineWorkbook.from_path(str(path)).sheets_metadata
-    assert [m.name for m in sheets] == ["填报说明", "进展填报", "量化指标", "_lists", "_meta"]
+    assert [m.name for m in sheets] == ["填报说明", "进展填报", "量化指标", "节点计划", "_lists", "_meta"]
     # LibreOffice has no "very hidden": it keeps _meta hidden, not very hidden.
-    assert [m.visible for m in sheets[3:]] == [SheetVisibleEnum.Hidden, SheetVisibleEnum.Hidden]
+    assert [m.visible for m in sheets[4:]] == [SheetVisibleEnum.Hidden, SheetVisibleEnum.Hidden]
     assert meta.verify(meta_from(path), SECRET)
     original = path_of(generated, "市发展改革委")
     assert (
@@ -250,7 +254,8 @@ def test_libreoffice_round_trip_keeps_sheets_signature_and_rows(libreoffice_copi
 def test_libreoffice_xlsx_keeps_dropdown_validation_and_protection(libreoffice_copies):
     wb = openpyxl.load_workbook(libreoffice_copies["xlsx"])
     ws = wb[layout.SHEET_PROGRESS]
-    kinds = {dv.type: (dv.formula1, str(dv.sqref)) for dv in ws.data_validations.dataValidation}
+    kinds = {dv.type: (dv.formula1, str(dv.sqref)) for dv in ws.data_validations.dataValidation
+             if str(dv.sqref) < "L"}  # the request columns L, M have their own (tests/test_requests.py)
     assert kinds["list"] == (layout.STATUS_LIST_NAME, "E6:E7")
     assert kinds["whole"] == ("0", "F6:F7")
     assert wb.defined_names[layout.STATUS_LIST_NAME].attr_text == "_lists!$A$1:$A$4"

@@ -85,11 +85,12 @@ def _config(config_path: Path | str | None) -> tuple[Config | None, list[Check]]
     from toolkit.mail.settings import mail_settings
     from toolkit.outputs.briefing.settings import briefing_settings
     from toolkit.quarter.rules import IndicatorRules
+    from toolkit.quarter.scores import ScoringRules
 
     try:
         config = load_config(config_path)
         for typed in (sniff.Limits.from_config, Strictness.from_config, mail_settings, routine.offsets_from,
-                      briefing_settings, IndicatorRules.from_config, imap_settings):
+                      briefing_settings, IndicatorRules.from_config, ScoringRules.from_config, imap_settings):
             typed(config)
     except DuchaError as exc:
         return None, [Check("config", "配置文件", FAIL, str(exc), f"请按提示修改 {CONFIG_NAME} 后重新运行 ducha doctor")]

@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -88,9 +89,30 @@ def guarded_map(
     memory = math.inf if memory_mb is None else memory_mb * _MIB
     pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory)
     try:
-        yield from pool.run(list(items), workers or worker_count(len(items)))
+        for done, outcome in enumerate(pool.run(list(items), workers or worker_count(len(items))), start=1):
+            _tell(fn, done, len(items))
+            yield outcome
     finally:
         pool.close()
+
+
+_WATCHERS: list[Callable[[str, int, int], None]] = []  # the innermost watch() is told
+
+
+@contextlib.contextmanager
+def watch(report: Callable[[str, int, int], None]) -> Iterator[None]:
+    """Within the block, report(fn's name, items done, items in all) after each item of every map:
+    for a progress display on a terminal (the cli's); the library itself prints nothing."""
+    _WATCHERS.append(report)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(report)
+
+
+def _tell(fn: Callable[[Any, Any], Any], done: int, total: int) -> None:
+    if _WATCHERS:
+        _WATCHERS[-1](fn.__name__, done, total)
 
 
 # Below this many items a pool costs more to start than it saves (parallel_map).
@@ -105,7 +127,11 @@ def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: An
     receipts from its stale state)."""
     count = workers or (worker_count(len(items)) if len(items) >= POOL_THRESHOLD else 1)
     if count <= 1:
-        return [fn(shared, item) for item in items]
+        results = []
+        for item in items:
+            results.append(fn(shared, item))
+            _tell(fn, len(results), len(items))
+        return results
     results = list(guarded_map(fn, items, shared, seconds=None, memory_mb=None, workers=count))
     failed = next((r for r in results if isinstance(r, WorkerFailure)), None)
     if failed is not None:
@@ -144,15 +170,39 @@ class _Worker:
         self.process.close()
 
 
+_PRELOAD: list[str] = []  # modules of the pool's later jobs in this process (preload)
+
+
+def preload(module: str) -> None:
+    """Have the forkserver import module too when it starts. A process that uses the pool for
+    more than one job (a merge: reading, then receipts) names the later jobs' modules first;
+    otherwise each of their workers imports them itself (~0.5 s each for pandas and xlsxwriter,
+    longer than 66 receipts take to write)."""
+    if module not in _PRELOAD:
+        _PRELOAD.append(module)
+
+
+def warm_up(*modules: str) -> None:
+    """Start the forkserver now, with modules preloaded, so that its start-up (an interpreter and
+    the imports, ~0.5 s) runs beside this process's own work — loading the ledger — instead of
+    when the first worker is wanted. Nothing where there is no forkserver (Windows)."""
+    for module in modules:
+        preload(module)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(_PRELOAD))
+        forkserver.ensure_running()
+
+
 def _context(fn: Callable[[Any, Any], Any]) -> multiprocessing.context.BaseContext:
-    """The forkserver where there is one (see the module docstring) with fn's module preloaded;
-    else spawn. The preload takes effect when the server starts, at the first guarded_map of the
-    process. Each worker still imports the parent's main module, as a spawned one would (Python
-    3.11's forkserver does not preload it): for `ducha` that is the small toolkit.cli."""
+    """The forkserver where there is one (see the module docstring) with fn's module and those
+    named by preload() preloaded; else spawn. The preload takes effect when the server starts, at
+    the first guarded_map of the process. Each worker still imports the parent's main module, as a
+    spawned one would (Python 3.11's forkserver does not preload it): for `ducha` that is the small
+    toolkit.cli."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([fn.__module__])
+    context.set_forkserver_preload(list(dict.fromkeys([fn.__module__, *_PRELOAD])))
     return context
 
 

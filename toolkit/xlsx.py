@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -41,6 +43,33 @@ def row_height(cells: Sequence[tuple[object, float]], minimum_lines: int = 1) ->
     height is set explicitly (units may still change it: row formatting is allowed)."""
     lines = max([minimum_lines] + [_line_count(str(v), w) for v, w in cells if v not in (None, "")])
     return lines * LINE_HEIGHT + 3
+
+
+def as_text(value: object) -> object:
+    """A phone number read back as a number (13803780007 or 13803780007.0) as the digits a person
+    typed, so it is written as text: never 1.38E+10, never right-aligned like a quantity."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+_CUSTOM_ROW = re.compile(rb'(<row r="(\d+)"[^>]*?) customHeight="1"')
+
+
+def let_rows_grow(path: Path, first_rows: dict[int, int]) -> None:
+    """Rewrite an xlsx so the rows from first_rows[sheet index] down keep their height but lose
+    customHeight: they open as tall as row_height made them, and Excel, WPS and LibreOffice grow
+    them again as the unit types a longer answer (a custom height would cut it off). xlsxwriter
+    marks every row it sizes custom, hence the rewrite; entries keep their dates (same bytes)."""
+    names = {f"xl/worksheets/sheet{index + 1}.xml": first for index, first in first_rows.items()}
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in entries:
+            first = names.get(info.filename)
+            if first is not None:
+                data = _CUSTOM_ROW.sub(lambda m, first=first: m[1] if int(m[2]) >= first else m[0], data)
+            dst.writestr(info, data)
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:

@@ -15,7 +15,20 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
-from toolkit.cli import briefing, doctor, fetch, init, ledger, mail, quarter, routine
+from toolkit.cli import (
+    briefing,
+    doctor,
+    fetch,
+    init,
+    ledger,
+    mail,
+    notices,
+    plans,
+    quarter,
+    review,
+    routine,
+    verify,
+)
 from toolkit.cli.base import CONTEXT, Group
 
 
@@ -43,9 +56,10 @@ def ledger_group() -> None:
 
 
 for command in (init.init_command, quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts, fetch.fetch_command,
-                routine.calendar_command, routine.schedule_command, briefing.briefing_command, doctor.doctor_command):
+                routine.calendar_command, routine.schedule_command, briefing.briefing_command, notices.notices_command,
+                doctor.doctor_command, verify.verify_group, review.review_group):
     cli.add_command(command)
-for command in (ledger.ledger_build, ledger.ledger_import, ledger.ledger_template, ledger.ledger_check):
+for command in (ledger.ledger_build, ledger.ledger_import, ledger.ledger_template, ledger.ledger_check, plans.ledger_plans):
     ledger_group.add_command(command)
 
 

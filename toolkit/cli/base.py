@@ -147,6 +147,15 @@ def _current_period(ctx: click.Context, param: click.Parameter, value: Any) -> A
     return period
 
 
+def period_or_current(ctx: click.Context, value: Any) -> Any:
+    """For a group that runs on its own (`ducha review`): its --period, or the nearest quarter, said
+    now; as a callback it would be said before a subcommand that has its own."""
+    period = _current_period(ctx, None, value)  # type: ignore[arg-type]
+    for note in ctx.meta.pop(NOTES, []):
+        click.echo(note, err=True)
+    return period
+
+
 period_option = click.option(
     "--period", "period", type=PeriodType(), default=None, callback=_current_period,
     help="报告期，如 2024Q2、2024年第二季度、二季度（今年）；不写则取截止日最近的季度 / "

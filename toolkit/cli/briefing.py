@@ -19,18 +19,23 @@ from toolkit.cli.base import Command, config_from, emit, json_option, period_opt
     default=None,
     help="通报日期及统计截止日，如 2024-03-29（默认今天）/ date of the briefing (default today)",
 )
+@click.option("--leaders", is_flag=True,
+              help="同时生成责任领导摘要（每位领导一页）/ also write a one-page digest per 责任领导")
 @json_option
 @click.pass_context
-def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, as_json: bool) -> None:
+def briefing_command(ctx: click.Context, period: Any, pdf: bool, day: Any, leaders: bool, as_json: bool) -> None:
     """生成季度通报（HTML、Markdown、Word，可选 PDF）/ render the quarterly briefing (通报)."""
     from toolkit.outputs.briefing.publish import render_briefing
 
-    made = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None)
+    made = render_briefing(config_from(ctx), period, pdf=pdf, now=day.date() if day else None, leaders=leaders)
 
     def render(data: dict[str, Any]) -> None:
         click.echo(f"已生成{period.full_label}通报，文号：{data['doc_number']}")
         for path in data["outputs"]:
             click.echo(f"  {path}")
+        for warning in data["warnings"]:
+            click.echo(f"提示：{warning}")
 
-    emit({"period": period.key, "doc_number": made.doc_number, "outputs": [str(p) for p in made.outputs]},
+    emit({"period": period.key, "doc_number": made.doc_number, "outputs": [str(p) for p in made.outputs],
+          "warnings": made.warnings},
          as_json, render)

@@ -24,7 +24,7 @@ def mail_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
+def finish_mail(ctx: click.Context, run: Any, as_json: bool) -> None:
     """Print a MailRun; exit 1 when a message failed, so cron and the clerk notice."""
     def render(data: dict[str, Any]) -> None:
         for d in data["deliveries"]:
@@ -57,7 +57,7 @@ def send(ctx: click.Context, period: Any, units: str | None, dry_run: bool, rese
     from toolkit.mail.runs import send_workbooks
 
     run = send_workbooks(config_from(ctx), period, names(units), dry_run=dry_run, resend=resend)
-    _finish_mail(ctx, run, as_json)
+    finish_mail(ctx, run, as_json)
 
 
 @click.command(cls=Command)
@@ -68,7 +68,7 @@ def remind(ctx: click.Context, period: Any, units: str | None, dry_run: bool, re
     from toolkit.mail.runs import send_reminders
 
     run = send_reminders(config_from(ctx), period, names(units), dry_run=dry_run, resend=resend)
-    _finish_mail(ctx, run, as_json)
+    finish_mail(ctx, run, as_json)
 
 
 @click.command(cls=Command)
@@ -84,4 +84,4 @@ def receipts(
     if not (send_mail or dry_run):
         raise click.UsageError("请加 --send 发送回执，或加 --dry-run 只生成邮件文件")
     run = send_receipts(config_from(ctx), period, names(units), dry_run=dry_run, resend=resend)
-    _finish_mail(ctx, run, as_json)
+    finish_mail(ctx, run, as_json)

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from toolkit.cli.base import Command, config_from, emit, json_option, names, period_option
+from toolkit.cli.progress import progress
 from toolkit.cli.text import summary_lines
 
 
@@ -29,7 +30,8 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 
     from toolkit.quarter.prefill import generate as generate_workbooks
 
-    result = generate_workbooks(config_from(ctx), period, names(units), out)
+    with progress(as_json):
+        result = generate_workbooks(config_from(ctx), period, names(units), out)
 
     def render(data: dict[str, Any]) -> None:
         table = Table("单位", title=f"{period.full_label}填报表")
@@ -67,12 +69,13 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 @click.pass_context
 def merge(ctx: click.Context, period: Any, drop: Path | None, recheck: bool, as_json: bool) -> None:
     """汇总各单位报回的填报表，生成汇总表和回执 / merge returned workbooks into 汇总表 and receipts."""
-    from toolkit.outputs.publish import merge as merge_quarter
+    from toolkit.outputs.rerun import merge_summary
 
-    result = merge_quarter(config_from(ctx), period, drop, recheck=recheck)
+    with progress(as_json):
+        summary = merge_summary(config_from(ctx), period, drop, recheck=recheck)
 
     def render(data: dict[str, Any]) -> None:
         for line in summary_lines(data):
             click.echo(line)
 
-    emit(result.summary(), as_json, render)
+    emit(summary, as_json, render)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from toolkit.config import Config
-from toolkit.mail.runs import ALREADY, DRY_RUN
-from toolkit.mail.transport import FAILED, SENT
+from toolkit.mail.transport import ALREADY, DRY_RUN, FAILED, SENT
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.rules import (
@@ -24,6 +23,9 @@ from toolkit.quarter.rules import (
 )
 from toolkit.routine import FINAL, KIND_LABELS, MERGE, Action, tag, tag_label
 from toolkit.workdays import covered, known_years
+
+if TYPE_CHECKING:  # the library module is imported by the command that runs it
+    from toolkit.quarter.verification import Confirmed
 
 RESULT_LABELS = {SENT: "已发送", FAILED: "发送失败", DRY_RUN: "已生成（未发送）", ALREADY: "已发过，跳过"}
 
@@ -156,3 +158,78 @@ def day_lines(config: Config, actions: list[Action]) -> list[str]:
         when = tag_label(tag((day - period.deadline).days)).strip("（）")
         lines.append(f"  {day} 周{WEEKDAYS[day.weekday()]}（{when}）  {names}")
     return lines
+
+
+def suspect_lines(period: Period, rows: list[dict[str, Any]]) -> list[str]:
+    """`ducha verify list`: one line per 疑似不实 line, its key first (what the clerk types to confirm).
+      B17-9c0e  市交通运输局  第17项  跃升至100%无佐证材料（待核实）：2024Q1完成进度30%，…"""
+    if not rows:
+        return [f"{period.full_label}没有疑似不实的填报。"]
+    pending = sum(r["核实结果"] == "待核实" for r in rows)
+    lines = [f"{period.full_label}疑似不实的填报 {len(rows)} 条（待核实 {pending} 条），请电话或实地核实："]
+    for r in rows:
+        lines.append(f"  {r['编号']}  {r['单位']}  第{r['任务编号']}项  {r['疑点类型']}（{r['核实结果']}）：{r['疑点说明']}")
+    if pending:
+        lines.append(f"核实后确认不实的，运行 ducha verify confirm --period {period.key} 编号… --note \"核实情况\"，计入考评")
+    return lines
+
+
+def confirmed_lines(done: Confirmed) -> list[str]:
+    """`ducha verify confirm`: what was confirmed now and what had been before (verification.Confirmed)."""
+    lines = [f"已确认不实：{s.key}  {s.unit}  第{s.task_no}项  {s.label}" for s in done.new]
+    lines += [f"此前已确认，未改动：{s.key}  {s.unit}  第{s.task_no}项" for s in done.before]
+    return lines + [f"将在下次 ducha merge --period {done.period.key} 时写入汇总表“疑似不实”，并计入考评"]
+
+
+def notice_lines(data: dict[str, Any]) -> list[str]:
+    """`ducha notices`: each notice this check issued, the files written, and why no PDF.
+      督查提示〔2024〕1号  提示单  顺河区  整改期限 2024-04-08：截至…仍未报送…"""
+    issued = data["issued"]
+    lines = [f"{data['period']} 督办检查（{data['day']}）：新发出 {len(issued)} 份" if issued
+             else f"{data['period']} 督办检查（{data['day']}）：没有需要新发出的提示单、督办单或通报"]
+    lines += [f"  {n['number']}  {n['title']}  {n['unit']}  整改期限 {n['due']}：{n['cause']}" for n in issued]
+    lines += [f"  {path}" for path in data["outputs"]]
+    if data["no_pdf"]:
+        lines.append(f"未生成 PDF：{data['no_pdf']}")
+    return lines
+
+
+def review_lines(data: dict[str, Any]) -> list[str]:
+    """`ducha review apply`: the problems found (then nothing was recorded), or what was recorded."""
+    if data["problems"]:
+        return ["审核表有以下问题，未登记任何审核意见：", *(f"  {p}" for p in data["problems"])]
+    lines = [f"已登记审核意见 {data['recorded']} 项"]
+    if data["unchanged"]:
+        lines.append(f"此前已登记相同意见，未改动 {data['unchanged']} 项")
+    if data["blank"]:
+        lines.append(f"未填写审核意见、仍待审核 {data['blank']} 项")
+    return lines
+
+
+_PLAN_STATUS = {"added": "写入", "same": "总台账已有相同计划", "conflict": "冲突：总台账已有不同的节点，未覆盖，请人工核对",
+                "withdrawn": "任务已不在总台账，未写入",
+                "requested": "申请调整已采用的节点计划，待审核，不自动写入（同意的请在总台账“节点计划”中修改）"}
+
+
+def plans_lines(data: dict[str, Any], apply: bool) -> list[str]:
+    """`ducha ledger plans`: per returned plan what was (or would be) done, then the totals.
+      第12项  市商务局（2024Q1，3 个节点）：写入"""
+    outcomes = data["outcomes"]
+    if not outcomes:
+        return ["没有已采用的单位节点计划（各单位在填报表“节点计划”表中报送、经汇总采用后才会列在这里）"]
+    lines = [f"  第{o['task']}项  {o['unit']}（{o['period']}，{o['milestones']} 个节点）：{_PLAN_STATUS[o['status']]}"
+             for o in outcomes]
+    added = sum(1 for o in outcomes if o["status"] == "added")
+    conflicts = sum(1 for o in outcomes if o["status"] == "conflict")
+    if data["applied"]:
+        lines.append(f"已写入总台账 {data['path']}：{added} 项任务的节点计划；冲突 {conflicts} 项未改动")
+    elif apply or not added:
+        lines.append(f"总台账未改动：没有可写入的节点计划；冲突 {conflicts} 项")
+    else:
+        lines.append(f"将写入 {added} 项任务的节点计划，冲突 {conflicts} 项不改动。确认后运行 ducha ledger plans --apply")
+    return lines
+
+
+# The progress bar of a long run on a terminal (cli.progress), by the pool job's function name.
+PROGRESS_LABELS = {"check_dropped": "审核收到的文件", "check_archived": "重新审核已收文件",
+                   "_write_output": "写汇总表和回执", "_write_job": "生成填报表"}

@@ -13,7 +13,6 @@ leads, each county reporting its part), so a reader checks the judgement without
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 
 from toolkit.config import Config, load_config
 from toolkit.demo import unitsim
+from toolkit.demo.scene import DUPLICATE, LATE, PLAIN, SILENT, TWICE, WARNED, WRONG, at, say, set_mtime
 from toolkit.ledger.sheets import SHEET_TASKS
 from toolkit.model import KIND_RATE, ROLE_LEAD, Indicator, Ledger
 from toolkit.period import Period
@@ -32,34 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "demo-workspace"
 DEMO_DOMAIN = "units.kaifeng.example"
 
-# Scenario by position in the sorted list of units; the rest fill correctly and on time.
-LATE = range(0, 4)  # mailed back after the deadline
-TWICE = range(4, 7)  # first a wrong file, then a corrected one
-WRONG = {7: ["progress_120"], 8: ["edit_locked"], 9: ["delete_row"], 10: ["wrong_status", "no_person"]}
-WARNED = {11: ["synonym_status"], 12: ["remove_meta"], 13: ["formula"], 14: ["bad_phone"]}
-SILENT = range(15, 19)  # never report
-DUPLICATE = 19  # sends the same file twice under two names
-PLAIN = 20  # from here on: a clean file on time
 # The clerk has 各县区 lead task 112 (完成冬春国土绿化1.9万亩), each county reporting its own 万亩:
 # together 0.48 is on pace (1.9 × 25%), the first county's value alone would be far behind.
 COUNTIES = "各县区"
 GROUP_LED, GROUP_LED_INDICATOR = 112, "完成冬春国土绿化"
 GROUP_VALUES = {"杞县": 0.08, "通许县": 0.06, "尉氏县": 0.05, "兰考县": 0.07, "龙亭区": 0.04, "顺河回族区": 0.03,
                 "鼓楼区": 0.05, "禹王台区": 0.04, "祥符区": 0.06}
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def at(day: str, hour: int = 9) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour)
-
-
-def set_mtime(path: Path, when: dt.datetime) -> None:
-    """The received time is the file's modification time, as when the clerk saves an attachment."""
-    stamp = when.timestamp()
-    os.utime(path, (stamp, stamp))
 
 
 def fresh_workspace(target: Path) -> Config:
@@ -196,7 +174,12 @@ def counted(counts: dict[str, int]) -> str:
 
 def main(target: Path = DEMO_DIR) -> int:
     from toolkit.cli.text import summary_lines
+    from toolkit.demo import plans
+    from toolkit.demo.league import show_league
+    from toolkit.demo.notices import play_notices
+    from toolkit.demo.requests import request_answers
     from toolkit.demo.second import SecondQuarter, play_second_quarter
+    from toolkit.demo.suspects import suspicious_answers
     from toolkit.ledger.build import build_ledger, load_ledger
     from toolkit.ledger.check import check_ledger
     from toolkit.mail import runs as mail
@@ -236,6 +219,7 @@ def main(target: Path = DEMO_DIR) -> int:
     answers[ledger.task(rate.task_no).lead].append(unitsim.indicator(rate.task_no, rate.name, rate.target / 2))
     for county, value in GROUP_VALUES.items():
         answers[county].append(unitsim.indicator(GROUP_LED, GROUP_LED_INDICATOR, value))
+    planned = plans.plan_first_quarter(ledger, units, answers, set(answers) | set(units[:PLAIN]))  # 节点计划
     inbox = target / "mailbox"
     with local_inbox(config, inbox) as live:
         sent = mail.send_workbooks(live, q1, now=at("2024-03-07"))
@@ -268,17 +252,26 @@ def main(target: Path = DEMO_DIR) -> int:
                 say(f"  {line}")
         receipts = mail.send_receipts(live, q1, now=at("2024-04-01"))
         say(receipts.summary)
+        show_league(config, q1, dt.date(2024, 4, 1), say)
     say(f"本地邮件服务器收到的邮件（.eml）：{inbox}（{len(list(inbox.glob('*.eml')))} 封）")
 
     say("\n== 7. 生成通报 (ducha briefing)，2024-04-01 ==")
-    briefing = render_briefing(config, q1, now=dt.date(2024, 4, 1))
+    briefing = render_briefing(config, q1, now=dt.date(2024, 4, 1), leaders=True)  # + 领导摘要.docx
     say(f"通报已生成，文号：{briefing.doc_number}；{', '.join(p.name for p in briefing.outputs)}")
+    play_notices(config, q1, ("2024-04-01",), inbox)  # 提示单
+    plans.adopt(config, say)  # ducha ledger plans --apply, 2024-04-02
+    play_notices(config, q1, ("2024-04-12",), inbox)  # 督办单 once the 提示单's 整改期限 has passed
 
     say("\n== 8. 下一季度：填报表预填本季度已采用的填报内容 (ducha generate --period 2024Q2) ==")
     q2 = prefill.generate(config, q1.next(config.deadlines), now=at("2024-06-07", 8))
     say(f"生成 {len(q2.workbooks)} 个单位的第二季度填报表：{q2.out_dir}")
-    second = SecondQuarter(q2.period, q2.out_dir, set(SILENT), {})
+    suspicious = suspicious_answers(config, q2.period, q2.out_dir, PLAIN)  # 疑似不实 in the second quarter
+    taken = {*suspicious, *(unit for unit, _ in planned)}  # the 延期/办结 requests (issue 15) come from other units
+    suspicious |= request_answers(config, q2.period, q2.out_dir, PLAIN, taken)
+    second = SecondQuarter(q2.period, q2.out_dir, set(SILENT), plans.follow_second_quarter(planned, suspicious))
     summary_q2, *briefing_q2 = play_second_quarter(config, second, inbox)
+    play_notices(config, second.period, ("2024-07-02",), inbox)  # 通报 and 约谈名单 for the units still silent
+    plans.show_followed(config, second.period, planned, say)
 
     say("\n演示完成。输出：")
     for label, book, notices in (("一季度", final.outputs[0], briefing.outputs), ("二季度", summary_q2, briefing_q2)):

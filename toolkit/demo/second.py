@@ -19,7 +19,7 @@ import openpyxl
 
 from toolkit.config import Config
 from toolkit.demo import unitsim
-from toolkit.demo.play import at, say, set_mtime
+from toolkit.demo.scene import PLAIN, at, say, set_mtime
 from toolkit.forms import layout
 from toolkit.period import Period
 
@@ -82,6 +82,9 @@ def play_second_quarter(config: Config, quarter: SecondQuarter, inbox: Path) -> 
     """Steps 9–11 of the demo: returns, the final merge with receipts mailed, the 通报. Returns the
     outputs to list at the end (汇总表 first)."""
     from toolkit.cli.text import summary_lines
+    from toolkit.demo.league import show_league
+    from toolkit.demo.requests import attach_evidence, review_requests
+    from toolkit.demo.suspects import check_suspects
     from toolkit.mail import runs as mail
     from toolkit.mail.transport import local_inbox
     from toolkit.outputs.briefing.publish import render_briefing
@@ -89,12 +92,17 @@ def play_second_quarter(config: Config, quarter: SecondQuarter, inbox: Path) -> 
 
     say("\n== 9. 第二季度：各单位在预填的填报表上续报，2024-06-20 ==")
     counts = return_files(config, quarter)
+    attach_evidence(config, quarter.period, quarter.outbox, PLAIN, "二季度")  # 佐证材料 beside one workbook (issue 15)
     say("  " + "，".join(f"{k} {v}" for k, v in counts.items()))
 
     say("\n== 10. 第二季度截止后汇总并发回执 (ducha merge / ducha receipts --send)，2024-07-01 ==")
     final = merge(config, quarter.period, now=at("2024-07-01"))
     for line in summary_lines(final.summary()):
         say(line)
+    check_suspects(config, final.merged, say, at("2024-07-01", 15))
+    show_league(config, quarter.period, dt.date(2024, 7, 1), say)
+    say("延期与办结申请审核 (ducha review / ducha review apply)，再次汇总：")
+    final = review_requests(config, quarter.period, quarter.outbox, PLAIN, at("2024-07-01", 16), say)
     with local_inbox(config, inbox) as live:
         say(mail.send_receipts(live, quarter.period, now=at("2024-07-01")).summary)
 

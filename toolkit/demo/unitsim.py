@@ -55,6 +55,8 @@ def good_answers(tasks: Iterable[Assignment | int], seed: int = 0) -> Answers:
         no = task.task.no if isinstance(task, Assignment) else int(task)
         answer = dict(_ANSWER_CYCLE[(i + seed) % len(_ANSWER_CYCLE)])
         answer |= {"person": f"责任人{no}", "phone": f"1380378{no % 10000:04d}"}
+        if answer["done"]:  # each task in its own words: one text on many tasks is 疑似不实 (quarter/verify)
+            answer["done"] = f"第{no}项{answer['done']}"
         answers[no] = answer
     return answers
 
@@ -71,7 +73,7 @@ def task_rows(wb: Workbook) -> dict[int, int]:
 
 
 def _col(key: str) -> int:
-    return layout.column_index(layout.PROGRESS_COLUMNS, key)
+    return layout.column_index(layout.PROGRESS_COLUMNS + layout.REQUEST_COLUMNS, key)
 
 
 _INDICATOR_COL = {c.key: i for i, c in enumerate(layout.INDICATOR_COLUMNS, start=1)}
@@ -209,7 +211,7 @@ def fill(
     """Fill the workbook at src as a unit would and save it at dst (any name; folders created).
 
     answers default to good_answers for the workbook's tasks; filler to DEFAULT_FILLER; indicator
-    values ((task no, name) → value) default to half of each target; seed varies the default
+    values ((task no, name) → value) default to default_value; seed varies the default
     answers (a unit's second, corrected return). mutate applies MUTATIONS by
     name, or callables, after filling."""
     wb = openpyxl.load_workbook(src)
@@ -222,7 +224,8 @@ def fill(
     for label, _, value_col in layout.FILLER_FIELDS:
         ws.cell(layout.FILLER_ROW, value_col).value = (DEFAULT_FILLER if filler is None else filler).get(label)
     if layout.SHEET_INDICATORS in wb.sheetnames:
-        _fill_indicators(wb[layout.SHEET_INDICATORS], indicators)
+        finished = {no for no, values in answers.items() if values.get("status") == layout.STATUS_DONE}
+        _fill_indicators(wb[layout.SHEET_INDICATORS], indicators, finished)
     cached: dict[str, Any] = {}
     for mutation in mutate:
         cached |= (MUTATIONS[mutation] if isinstance(mutation, str) else mutation)(wb) or {}
@@ -245,10 +248,18 @@ def _indicator_rows(ws: Any) -> dict[tuple[int, str], int]:
     return rows
 
 
-def _fill_indicators(ws: Any, values: Mapping[tuple[int, str], Any] | None) -> None:
+def default_value(target: Any, finished: bool) -> float | None:
+    """What a unit reports for a 量化指标 unless told otherwise: the target of a task it calls
+    已完成 (anything less is 疑似不实), else half of it."""
+    if not isinstance(target, int | float):
+        return None
+    return float(target) if finished else round(float(target) / 2, 2)
+
+
+def _fill_indicators(ws: Any, values: Mapping[tuple[int, str], Any] | None, finished: set[int]) -> None:
     for key, row in _indicator_rows(ws).items():
         target = ws.cell(row, _INDICATOR_COL["target"]).value
-        default = round(float(target) / 2, 2) if isinstance(target, int | float) else None
+        default = default_value(target, key[0] in finished)
         ws.cell(row, _INDICATOR_COL["value"]).value = default if values is None else values.get(key)
 
 
@@ -270,7 +281,7 @@ def _store_cached_values(path: Path, cached: Mapping[str, Any]) -> None:
 
 
 def answers_for(ledger: Ledger, seed: int = 0) -> Callable[[str], tuple[Answers, dict[tuple[int, str], Any]]]:
-    """answers(unit) for forms.generate.generate_from: good_answers and half of each 量化指标 target,
+    """answers(unit) for forms.generate.generate_from: good_answers and each 量化指标's default_value,
     written while the workbook is generated. With filler_xml() this makes a clean return in ~5 ms
     instead of fill()'s ~25 ms (openpyxl loads and re-saves the whole workbook), which is what
     10,000 returns for the bench, or a few hundred for a crash test, need."""
@@ -278,11 +289,13 @@ def answers_for(ledger: Ledger, seed: int = 0) -> Callable[[str], tuple[Answers,
 
     def answers(unit: str) -> tuple[Answers, dict[tuple[int, str], Any]]:
         rows = assignments.get(unit, [])
+        given = good_answers(rows, seed)
         indicators = {
-            (i.task_no, i.name): {"value": round(float(i.target) / 2, 2), "note": ""}
+            (i.task_no, i.name): {"value": default_value(i.target, given[i.task_no]["status"] == layout.STATUS_DONE),
+                                  "note": ""}
             for i in ledger.indicators_for(unit, rows)
         }
-        return good_answers(rows, seed), indicators
+        return given, indicators
 
     return answers
 

@@ -8,7 +8,7 @@ pool; the workbook itself is drawn by toolkit.forms.writer. A unit's last answer
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -92,6 +92,7 @@ def _write_job(issue: _Issue, job: UnitJob) -> Path:
             generated_at=issue.generated_at,
             prefill=job.prefill,
             indicator_prefill=job.indicator_prefill,
+            milestones=job.milestones,
         )
 
     return write_atomic(target, writer)
@@ -126,11 +127,13 @@ def generate_from(
     now: dt.datetime | None = None,
     workers: int | None = None,
     answers: Answers | None = None,
+    closed: Collection[int] = (),
 ) -> GenerateResult:
     """The generate run on a Ledger already in memory (tests, the bench, the demo); no lock taken.
-    answers(unit) gives the (prefill, indicator_prefill) a unit's workbook starts from."""
+    answers(unit) gives the (prefill, indicator_prefill) a unit's workbook starts from; closed: the
+    tasks closed (办结) before this quarter, left out."""
     generated_at = bureau.local(now).replace(tzinfo=None, microsecond=0).isoformat()
-    planned = plan(ledger, units)
+    planned = plan(ledger, units, closed)
     jobs = [_with_answers(job, answers) for job in planned.jobs] if answers else planned.jobs
     paths = write_jobs(jobs, out_dir, period, bureau, secret, generated_at, workers)
     rows = []
@@ -154,6 +157,7 @@ def generate(
     now: dt.datetime | None = None,
     *,
     answers: Answers,
+    closed: Collection[int] = (),
 ) -> GenerateResult:
     """The run behind `ducha generate`: check and load the ledger, then write
     outbox/<period>/<period>_<单位>.xlsx for every unit with a task, under the workspace lock.
@@ -162,4 +166,4 @@ def generate(
     with workspace_lock(config.paths.lock):
         ledger = load_ledger(config)
         secret = meta.load_secret(config.paths.secret)
-        return generate_from(ledger, period, config.bureau, secret, out_dir, units, now, answers=answers)
+        return generate_from(ledger, period, config.bureau, secret, out_dir, units, now, answers=answers, closed=closed)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from toolkit.config import Bureau
 from toolkit.forms import layout
 from toolkit.forms.plan import role_counts
+from toolkit.forms.plan_sheet import PLAN_GUIDE
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment
 from toolkit.period import Period
 
@@ -45,6 +46,8 @@ def guide_rows(
                 "填自年初起的累计完成值。点选完成值单元格可看到该指标的填写提示。",
             )
         )
+    if counts[ROLE_LEAD]:
+        rows.append((layout.SHEET_PLAN, PLAN_GUIDE))
     rows += [
         (
             "本单位职责",
@@ -57,6 +60,14 @@ def guide_rows(
             "进度滞后：落后于序时进度或工作计划，请在“存在问题”中写明原因；\n未启动：尚未开始（完成进度填 0）。",
         ),
         (
+            "申请延期、办结",
+            f"一般不填（或选“{layout.REQUEST_NONE}”）。确需延长时间节点的，“申请事项”选“{layout.REQUEST_EXTEND}”，"
+            "填写“申请完成时间”（须晚于原时间节点）和“理由”；任务已全部完成、申请销号的，选“"
+            f"{layout.REQUEST_CLOSE}”（完成状态须为已完成、完成进度 100），在“佐证材料”写明随表报送的文件名"
+            "（PDF、JPG、PNG、DOCX 或其 ZIP 压缩包，多个用顿号隔开），并把这些文件与本表放在同一封邮件中发送。"
+            "督查局审核后在回执中告知结果；同意办结的任务今后不再填报。",
+        ),
+        (
             "序时进度",
             "总台账中有节点计划的任务，序时进度取计划在本季度截止日的计划累计进度（年初为 0，相邻节点之间按日期折算）；"
             f"没有节点计划的按季度平均：序时进度 = 25% × 季度序号，{period.label}为 {period.pace}%。督查局按以下规则亮灯：\n"
@@ -65,7 +76,8 @@ def guide_rows(
             "或截止前牵头单位尚未报送；\n"
             "红灯：落后序时进度 25 个百分点及以上，或截止时间后牵头单位仍未报送（截止前无单位报送的暂不亮灯），"
             "或有节点逾期：计划完成日期已到（不晚于截止时间）的节点，其责任单位未填报“已完成”且牵头单位完成进度"
-            "低于该节点的计划累计进度或未填，为红灯。\n"
+            "低于该节点的计划累计进度或未填，为红灯；在“节点计划”表中填报了完成情况的节点按所填判定（已完成为达到，"
+            "到期仍未完成为逾期、红灯）。\n"
             "配合单位、县区填报“已完成”只表示本单位承担的部分完成；牵头单位未报送的任务不亮绿灯。",
         ),
         (

@@ -49,6 +49,19 @@ PROGRESS_COLUMNS = (
     Column("phone", "联系电话", False, 15),
 )
 
+# Right of the answers: what the unit asks the bureau for this task (延期申请, 办结销号). Optional
+# when read, so a workbook issued before these columns existed is still read as it was.
+REQUEST_NONE = "无"
+REQUEST_EXTEND = "申请延期"
+REQUEST_CLOSE = "申请办结"
+REQUESTS = (REQUEST_NONE, REQUEST_EXTEND, REQUEST_CLOSE)
+REQUEST_COLUMNS = (
+    Column("request", "申请事项", False, 11),
+    Column("request_date", "申请完成时间", False, 13),
+    Column("reason", "理由", False, 26),
+    Column("evidence", "佐证材料", False, 22),
+)
+
 INDICATOR_COLUMNS = (
     Column("no", "任务编号", True, 9),
     Column("name", "指标名称", True, 30),
@@ -58,6 +71,24 @@ INDICATOR_COLUMNS = (
     Column("value", "截至本季度完成值", False, 16),
     Column("note", "说明", False, 40),
 )
+
+# 节点计划: the milestones of each task the unit leads (forms/plan_sheet.py); header row 1.
+SHEET_PLAN = "节点计划"
+PLAN_COLUMNS = (
+    Column("no", "任务编号", True, 9),
+    Column("seq", "节点序号", False, 9),
+    Column("content", "节点内容", False, 40),
+    Column("due", "计划完成日期", False, 14),
+    Column("progress", "计划累计进度(%)", False, 12),
+    Column("person", "具体责任人", False, 12),
+    Column("state", "完成情况", False, 11),
+    Column("actual", "实际完成日期", False, 14),
+)
+PLAN_HEADER_ROW = 1
+PLAN_FIRST_ROW = 2
+MILESTONE_DONE = "已完成"
+MILESTONE_NOT_DONE = "未完成"
+MILESTONE_STATES = (MILESTONE_DONE, MILESTONE_NOT_DONE)
 
 # 进展填报: title, unit line, period line, filler block, then the table.
 TITLE_ROW = 1

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from toolkit.config import Bureau
 from toolkit.errors import InputError
-from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger
+from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger, Milestone
 from toolkit.period import Period
 
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -49,6 +49,7 @@ class UnitJob:
     indicators: tuple[Indicator, ...]
     prefill: Prefill = field(default_factory=dict)  # the unit's last accepted answers
     indicator_prefill: IndicatorPrefill = field(default_factory=dict)
+    milestones: tuple[Milestone, ...] = ()  # the ledger's 节点计划 of the tasks it leads
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,20 @@ def _with_suggestion(ledger: Ledger, name: str) -> str:
     return f"{name}（是不是{'、'.join(picks)}？）" if picks else name
 
 
-def plan(ledger: Ledger, units: Sequence[str] | None = None) -> Plan:
-    """Decide which units get a workbook (those with ≥1 task, groups expanded), in 单位名录 order."""
+def _led_plans(ledger: Ledger, rows: Sequence[Assignment]) -> tuple[Milestone, ...]:
+    led = {a.task.no for a in rows if a.role == ROLE_LEAD}
+    return tuple(m for m in ledger.milestones if m.task_no in led)
+
+
+def plan(ledger: Ledger, units: Sequence[str] | None = None, closed: Collection[int] = ()) -> Plan:
+    """Decide which units get a workbook (those with ≥1 task, groups expanded), in 单位名录 order.
+    closed: tasks whose 办结 the bureau approved before this quarter; they leave every workbook, and
+    a unit left with none gets no workbook (and is not chased for one)."""
     chosen = _selected(ledger, units) if units else None
-    assignments = ledger.assignments()
+    assignments = {unit: kept for unit, rows in ledger.assignments().items()
+                   if (kept := [a for a in rows if a.task.no not in closed])}
     jobs = [
-        UnitJob(unit, tuple(rows), tuple(ledger.indicators_for(unit, rows)))
+        UnitJob(unit, tuple(rows), tuple(ledger.indicators_for(unit, rows)), milestones=_led_plans(ledger, rows))
         for unit, rows in assignments.items()
         if chosen is None or unit in chosen
     ]

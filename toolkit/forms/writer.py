@@ -23,15 +23,16 @@ from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from toolkit.config import Bureau
-from toolkit.forms import layout, meta
+from toolkit.forms import layout, meta, plan_sheet
 from toolkit.forms.guide import guide_rows
 from toolkit.forms.plan import IndicatorPrefill, Prefill, workbook_title
-from toolkit.model import KIND_AMOUNT, KIND_APPROX, KIND_CAP, KIND_RATE, Assignment, Indicator
+from toolkit.forms.requests import request_validations
+from toolkit.model import KIND_AMOUNT, KIND_APPROX, KIND_CAP, KIND_RATE, Assignment, Indicator, Milestone
 from toolkit.period import Period
-from toolkit.xlsx import row_height, write_value
+from toolkit.xlsx import let_rows_grow, row_height, write_value
 
 FONT = "宋体"  # present on every Chinese Windows, in Excel and WPS alike
-INPUT_LINES = 3  # room left in every task row for the unit's answer
+INPUT_LINES = 3  # room every task row opens with for the unit's answer (it grows as the unit types)
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 HEADER_FILL = "#D9E1F2"
 GUIDE_WIDTHS = (16, 90)
@@ -106,7 +107,7 @@ class _Formats:
 
 # Per column key: the format of its data cells (default: top-aligned wrapped text).
 _CENTERED = {"no", "role", "target", "unit", "direction", "leaders"}
-_ENTRY_CENTERED = {"status", "progress", "value"}
+_ENTRY_CENTERED = {"status", "progress", "value", "request"}
 _ENTRY_TEXT = {"person", "phone"}
 
 
@@ -115,6 +116,8 @@ def _cell_format(formats: _Formats, column: layout.Column) -> Format:
         return formats.locked_center if column.key in _CENTERED else formats.locked
     if column.key in _ENTRY_TEXT:
         return formats.entry_text
+    if column.key == "request_date":
+        return formats.entry_date
     return formats.entry_center if column.key in _ENTRY_CENTERED else formats.entry
 
 
@@ -185,7 +188,7 @@ def _write_progress(
     prefill: Prefill,
     formats: _Formats,
 ) -> None:
-    columns = layout.PROGRESS_COLUMNS
+    columns = layout.PROGRESS_COLUMNS + layout.REQUEST_COLUMNS
     last_col = len(columns) - 1
     for row, text, fmt in (
         (layout.TITLE_ROW, title, formats.title),
@@ -250,6 +253,8 @@ def _write_progress(
             "error_message": "完成进度须为 0 到 100 之间的整数，不带%号。",
         },
     )
+    for key, options in request_validations():
+        _validate(ws, columns, key, *rows, options)
 
 
 def _write_indicators(
@@ -330,6 +335,7 @@ def write_workbook(
     generated_at: str,
     prefill: Prefill | None = None,
     indicator_prefill: IndicatorPrefill | None = None,
+    milestones: Sequence[Milestone] = (),
 ) -> None:
     """Write one unit's workbook to path (not atomically: the generate run wraps this in write_atomic).
 
@@ -337,6 +343,7 @@ def write_workbook(
     time, so the same inputs give the same bytes. prefill (task_no → {PROGRESS_COLUMNS key: value})
     and indicator_prefill ((task_no, name) → {INDICATOR_COLUMNS key: value}) carry the unit's last
     accepted answers so it updates them instead of retyping; locked keys in them are ignored.
+    milestones: the ledger's 节点计划 of the tasks the unit leads (forms.plan_sheet).
     """
     created = dt.datetime.fromisoformat(generated_at).replace(tzinfo=None)
     title = workbook_title(bureau, period)
@@ -369,7 +376,14 @@ def write_workbook(
             indicator_prefill or {},
             formats,
         )
+    if planned := plan_sheet.issued_rows(assignments, milestones, period):
+        header = f"&L{_header_text(unit)}&R{period.full_label}"
+        plan_sheet.write_plan_sheet(wb.add_worksheet(layout.SHEET_PLAN), planned, period, formats,
+                                    lambda ws, columns, row: _setup_table_sheet(ws, columns, row, formats, header))
     _write_lists(wb, formats)
     _write_meta(wb, meta_fields(unit, assignments, indicators, period, generated_at), secret)
     guide.activate()
     wb.close()
+    let_rows_grow(path, {ws.index: first for name, first in ((layout.SHEET_PROGRESS, layout.FIRST_DATA_ROW),
+                                                              (layout.SHEET_INDICATORS, layout.INDICATOR_FIRST_ROW))
+                         if (ws := wb.get_worksheet_by_name(name)) is not None})

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 
 from toolkit.errors import DuchaError
-from toolkit.intake import archive, identity, reader, rows, sniff
+from toolkit.intake import archive, identity, plans, reader, requests, rows, sniff
 from toolkit.intake.codes import RESUBMIT, Strictness, new_report
 from toolkit.intake.parts import SheetTooLarge
 from toolkit.intake.sniff import Limits
 from toolkit.intake.submission import Submission
-from toolkit.model import CheckedFile, Ledger
+from toolkit.model import ROLE_LEAD, CheckedFile, Ledger
 from toolkit.period import Period
 from toolkit.pool import WorkerFailure
 from toolkit.problems import Report
@@ -69,8 +69,15 @@ def check_file(
         return checked
     if submission.progress is not None:
         checked.filler = rows.filler(submission, submission.progress.sheet, issues)
-    checked.tasks = rows.progress_rows(submission, issued, ledger, issues)
+    checked.tasks = requests.attach_requests(
+        submission, rows.progress_rows(submission, issued, ledger, issues), ledger, int(str(period)[:4]),
+        (strictness or Strictness()).require_evidence, issues)
     checked.indicators = rows.indicator_rows(submission, issued, issues)
+    if issued.unit is not None:
+        quarter = period if isinstance(period, Period) else Period.parse(period)
+        tasks = {t.no for t in ledger.tasks}
+        led = {no for no, (role, _) in issued.tasks.items() if role == ROLE_LEAD and no in tasks}
+        checked.plans = plans.plan_rows(submission, issued.unit, led, ledger, quarter, issues)
     return checked
 
 

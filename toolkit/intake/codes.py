@@ -16,6 +16,7 @@ from typing import Any
 
 from toolkit.config import Config, read_section
 from toolkit.errors import ConfigError
+from toolkit.intake.requests import ReviewSettings
 from toolkit.problems import ERROR, WARNING, Report
 
 # code → (level, meaning)
@@ -75,6 +76,27 @@ CODES: dict[str, tuple[str, str]] = {
     "indicator_row_missing": (ERROR, "下发的量化指标行被删除"),
     "filler_missing": (WARNING, "填报人或其联系电话未填写"),
     "date_invalid": (WARNING, "填报日期不是日期"),
+    "plan_task_not_led": (ERROR, "节点计划中填了不是本单位牵头的任务"),
+    "plan_seq_invalid": (ERROR, "节点计划的节点序号不是正整数"),
+    "plan_seq_duplicate": (ERROR, "同一任务的节点序号重复"),
+    "plan_content_empty": (ERROR, "节点计划的节点内容为空"),
+    "plan_date_invalid": (ERROR, "节点计划的计划完成日期不是日期"),
+    "plan_date_outside_year": (ERROR, "计划完成日期不在本年度内"),
+    "plan_date_order": (ERROR, "节点的计划完成日期早于前一个节点"),
+    "plan_progress_invalid": (ERROR, "计划累计进度不是 0–100 的数字"),
+    "plan_progress_falling": (ERROR, "计划累计进度没有逐个节点上升"),
+    "plan_not_complete": (ERROR, "最后一个节点的计划累计进度不是 100"),
+    "plan_after_deadline": (ERROR, "计划完成时间晚于任务的时间节点"),
+    "plan_change_requested": (WARNING, "已采用的节点计划被改动，作为调整申请报督查局审核，不直接生效"),
+    "milestone_state_invalid": (ERROR, "节点的完成情况不是已完成或未完成"),
+    "milestone_date_invalid": (ERROR, "节点的实际完成日期不是日期"),
+    "milestone_date_missing": (WARNING, "节点已完成但未填写实际完成日期"),
+    "request_invalid": (ERROR, "申请事项不是“无、申请延期、申请办结”之一"),
+    "extension_date_missing": (ERROR, "申请延期未填写申请完成时间，或填的不是日期"),
+    "extension_not_later": (ERROR, "申请完成时间不晚于原时间节点"),
+    "request_reason_missing": (ERROR, "申请延期未填写理由"),
+    "close_not_done": (ERROR, "申请办结的任务完成状态不是已完成或进度不足100"),
+    "evidence_missing": (ERROR, "申请办结未写明佐证材料（[review] require_evidence = false 时不检查）"),
 }
 
 # How a message rejecting the whole file ends: what the unit should do instead.
@@ -90,7 +112,8 @@ ADJUSTABLE = frozenset({
     "too_many_rows", "task_reordered", "extra_row", "status_normalised", "progress_missing", "progress_invalid",
     "progress_out_of_range", "progress_normalised", "status_progress_conflict", "done_missing", "problems_missing",
     "next_missing", "person_missing", "phone_missing", "phone_invalid", "text_too_long", "formula_used",
-    "indicator_missing", "indicator_not_number", "filler_missing", "date_invalid",
+    "indicator_missing", "indicator_not_number", "filler_missing", "date_invalid", "request_invalid",
+    "extension_date_missing", "extension_not_later", "request_reason_missing", "close_not_done", "evidence_missing",
 })
 _LEVELS = {code: level for code, (level, _) in CODES.items()}
 
@@ -107,13 +130,14 @@ class Strictness:
     person_missing = "error"; a code not named keeps its level in CODES."""
 
     levels: tuple[tuple[str, str], ...] = ()  # (code, level), sorted
+    require_evidence: bool = True  # [review] require_evidence: 申请办结 must name its 佐证材料
 
     @classmethod
     def from_config(cls, config: Config) -> Strictness:
         """Typed [checks]; an unknown code, a fixed one or a level other than error/warning is a
         ConfigError naming the key."""
         _none, levels = read_section(config.section("checks"), "checks", extra=_level)
-        return cls(tuple(sorted(levels.items())))
+        return cls(tuple(sorted(levels.items())), ReviewSettings.from_config(config).require_evidence)
 
     def report(self) -> Report:
         """A Report whose add() takes each code's level from CODES as set in [checks]."""

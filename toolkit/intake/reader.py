@@ -23,7 +23,8 @@ from toolkit.problems import Cell
 
 HEADER_SEARCH_ROWS = 20  # the header row is looked for in this many top rows
 _MIN_HEADER_MATCHES = 3  # known headers a row needs to count as the table's header
-_OTHER_SHEETS = (layout.SHEET_GUIDE, layout.SHEET_INDICATORS, layout.SHEET_META, layout.SHEET_LISTS)
+_OTHER_SHEETS = (layout.SHEET_GUIDE, layout.SHEET_INDICATORS, layout.SHEET_PLAN, layout.SHEET_META, layout.SHEET_LISTS)
+_PLAN_ROWS_PER_TASK = 10  # 节点计划 rows read per task of the ledger (forms.plan_sheet issues at most 7 blank)
 
 
 def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indicators: int = 0) -> Submission:
@@ -60,7 +61,8 @@ def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indi
         top: list[list[Any]] = []
         for name in _progress_candidates(names):
             grid, last = load(name, HEADER_SEARCH_ROWS + expected_rows + limits.row_margin)
-            table = _table(name, grid, last, layout.PROGRESS_COLUMNS, expected_rows + limits.row_margin)
+            table = _table(name, grid, last, layout.PROGRESS_COLUMNS + layout.REQUEST_COLUMNS,
+                           expected_rows + limits.row_margin)
             if table is not None:
                 progress, top = table, grid[: table.header_row]
                 break
@@ -69,6 +71,11 @@ def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indi
             indicators = _table(
                 layout.SHEET_INDICATORS, grid, last, layout.INDICATOR_COLUMNS, expected_indicators + limits.row_margin
             )
+        plan = None
+        if layout.SHEET_PLAN in names:
+            most = expected_rows * _PLAN_ROWS_PER_TASK + limits.row_margin
+            grid, last = load(layout.SHEET_PLAN, HEADER_SEARCH_ROWS + most)
+            plan = _table(layout.SHEET_PLAN, grid, last, layout.PLAN_COLUMNS, most)
         if parts:
             for table, key in ((progress, "progress"), (indicators, "value")):
                 if table is not None:
@@ -84,6 +91,7 @@ def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indi
         progress=progress,
         indicators=indicators,
         details_known=parts is not None,
+        plan=plan,
     )
 
 

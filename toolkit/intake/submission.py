@@ -55,3 +55,4 @@ class Submission:
     progress: Table | None
     indicators: Table | None
     details_known: bool  # formulas and number formats are visible (xlsx); not for xls/ods
+    plan: Table | None = None  # 节点计划, when the workbook has one

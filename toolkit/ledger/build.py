@@ -28,6 +28,7 @@ from toolkit.ledger.sheets import (
     BUILT_AT_LABEL,
     JOIN,
     SHEET_ABOUT,
+    SHEET_BONUS,
     Table,
     about_rows,
     ledger_tables,
@@ -235,7 +236,10 @@ def write_ledger(
     status = "created"
     if target.exists():
         try:
-            changed = _differences(read_tables(target), tables)
+            old = read_tables(target)
+            if SHEET_BONUS in old:  # the clerk's own rows, not the notice's: kept as they are
+                tables = {**tables, SHEET_BONUS: old[SHEET_BONUS]}
+            changed = _differences(old, tables)
         except LedgerError:
             changed = ["（现有文件无法读取）"]
         status = "rebuilt" if changed else "unchanged"

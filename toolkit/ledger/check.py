@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import LedgerError
-from toolkit.ledger import indicators, plan_check
+from toolkit.ledger import bonus_check, indicators, plan_check
 from toolkit.ledger.sheets import (
     COLUMNS,
     JOIN,
+    SHEET_BONUS,
     SHEET_INDICATORS,
     SHEET_PLAN,
     SHEET_TASKS,
@@ -371,6 +372,8 @@ def parse_tables(tables: dict[str, Table], year: int | None = None) -> tuple[Led
     deadlines = plan_check.check_deadlines(task_sheet, year, report) if task_sheet else {}
     if SHEET_PLAN in tables and (plan_sheet := _sheet(tables, SHEET_PLAN, report)):  # absent in older ledgers
         ledger.milestones = plan_check.read_plan(plan_sheet, ledger, year, deadlines, report)
+    if SHEET_BONUS in tables and (bonus_sheet := _sheet(tables, SHEET_BONUS, report)):  # absent in older ledgers
+        ledger.bonuses = bonus_check.read_bonuses(bonus_sheet, ledger, year, report)
     return ledger, report
 
 

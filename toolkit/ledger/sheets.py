@@ -26,6 +26,7 @@ SHEET_TASKS = "任务台账"
 SHEET_UNITS = "单位名录"
 SHEET_INDICATORS = "量化指标"
 SHEET_PLAN = "节点计划"
+SHEET_BONUS = "考评加分"
 SHEET_ABOUT = "说明"
 JOIN = "、"
 BUILT_AT_LABEL = "生成时间"  # the one cell that changes on every build; ignored when comparing
@@ -81,12 +82,20 @@ PLAN_COLUMNS = (
     Col("unit", "责任单位", 26),
     Col("person", "具体责任人", 12),
 )
+BONUS_COLUMNS = (
+    Col("period", "季度", 10),
+    Col("unit", "单位", 26),
+    Col("points", "分值", 8),
+    Col("reason", "事由", 50),
+    Col("basis", "依据", 30),
+)
 ABOUT_COLUMNS = (Col("item", "项目", 16), Col("text", "内容", 100))
 COLUMNS = {
     SHEET_TASKS: TASK_COLUMNS,
     SHEET_UNITS: UNIT_COLUMNS,
     SHEET_INDICATORS: INDICATOR_COLUMNS,
     SHEET_PLAN: PLAN_COLUMNS,
+    SHEET_BONUS: BONUS_COLUMNS,
     SHEET_ABOUT: ABOUT_COLUMNS,
 }
 VALIDATED = {
@@ -101,6 +110,8 @@ RANGED = {
                           "error_message": "请填写日期，如 2024-06-30"},
     (SHEET_PLAN, "progress"): {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100,
                                "error_title": "计划累计进度", "error_message": "请填写 0 到 100 之间的数字（不带 %）"},
+    (SHEET_BONUS, "points"): {"validate": "decimal", "criteria": "between", "minimum": 0.01, "maximum": 100,
+                              "error_title": "分值", "error_message": "请填写大于 0、不超过 100 的数字"},
 }
 DATE_FORMAT = "yyyy-mm-dd"
 
@@ -142,7 +153,7 @@ def _indicator_row(ind: Indicator) -> list[Value]:
     return [ind.task_no, ind.name, target, ind.unit, ind.direction, ind.kind, ind.source]
 
 
-def _milestone_row(m: Milestone) -> list[Value]:
+def milestone_row(m: Milestone) -> list[Value]:
     progress = int(m.progress) if float(m.progress).is_integer() else m.progress
     return [m.task_no, m.seq, m.content, m.due.isoformat(), progress, m.unit, m.person]
 
@@ -191,6 +202,12 @@ def about_rows(config: Config, source: Path | None, data: bytes, now: dt.datetim
             "年初为 0），没有的按每季度 25% 亮灯。",
         ],
         [
+            SHEET_BONUS,
+            "考评加分（如领导书面表扬），每行一条：季度写 2024Q1 或 2024年第一季度；单位填单位名录中的名称；分值为大于 0 的数字；"
+            "事由写明理由，依据写批示或文件的文号。汇总时计入该单位该季度的得分（见汇总表“考评明细”）。"
+            "重新生成总台账时保留本表。",
+        ],
+        [
             "修改后",
             "保存后运行 ducha ledger check 检查；有错误时其他命令会拒绝运行。"
             "ducha ledger build 不会覆盖已修改的总台账，除非加 --force（原文件先备份为 *.backup-时间.xlsx）。",
@@ -208,7 +225,8 @@ def ledger_tables(ledger: Ledger, about: Table) -> dict[str, Table]:
         SHEET_TASKS: with_header(SHEET_TASKS, [_task_row(t) for t in ledger.tasks]),
         SHEET_UNITS: with_header(SHEET_UNITS, [_unit_row(u) for u in ledger.units]),
         SHEET_INDICATORS: with_header(SHEET_INDICATORS, [_indicator_row(i) for i in ledger.indicators]),
-        SHEET_PLAN: with_header(SHEET_PLAN, [_milestone_row(m) for m in ledger.milestones]),
+        SHEET_PLAN: with_header(SHEET_PLAN, [milestone_row(m) for m in ledger.milestones]),
+        SHEET_BONUS: with_header(SHEET_BONUS, [[b.period, b.unit, b.points, b.reason, b.basis] for b in ledger.bonuses]),
         SHEET_ABOUT: with_header(SHEET_ABOUT, about),
     }
 
@@ -244,7 +262,8 @@ def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None
             for c, value in enumerate(row):
                 if value == "":
                     ws.write_blank(r, c, None, body)
-                elif (sheet, columns[c].key) in RANGED and isinstance(value, str) and _iso_date(value):
+                elif c < len(columns) and (sheet, columns[c].key) in RANGED and isinstance(value, str) \
+                        and _iso_date(value):
                     ws.write_datetime(r, c, _iso_date(value), day)
                 elif isinstance(value, str):
                     ws.write_string(r, c, value, body)

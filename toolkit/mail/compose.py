@@ -33,6 +33,9 @@ from toolkit.model import Unit
 from toolkit.period import Period
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# Other attachments by file suffix (a 督办通知 goes as Word or PDF); anything else is a workbook.
+MIME_TYPES = {".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+              ".pdf": ("application", "pdf")}
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,10 @@ def _encoded_words(text: str) -> str:
     return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
 
 
-def attach(msg: EmailMessage, data: bytes, filename: str, mime: tuple[str, str] = XLSX_TYPE) -> None:
-    """Attach data as base64 under a Chinese file name every common client shows intact."""
+def attach(msg: EmailMessage, data: bytes, filename: str, mime: tuple[str, str] | None = None) -> None:
+    """Attach data as base64 under a Chinese file name every common client shows intact; mime:
+    default by the name's suffix (MIME_TYPES, else a workbook)."""
+    mime = mime or MIME_TYPES.get(Path(filename).suffix.lower(), XLSX_TYPE)
     msg.add_attachment(data, maintype=mime[0], subtype=mime[1], filename=filename)
     part = msg.get_payload()[-1]
     del part["Content-Type"], part["Content-Disposition"]

@@ -26,22 +26,25 @@ from toolkit.ledger.build import load_ledger
 from toolkit.ledger.units import parse_addresses
 from toolkit.mail.compose import Outgoing, message_id, unit_message
 from toolkit.mail.settings import mail_settings, smtp_password
-from toolkit.mail.transport import FAILED, SENT, Smtp, send_recorded
+from toolkit.mail.transport import ALREADY, DRY_RUN, FAILED, SENT, Smtp, send_recorded
 from toolkit.model import Ledger, Unit
+from toolkit.outputs.notice_word import TITLES
+from toolkit.outputs.notices import notice_path
 from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
 from toolkit.quarter.history import accepted_units, mail_history, submitted_units
+from toolkit.quarter.notices import day_text, notice_settings, notices_of
+from toolkit.quarter.review import closed_before
 from toolkit.quarter.store import Store, open_store
 from toolkit.workdays import is_workday
 
 MAIL_DIR = "mail"  # outbox/<period>/mail/: the .eml files of a dry run
 
-SEND, REMIND, RECEIPT = "send", "remind", "receipt"
-KIND_LABELS = {SEND: "下发填报表", REMIND: "催报", RECEIPT: "回执"}
+SEND, REMIND, RECEIPT, NOTICE = "send", "remind", "receipt", "notice"
+KIND_LABELS = {SEND: "下发填报表", REMIND: "催报", RECEIPT: "回执", NOTICE: "督办通知"}
 # Reminder stages by days to the deadline: one reminder per stage, whatever the schedule says.
 WEEK, DAY, OVERDUE = "week", "day", "overdue"
 
-DRY_RUN, ALREADY = "dry_run", "already"
 
 
 @dataclass
@@ -163,7 +166,7 @@ def _run(
     mail_dir = config.paths.outbox / period.key / MAIL_DIR
     with workspace_lock(config.paths.lock), open_store(config.paths.store) as store:
         ledger = load_ledger(config)
-        jobs = plan(ledger, list(units) if units else None).jobs
+        jobs = plan(ledger, list(units) if units else None, closed_before(config, period)).jobs  # 办结: not chased
         outgoing = pick(config, period, ledger, store, jobs, now, run)
         history = mail_history(store, period.key, kind)
         smtp = None if dry_run else Smtp(settings, password)
@@ -200,9 +203,9 @@ def _run(
 
 
 def eml_name(period: Period, kind: str, stage: str, unit: str) -> str:
-    """2024Q1_市商务局_send.eml, 2024Q1_市商务局_remind-week.eml; a receipt's stage is a content
-    hash, which the file name does not need."""
-    label = f"{kind}-{stage}" if kind == REMIND else kind
+    """2024Q1_市商务局_send.eml, 2024Q1_市商务局_remind-week.eml, 2024Q1_市商务局_notice-2024-1-3.eml
+    (a unit may get several notices); a receipt's stage is a content hash, which the name does not need."""
+    label = f"{kind}-{stage}" if kind in (REMIND, NOTICE) else kind
     return f"{Path(file_name(period, unit)).stem}_{label}.eml"
 
 
@@ -278,6 +281,27 @@ def _pick_receipts(config: Config, period: Period, ledger: Ledger, store: Store,
     return outgoing
 
 
+def _pick_notices(config: Config, period: Period, ledger: Ledger, store: Store, jobs: list[UnitJob],
+                  now: dt.datetime, run: MailRun) -> list[Outgoing]:
+    """Every notice of the period to its unit, the PDF when one was printed, else the Word file;
+    each is one stage (year-level-number), so it is mailed once."""
+    settings = notice_settings(config)
+    chosen = {job.unit for job in jobs}
+    outgoing = []
+    for notice in notices_of(store, period.key):
+        if notice.unit not in chosen:
+            continue
+        word = notice_path(config, notice, settings)
+        if not word.is_file():
+            raise DuchaError(f"{word.name} 不存在：请先运行 ducha notices --period {period.key}")
+        pdf = word.with_suffix(".pdf")
+        context = {"title": TITLES[notice.level], "number": notice.number_text(settings), "cause": notice.cause,
+                   "todo": notice.todo, "due": day_text(notice.due)}
+        outgoing.append(Outgoing(_unit(ledger, notice.unit), f"{notice.year}-{notice.level}-{notice.number}",
+                                 "mail_notice", context, pdf if pdf.is_file() else word))
+    return outgoing
+
+
 def send_workbooks(config: Config, period: Period, units: Sequence[str] | None = None, dry_run: bool = False,
                    resend: bool = False, now: dt.datetime | None = None) -> MailRun:
     """`ducha send`: each unit its outbox workbook, once (again only with resend)."""
@@ -297,3 +321,9 @@ def send_receipts(config: Config, period: Period, units: Sequence[str] | None = 
     """`ducha receipts --send`: each unit the receipt the last merge wrote for it, once per
     receipt content."""
     return _run(config, period, RECEIPT, _pick_receipts, units, dry_run, resend, now)
+
+
+def send_notices(config: Config, period: Period, units: Sequence[str] | None = None, dry_run: bool = False,
+                 resend: bool = False, now: dt.datetime | None = None) -> MailRun:
+    """`ducha notices --send`: each notice of the period that `ducha notices` wrote, to its unit, once."""
+    return _run(config, period, NOTICE, _pick_notices, units, dry_run, resend, now)

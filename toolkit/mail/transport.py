@@ -29,6 +29,8 @@ from toolkit.quarter.history import record_mail
 from toolkit.quarter.store import Store
 
 SENT, FAILED = "sent", "failed"  # what the store records of an attempt
+# A run's other results (mail.runs); here, so the terminal's words need not import the mail runs (pandas).
+DRY_RUN, ALREADY = "dry_run", "already"
 
 
 def connect(settings: MailSettings, timeout: float | None = None) -> smtplib.SMTP:

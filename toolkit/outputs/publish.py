@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__, xlsx
+from toolkit import __version__, pool, xlsx
 from toolkit.config import Bureau, Config
+from toolkit.errors import DuchaError
 from toolkit.fsutil import remove_stale_temps, workspace_lock, write_bytes_atomic
-from toolkit.intake.archive import NotTaken
+from toolkit.intake import check
+from toolkit.intake.archive import NotTaken, scan
 from toolkit.ledger.build import load_ledger
 from toolkit.model import Ledger
 from toolkit.outputs import receipts, sheets, summary_book
@@ -72,7 +74,25 @@ def merge(config: Config, period: Period, drop: Path | None = None,
     rewrites no output byte; a run killed at any point leaves the store and the previous outputs
     intact, and the next run completes the work."""
     with workspace_lock(config.paths.lock):
-        return merge_with(config, load_ledger(config), period, drop, now, recheck)
+        return merge_locked(config, period, drop, now, recheck)
+
+
+def merge_locked(config: Config, period: Period, drop: Path | None = None, now: dt.datetime | None = None,
+                 recheck: bool = False) -> MergeResult:
+    """merge() for a caller that holds the workspace lock (outputs.rerun.merge_summary)."""
+    _warm_up(drop or config.paths.drop)
+    return merge_with(config, load_ledger(config), period, drop, now, recheck)
+
+
+def _warm_up(drop: Path) -> None:
+    """Start the workers' server now, so that it starts beside the ledger's loading; with this
+    module imported too when there may be enough receipts for the pool, so that its workers need
+    not each import it (when there are few, the receipts are written here and the import is waste)."""
+    try:
+        many = len(scan(drop)) >= pool.POOL_THRESHOLD
+    except DuchaError:
+        many = False  # no drop folder: the merge says so
+    pool.warm_up(check.__name__, *([__name__] if many else []))
 
 
 def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
@@ -135,14 +155,15 @@ def _holds(target: Path, fingerprint: str, indexed: list | None = None) -> bool:
 
 
 def _book_inputs(merged: MergedQuarter, bureau: Bureau) -> str:
-    frames = (merged.tasks, merged.units, merged.issues, merged.indicators)
-    return _fingerprint(merged.period, bureau, merged.counts, [f.to_csv() for f in frames])
+    frames = (merged.tasks, merged.units, merged.issues, merged.indicators, merged.suspects, merged.league,
+              merged.score_details, merged.requests, merged.evidence)
+    return _fingerprint(merged.period, bureau, merged.counts, merged.score_rules, [f.to_csv() for f in frames])
 
 
 def _receipt_inputs(merged: MergedQuarter, unit: str, bureau: Bureau) -> str:
     files = merged.files_of(unit)
     nos = {t.task_no for f in files for t in f.tasks}
-    return _fingerprint(merged.period, bureau, unit, merged.unit_status.get(unit), files,
+    return _fingerprint(merged.period, bureau, unit, merged.unit_status.get(unit), files, merged.review_notes.get(unit),
                         [merged.task_by_no[n] for n in sorted(nos) if n in merged.task_by_no],
                         [i for n in sorted(nos) for i in merged.indicators_by_task.get(n, [])])
 

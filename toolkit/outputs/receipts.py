@@ -43,9 +43,10 @@ from toolkit.quarter.rules import (
     unit_standing,
 )
 from toolkit.quarter.store import FileRecord
-from toolkit.xlsx import row_height
+from toolkit.xlsx import as_text, row_height
 
 RECEIPT_DIR = "回执"
+NOTE_HEADER, NOTE_WIDTH = "说明", 40  # the comments of a copied row, printed
 
 
 def receipt_name(period_key: str, unit: str) -> str:
@@ -82,6 +83,7 @@ def _receipt_front(wb: xlsxwriter.Workbook, merged: MergedQuarter, unit: str, fi
     notes = [
         *_what_happened(files),
         *_overdue_lines(merged, unit),
+        *merged.review_notes.get(unit, []),
         "同一单位多次报送的，以最后收到的合格文件为准；内容相同的文件只计一次。",
         "“进展填报”“量化指标”两表是最后收到的文件中的内容，有问题的单元格已标色并加批注（鼠标移到单元格上可见）。",
         f"{bureau.name}　联系人：{bureau.contact}　电话：{bureau.phone}　邮箱：{bureau.email}",
@@ -140,8 +142,11 @@ def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Se
                rows: list[tuple[int, dict[str, Any]]], issues: list, formats: Formats,
                top: dict[tuple[int, int], str] | None = None) -> None:
     """The unit's rows at the cells they came from, so 进展填报!F7 in a message is F7 here too;
-    a cell with a problem is filled (red: error, yellow: warning) and carries the messages.
-    top: text above the header (zero-based cells), such as the filler block of 进展填报."""
+    a cell with a problem is filled (red: error, yellow: warning) and carries the messages, which
+    the 说明 column right of the table repeats, since comments do not print. Answers and the filler
+    block wrap and their rows grow, so a long answer or a phone number is never cut.
+    top: text above the header (zero-based cells), such as the filler block of 进展填报; the note
+    and the unit's name above it overflow into the empty cells to their right instead."""
     marks: dict[tuple[int, int], list] = {}
     for issue in issues:
         where = (issue.cell.row - 1, issue.cell.col - 1) if issue.sheet == sheet and issue.cell else None
@@ -151,13 +156,31 @@ def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Se
     for col, column in enumerate(columns):
         ws.set_column(col, col, column.width)
         ws.write_string(header_row - 1, col, column.header, formats.header)
+    note_col = len(columns)
+    ws.set_column(note_col, note_col, NOTE_WIDTH)
+    ws.write_string(header_row - 1, note_col, NOTE_HEADER, formats.header)
     ws.freeze_panes(header_row, 0)
     cells: dict[tuple[int, int], tuple[Any, Format | None]] = {
-        where: (text, formats.plain) for where, text in (top or {}).items()
+        where: (text, formats.text if where[0] >= layout.FILLER_ROW - 1 else formats.plain)
+        for where, text in (top or {}).items()
     }
+    notes: dict[int, list[str]] = {}
+    for (row, _), found in sorted(marks.items()):
+        notes.setdefault(row, []).extend(i.message for i in found)
+    widths = [c.width for c in columns] + [NOTE_WIDTH]
+    lines: dict[int, list[tuple[Any, float]]] = {}  # the wrapped texts of each row, for its height
+    for (row, col), (text, fmt) in cells.items():
+        if fmt is formats.text:
+            lines.setdefault(row, []).append((text, widths[col]))
     for row, data in rows:
         cells |= {(row - 1, col): (data.get(column.key), None) for col, column in enumerate(columns)}
-        ws.set_row(row - 1, row_height([(data.get(c.key), c.width) for c in columns]))
+        cells[(row - 1, note_col)] = (None, None)  # bordered even when empty, like the row
+        lines.setdefault(row - 1, []).extend((data.get(c.key), c.width) for c in columns)
+    for row, messages in notes.items():
+        cells[(row, note_col)] = ("\n".join(messages), None)
+        lines.setdefault(row, []).append(("\n".join(messages), NOTE_WIDTH))
+    for row, texts in lines.items():
+        ws.set_row(row, row_height(texts))
     for where in sorted(set(cells) | set(marks)):
         value, fmt = cells.get(where, (None, None))
         found = marks.get(where, [])
@@ -197,7 +220,7 @@ def receipt_bytes(merged: MergedQuarter, unit: str, bureau: Bureau, fingerprint:
         (t.row, {"no": t.task_no, "content": tasks[t.task_no].content if t.task_no in tasks else "",
                  "leaders": tasks[t.task_no].leaders_text if t.task_no in tasks else "", "role": t.role,
                  "status": t.status, "progress": t.progress, "done": t.done, "problems": t.problems,
-                 "next": t.next, "person": t.person, "phone": t.phone})
+                 "next": t.next, "person": t.person, "phone": as_text(t.phone)})
         for t in latest.tasks
     ]
     _copy_rows(wb, layout.SHEET_PROGRESS, layout.HEADER_ROW, layout.PROGRESS_COLUMNS, progress_rows,

@@ -32,6 +32,7 @@ from toolkit.quarter.rules import (
     UNIT_ON_TIME,
     UNIT_REJECTED,
 )
+from toolkit.quarter.verify import PENDING, UNTRUE
 from toolkit.xlsx import row_height, write_value
 
 FONT = "宋体"
@@ -49,6 +50,8 @@ STATUS_FILLS = {
     UNIT_MISSING: FILLS[LIGHT_RED],
     STATUS_LEAD_MISSING: FILLS[LIGHT_RED],  # 综合状态 of a task whose lead has not reported
     MILESTONE_OVERDUE: FILLS[LIGHT_RED],  # 节点状态 of a milestone past due and not met
+    UNTRUE: FILLS[LIGHT_RED],  # 核实结果 of a 疑似不实 line the clerk confirmed
+    PENDING: FILLS[LIGHT_YELLOW],  # 核实结果 of one still to check
 }
 ISSUE_FILLS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 FINGERPRINT = "ducha_inputs"  # the custom document property holding what an output was built from
@@ -60,6 +63,8 @@ WIDTHS = {
     "文件": 28, "收到时间": 19, "说明": 60, "位置": 14, "问题类型": 30, "指标名称": 28, "本季度进展情况": 40,
     "下步计划": 26, "指标类型": 10, "本期应达": 12, "指标灯": 8, "各单位填报": 28,
     "节点内容": 30, "逾期节点": 36, "序时依据": 10, "计划完成日期": 12, "节点状态": 12,
+    "疑点类型": 20, "疑点说明": 60, "核实说明": 36,
+    "依据说明": 60, "规则": 12, "本季度得分": 11, "年度累计得分": 12, "上季度排名": 10,
 }
 DEFAULT_WIDTH = 11
 

@@ -1,7 +1,7 @@
-"""汇总表.xlsx: the quarter on six sheets, as the clerk hands it to the leaders.
+"""汇总表.xlsx: the quarter on its sheets, as the clerk hands it to the leaders.
 
 It is the bureau's own record of the quarter (总览 with the counts, the rules and a chart; then
-任务进展, 单位报送, 问题清单, 量化指标, 节点计划 as filterable tables), written from a MergedQuarter only so
+任务进展, 单位报送, 问题清单, 量化指标, 节点计划, 疑似不实, 考评排名, 考评明细 as filterable tables), written from a MergedQuarter only so
 it holds exactly what the briefing counts.
 """
 
@@ -59,7 +59,8 @@ def _overview(wb: xlsxwriter.Workbook, merged: MergedQuarter, title: str, format
         ws.conditional_format(light_row + i, 0, light_row + i, 0,
                               {"type": "no_errors", "format": formats.fills[label]})
     ws.write_string(row, 0, "统计规则", formats.bold)
-    paragraphs(ws, row + 1, RULES_TEXT + merged.indicator_rules.text(), 2, 102, formats)
+    rules = RULES_TEXT + merged.indicator_rules.text() + ((merged.score_rules,) if merged.score_rules else ())
+    paragraphs(ws, row + 1, rules, 2, 102, formats)
     chart = wb.add_chart({"type": "column"})
     chart.add_series({
         "name": "红黄绿灯",
@@ -84,7 +85,7 @@ def _labelled(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> bytes:
-    """汇总表.xlsx as bytes: 总览, 任务进展, 单位报送, 问题清单, 量化指标, 节点计划."""
+    """汇总表.xlsx as bytes: 总览, then the tables (任务进展 … 考评明细)."""
     buffer = io.BytesIO()
     title = f"{bureau.city}政府工作报告确定事项{merged.period.full_label}推进情况汇总表"
     wb = new_book(buffer, title, bureau.name, document_time(merged.period), fingerprint)
@@ -96,6 +97,11 @@ def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> 
         ("问题清单", _labelled(merged.issues), ()),
         ("量化指标", merged.indicators, ("指标灯",)),
         ("节点计划", merged.plans, ("节点状态",)),
+        ("疑似不实", merged.suspects, ("核实结果",)),
+        ("考评排名", merged.league, ()),
+        ("考评明细", merged.score_details, ()),
+        *([("申请审核", merged.requests, ())] if not merged.requests.empty else []),
+        *([("佐证材料", merged.evidence, ())] if not merged.evidence.empty else []),
     ):
         ws = wb.add_worksheet(name)
         table(ws, list(frame.columns), list(frame.itertuples(index=False)), formats, f"{title}·{name}")

@@ -32,9 +32,17 @@ from toolkit.intake.sniff import Limits
 from toolkit.ledger.build import load_ledger
 from toolkit.model import CheckedFile, Ledger
 from toolkit.period import Period
-from toolkit.quarter import fetched
+from toolkit.quarter import evidence, fetched, verify
 from toolkit.quarter.frames import MergedQuarter, build_merged
+from toolkit.quarter.review import (
+    attach_reviews,
+    closed_earlier,
+    extensions_before,
+    open_ledger,
+    with_extensions,
+)
 from toolkit.quarter.rules import IndicatorRules
+from toolkit.quarter.scores import ScoringRules, attach_scores
 from toolkit.quarter.store import VERDICT_PENDING, FileRecord, Store, open_store
 
 WRONG_PERIOD = "wrong_period"  # the intake issue code for a workbook issued for another period
@@ -142,6 +150,7 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
     returns the quarter as of `as_of`. With recheck_at (`ducha merge --recheck`, run at that time)
     the files already stored for the period are first checked again against this ledger and
     [checks]. The caller holds the workspace lock."""
+    ledger = with_extensions(ledger, extensions_before(config, period))  # a later request is judged by the moved 时间节点
     common = (ledger, period, meta.load_secret(config.paths.secret), Limits.from_config(config),
               Strictness.from_config(config))
     drop = drop or config.paths.drop
@@ -152,7 +161,9 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
         if recheck_at:
             when = recheck_at.replace(tzinfo=None).isoformat(timespec="seconds")
             rechecked, unread = _recheck(store, records, common, when)
-        checked, skipped, not_read = _take_in(store, files, period, config, common)
+        workbooks, beside = evidence.split(store, drop, files)  # 佐证材料 beside a workbook are not checked as one
+        checked, skipped, not_read = _take_in(store, workbooks, period, config, common)
+        evidence.take_in(store, drop, beside, period, config)
         # Every reading worker has stopped: a temporary copy left in the archive is a killed run's.
         remove_stale_temps(*(p for p in config.paths.archive.glob("*") if p.is_dir()))
         merged = _from_store(store, ledger, period, as_of, config)
@@ -189,12 +200,17 @@ def _recheck(store: Store, records: list[FileRecord], common: check.Shared,
 
 def _found(file: CheckedFile | FileRecord) -> tuple:
     """What a check found in a file: a new check and the stored one compare equal when alike."""
-    return file.unit, file.signed, file.claimed, file.filler, file.issues, file.tasks, file.indicators
+    return file.unit, file.signed, file.claimed, file.filler, file.issues, file.tasks, file.indicators, file.plans
 
 
 def _from_store(store: Store, ledger: Ledger, period: Period, as_of: dt.date, config: Config) -> MergedQuarter:
-    return build_merged(ledger, store.load_period(period.key), period, as_of,
-                        store.latest_indicator_values(period.key), IndicatorRules.from_config(config))
+    # A task closed (办结) for an earlier quarter expects nobody now; mark_closed shows it 已办结.
+    merged = build_merged(open_ledger(ledger, closed_earlier(store, period)), store.load_period(period.key), period,
+                          as_of, store.latest_indicator_values(period.key), IndicatorRules.from_config(config))
+    attach_reviews(store, merged, ledger)
+    merged.suspects = verify.suspect_frame(store, merged)
+    attach_scores(store, merged, ScoringRules.from_config(config), config.deadlines)
+    return merged
 
 
 def load_merged(config: Config, period: Period, as_of: dt.date | None = None) -> MergedQuarter:

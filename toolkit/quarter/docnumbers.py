@@ -9,6 +9,7 @@ memory across runs, so the numbers live there, allocated in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 from toolkit.quarter.store import Store
 
@@ -23,11 +24,19 @@ def allocate_doc_number(store: Store, kind: str, period: str, year: int) -> tupl
                              (kind, period)).fetchone()
         if found:
             return int(found[0]), int(found[1])
-        [last] = conn.execute("SELECT MAX(number) FROM doc_numbers WHERE year = ?", (year,)).fetchone()
-        number = (last or 0) + 1
+        number = next_number(conn, "doc_numbers", year)
         conn.execute("INSERT INTO doc_numbers VALUES (?, ?, ?, ?, ?)",
                      (year, number, kind, period, dt.datetime.now().isoformat(timespec="seconds")))
         return year, number
+
+
+def next_number(conn: sqlite3.Connection, table: str, year: int, series: str = "", args: tuple = ()) -> int:
+    """The next free number of `year` in `table` (its `year` and `number` columns), within the rows
+    `series` selects (an SQL condition such as "level = ?" with its args): one year's count of one
+    kind of document, called inside the transaction that stores the number."""
+    where = f"year = ? AND {series}" if series else "year = ?"
+    [last] = conn.execute(f"SELECT MAX(number) FROM {table} WHERE {where}", (year, *args)).fetchone()
+    return (last or 0) + 1
 
 
 def doc_number_text(prefix: str, year: int, number: int) -> str:

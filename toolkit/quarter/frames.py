@@ -32,12 +32,20 @@ from toolkit.model import (
 from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.ownership import judged_rows
-from toolkit.quarter.plans import judged_on, overdue_text, plan_frame, task_pace
+from toolkit.quarter.plans import (
+    Reported,
+    judged_on,
+    overdue_text,
+    plan_frame,
+    reported_milestones,
+    task_pace,
+)
 from toolkit.quarter.rules import (
     GROUP_RATES_MEAN,
     LIGHT_RED,
     LIGHTS,
     OVERALL_STATUSES,
+    STATUS_CLOSED,
     UNIT_LATE,
     UNIT_MISSING,
     UNIT_ON_TIME,
@@ -70,6 +78,9 @@ INDICATOR_COLUMNS = ("任务编号", "指标名称", "指标类型", "目标值"
                      "数据期", "本期应达", "完成率(%)", "指标灯", "各单位填报", "说明")
 REPORT_COLUMNS = ("单位", "任务编号", "本单位职责", "完成状态", "完成进度(%)", "本季度进展情况", "存在问题",
                   "下步计划", "具体责任人", "联系电话")
+SUSPECT_COLUMNS = ("编号", "单位", "任务编号", "疑点类型", "疑点说明", "核实结果", "核实说明")
+SCORE_DETAIL_COLUMNS = ("单位名称", "类型", "季度", "规则", "分值", "依据说明")  # 考评明细 (quarter/scores.py)
+LEAGUE_COLUMNS = ("排名组", "排名", "单位名称", "类型", "本季度得分", "年度累计得分", "上季度排名", "名次变化")
 
 
 @dataclass
@@ -113,6 +124,17 @@ class MergedQuarter:
     counts: dict[str, Any]
     indicator_rules: IndicatorRules = field(default_factory=IndicatorRules)
     plans: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # 考评明细 (SCORE_DETAIL_COLUMNS) and 考评排名 (LEAGUE_COLUMNS): set by quarter/scores.py from the store
+    score_details: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SCORE_DETAIL_COLUMNS)))
+    league: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(LEAGUE_COLUMNS)))
+    score_rules: str = ""  # [scoring] in words, for 汇总表 总览
+    # 疑似不实 (SUSPECT_COLUMNS): set from the store by quarter/verify.py, which needs earlier quarters
+    suspects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SUSPECT_COLUMNS)))
+    # 申请审核 (延期/办结 requests of the period and their decisions) and each unit's receipt lines
+    # about them: set from the store by quarter/review.py
+    requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # 佐证材料 (quarter/evidence.py)
+    review_notes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def past_deadline(self) -> bool:
@@ -152,7 +174,7 @@ def _unit_line(report: TaskReport) -> str:
 
 
 def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
-                accepted: dict[str, dict[int, TaskReport]], period: Period, as_of: dt.date
+                accepted: dict[str, dict[int, TaskReport]], period: Period, as_of: dt.date, said: Reported
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """任务进展 and 节点计划 (the milestones judged with the same reports)."""
     rows = []
@@ -164,7 +186,7 @@ def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
         status = overall_status([r.status for r in reports], bool(leads) and leads <= reported)
         lead_numbers = [r.progress for r in reports if r.unit in leads and r.progress is not None]
         lead_progress = round(fmean(lead_numbers), 1) if lead_numbers else None
-        owed = task_pace(ledger, task, leads, reports, period, as_of, lead_progress, status == layout.STATUS_DONE)
+        owed = task_pace(ledger, task, leads, reports, period, as_of, lead_progress, status == layout.STATUS_DONE, said)
         judged[task.no], progress[task.no], lead_sets[task.no] = owed, lead_progress, leads
         statuses[task.no] = {r.unit: r.status for r in reports}
         shown = LIGHT_RED if owed.overdue else light(status, lead_progress, owed.pace, as_of > period.deadline)
@@ -175,7 +197,7 @@ def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
             "、".join(u for u, _ in owners.get(task.no, []) if u not in reported),
             owed.pace, owed.basis, overdue_text(owed),
         ))
-    plans = plan_frame(ledger, judged, progress, statuses, lead_sets, judged_on(period, as_of))
+    plans = plan_frame(ledger, judged, progress, statuses, lead_sets, judged_on(period, as_of), said)
     return pd.DataFrame(rows, columns=list(TASK_COLUMNS)), plans
 
 
@@ -301,7 +323,8 @@ def summary_counts(period: Period, standing: dict[str, str], tasks: pd.DataFrame
         "units_rejected": units(UNIT_REJECTED),
         "tasks": {
             "total": len(tasks),
-            "status": {s: int((tasks["综合状态"] == s).sum()) for s in OVERALL_STATUSES},
+            # 已办结 is counted only when some task is closed: a year without one is told as before
+            "status": {s: n for s in OVERALL_STATUSES if (n := int((tasks["综合状态"] == s).sum())) or s != STATUS_CLOSED},
             "light": {s: int((tasks["红黄绿灯"] == s).sum()) for s in LIGHTS},
         },
     }
@@ -331,7 +354,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
             by_unit[record.unit].append(record)
     accepted = judged_rows(ledger, assignments, files)  # today's roles; what changed is told
     standing = {unit: unit_standing(by_unit.get(unit, []), period) for unit in assignments}
-    tasks, plans = _task_frame(ledger, owners, accepted, period, as_of)
+    tasks, plans = _task_frame(ledger, owners, accepted, period, as_of, reported_milestones(files))
     return MergedQuarter(
         period=period,
         as_of=as_of,

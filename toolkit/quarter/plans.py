@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from toolkit.forms import layout
-from toolkit.model import Ledger, Milestone, Task, TaskReport
+from toolkit.model import VERDICT_ACCEPTED, Ledger, Milestone, PlanRow, Task, TaskReport
 from toolkit.period import Period
 from toolkit.quarter.rules import PACE_FLAT, PACE_PLAN, milestone_label, overdue_milestones, planned_pace
+from toolkit.quarter.store import FileRecord
 
 PLAN_COLUMNS = ("任务编号", "任务内容", "牵头单位", "节点序号", "节点内容", "计划完成日期", "计划累计进度(%)",
-                "责任单位", "具体责任人", "牵头单位完成进度(%)", "责任单位报送", "节点状态")
+                "责任单位", "具体责任人", "牵头单位完成进度(%)", "责任单位报送", "完成情况", "实际完成日期", "节点状态")
 MILESTONE_OVERDUE = "逾期未完成"
 MILESTONE_MET = "已到期·已达到"
 MILESTONE_OPEN = "未到期"
@@ -44,10 +45,21 @@ def _owners(ledger: Ledger, unit: str, leads: set[str]) -> set[str]:
     return leads if not unit else set(ledger.expand(unit))
 
 
+Reported = dict[tuple[int, int], PlanRow]  # (task no, 节点序号) → the lead's 节点计划 row with a 完成情况
+
+
+def reported_milestones(files: list[FileRecord]) -> Reported:
+    """What the accepted files of the quarter say of each milestone (完成情况, 实际完成日期)."""
+    return {(row.task_no, row.seq): row for record in files if record.verdict == VERDICT_ACCEPTED
+            for row in record.plans if row.state}
+
+
 def task_pace(ledger: Ledger, task: Task, leads: set[str], reports: list[TaskReport], period: Period,
-              as_of: dt.date, lead_progress: float | None, finished: bool) -> TaskPace:
+              as_of: dt.date, lead_progress: float | None, finished: bool, reported: Reported | None = None) -> TaskPace:
     """The task's pace and missed milestones; leads: the units that lead it (a group's members);
-    finished: its 综合状态 is 已完成, so no milestone of it is missed."""
+    finished: its 综合状态 is 已完成, so no milestone of it is missed. A milestone the lead reported
+    in 节点计划 is judged by that: 已完成 is met, 未完成 past due is missed whatever the progress;
+    one not reported on is judged by the 完成状态 and progress rule (rules.overdue_milestones)."""
     plan = ledger.plan(task.no)
     if not plan:
         return TaskPace(period.pace, PACE_FLAT)
@@ -57,8 +69,16 @@ def task_pace(ledger: Ledger, task: Task, leads: set[str], reports: list[TaskRep
         owners = _owners(ledger, unit, leads)
         return finished or (bool(owners) and owners <= done_units)
 
-    overdue = overdue_milestones(plan, judged_on(period, as_of), lead_progress, done)
-    return TaskPace(planned_pace(plan, period.deadline), PACE_PLAN, tuple(overdue))
+    on = judged_on(period, as_of)
+    by_rule = set(overdue_milestones(plan, on, lead_progress, done))
+
+    def missed(m: Milestone) -> bool:
+        said = (reported or {}).get((m.task_no, m.seq))
+        if said is None:
+            return m in by_rule
+        return said.state == layout.MILESTONE_NOT_DONE and not finished and m.due <= on
+
+    return TaskPace(planned_pace(plan, period.deadline), PACE_PLAN, tuple(m for m in plan if missed(m)))
 
 
 def overdue_text(judged: TaskPace) -> str:
@@ -67,9 +87,11 @@ def overdue_text(judged: TaskPace) -> str:
 
 
 def plan_frame(ledger: Ledger, judged: dict[int, TaskPace], progress: dict[int, float | None],
-               statuses: dict[int, dict[str, str]], leads: dict[int, set[str]], on: dt.date) -> pd.DataFrame:
+               statuses: dict[int, dict[str, str]], leads: dict[int, set[str]], on: dt.date,
+               reported: Reported | None = None) -> pd.DataFrame:
     """汇总表 节点计划: one row per milestone of the ledger, overdue ones first, then by task and
-    date; statuses: task → unit → the 完成状态 it reported; leads: task → its lead units."""
+    date; statuses: task → unit → the 完成状态 it reported; leads: task → its lead units;
+    reported: what the lead said of each milestone in its 节点计划."""
     tasks = {t.no: t for t in ledger.tasks}
     rows = []
     for m in ledger.milestones:
@@ -80,8 +102,10 @@ def plan_frame(ledger: Ledger, judged: dict[int, TaskPace], progress: dict[int, 
         said = [statuses.get(m.task_no, {})[u] for u in sorted(owners) if u in statuses.get(m.task_no, {})]
         missed = m in judged.get(m.task_no, TaskPace(0, PACE_FLAT)).overdue
         state = MILESTONE_OVERDUE if missed else (MILESTONE_MET if m.due <= on else MILESTONE_OPEN)
+        told = (reported or {}).get((m.task_no, m.seq))
         rows.append((m.task_no, task.content, task.lead, m.seq, m.content, m.due.isoformat(), m.progress,
                      m.unit or task.lead, m.person, progress.get(m.task_no),
-                     "、".join(dict.fromkeys(said)) or "未报送", state))
+                     "、".join(dict.fromkeys(said)) or "未报送", told.state if told else "", told.actual if told else "",
+                     state))
     rows.sort(key=lambda row: (row[-1] != MILESTONE_OVERDUE, row[0], row[5], row[3]))
     return pd.DataFrame(rows, columns=list(PLAN_COLUMNS))

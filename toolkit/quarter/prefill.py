@@ -13,6 +13,7 @@ from toolkit.config import Config
 from toolkit.forms import generate as forms
 from toolkit.forms.plan import IndicatorPrefill, Prefill
 from toolkit.period import Period
+from toolkit.quarter.review import closed_before
 from toolkit.quarter.store import open_store
 
 
@@ -23,10 +24,12 @@ def generate(
     out: Path | None = None,
     now: dt.datetime | None = None,
 ) -> forms.GenerateResult:
-    """Write outbox/<period>/<period>_<单位>.xlsx for every unit with a task, pre-filled with what
-    the unit reported in its last accepted file before this period (blank when there is none)."""
+    """Write outbox/<period>/<period>_<单位>.xlsx for every unit with an open task, pre-filled with
+    what the unit reported in its last accepted file before this period (blank when there is none);
+    a task whose 办结 was approved for an earlier quarter is in no workbook."""
     return forms.generate(
-        config, period, units, out, now, answers=lambda unit: last_answers(config, unit, period.key)
+        config, period, units, out, now, answers=lambda unit: last_answers(config, unit, period.key),
+        closed=closed_before(config, period),
     )
 
 

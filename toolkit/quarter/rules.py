@@ -35,8 +35,9 @@ from toolkit.quarter.store import FileRecord
 # lead did not" (a county's 已完成 is its own part only, so the task is not done without the lead).
 STATUS_MISSING = "未报送"
 STATUS_LEAD_MISSING = "牵头单位未报送"
+STATUS_CLOSED = "已办结"  # the bureau approved the task's 申请办结 (quarter/review.py): closed for good
 OVERALL_STATUSES = (STATUS_MISSING, STATUS_LEAD_MISSING, layout.STATUS_LAGGING, layout.STATUS_DONE,
-                    layout.STATUS_NOT_STARTED, layout.STATUS_ON_TRACK)
+                    layout.STATUS_NOT_STARTED, layout.STATUS_ON_TRACK, STATUS_CLOSED)
 
 LIGHT_GREEN = "绿灯"
 LIGHT_YELLOW = "黄灯"
@@ -74,7 +75,8 @@ RULES_TEXT = (
     "落后序时进度25个百分点及以上为红灯；落后不足25个百分点、或为“进度滞后”或“牵头单位未报送”，为黄灯；"
     "其余为绿灯。逾期节点：计划完成日期不晚于截止日（统计日在截止日前时为统计日）的节点，其责任单位（未填为牵头单位）"
     "未填报“已完成”，且牵头单位的完成进度低于该节点的计划累计进度（或未填），该任务为红灯（综合状态为“已完成”的除外），"
-    "节点写入“逾期节点”列。",
+    "节点写入“逾期节点”列。牵头单位在填报表“节点计划”表中填报了完成情况的节点，按所填判定："
+    "“已完成”为已达到，“未完成”且计划完成日期已到为逾期（不论完成进度）。",
     "截止日后收到的文件照常采用，标记为“迟报”；同一单位多次报送，以最后收到的合格文件为准。",
 )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from toolkit.errors import DuchaError
 from toolkit.problems import Cell
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # 8: requests, evidence, reviews, unit plans, notices, verify confirmations
 
 SCHEMA: list[str] = [
     # One row per distinct content. `path` and `received` are those of the first copy seen.
@@ -162,6 +162,125 @@ SCHEMA: list[str] = [
         PRIMARY KEY (year, number),
         UNIQUE (kind, period)
     )""",
+    # Issue 16. Every cause ducha found a unit behind for (unit, kind 'missing'/'red'/'milestone',
+    # subject: '' / the task number / task-milestone), one row per episode: opened at the check that
+    # first found it, cleared ('' while open) at the first later check that no longer did. A cause
+    # found again after it was cleared is a new episode, starting again at 提示单.
+    """CREATE TABLE IF NOT EXISTS notice_causes (
+        unit    TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        episode INTEGER NOT NULL,
+        opened  TEXT NOT NULL,
+        cleared TEXT NOT NULL,
+        PRIMARY KEY (unit, kind, subject, episode)
+    )""",
+    # Issue 16. Every 提示单 (level 1), 督办单 (2) and 通报 (3) issued: one per cause, episode and
+    # level, never two; numbered from 1 within a year and level, never reused. due: its 整改期限.
+    """CREATE TABLE IF NOT EXISTS notices (
+        unit    TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        episode INTEGER NOT NULL,
+        level   INTEGER NOT NULL,
+        year    INTEGER NOT NULL,
+        number  INTEGER NOT NULL,
+        period  TEXT NOT NULL,
+        issued  TEXT NOT NULL,
+        due     TEXT NOT NULL,
+        cause   TEXT NOT NULL,
+        todo    TEXT NOT NULL,
+        leaders TEXT NOT NULL,
+        PRIMARY KEY (unit, kind, subject, episode, level),
+        UNIQUE (level, year, number)
+    )""",
+    # Issue 16. Every `ducha notices` check: the period and day it judged (checks go forward only).
+    """CREATE TABLE IF NOT EXISTS notice_checks (
+        period TEXT NOT NULL,
+        day    TEXT NOT NULL,
+        causes INTEGER NOT NULL,
+        issued INTEGER NOT NULL
+    )""",
+    # Issue 16. Every 疑似不实 line (quarter/verify.py) the clerk confirmed untrue after checking it,
+    # by the line's stable key within a period; unit, task, pattern and reason as the line read
+    # when confirmed (it still counts in the score if the unit's later file no longer shows it).
+    """CREATE TABLE IF NOT EXISTS verify_confirmations (
+        period    TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        unit      TEXT NOT NULL,
+        task_no   INTEGER NOT NULL,
+        pattern   TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        note      TEXT NOT NULL,
+        confirmed TEXT NOT NULL,
+        PRIMARY KEY (period, key)
+    )""",
+    # Issue 15. The 申请事项 of a task row (申请延期 / 申请办结), beside its task_reports row and
+    # rewritten with it; evidence is the JSON list of file names the unit wrote in 佐证材料.
+    """CREATE TABLE IF NOT EXISTS task_requests (
+        sha256   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        row      INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        date     TEXT NOT NULL,
+        reason   TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, row)
+    )""",
+    # Issue 15. 佐证材料 that came beside a unit's workbook (same sub-folder of the drop folder, or
+    # the same mail), one row per period and path: the unit of that workbook, the name the unit
+    # gave it, its sniffed format, and either where it is archived or why it was refused.
+    """CREATE TABLE IF NOT EXISTS evidence (
+        period   TEXT NOT NULL,
+        path     TEXT NOT NULL,
+        sha256   TEXT NOT NULL,
+        unit     TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        format   TEXT NOT NULL,
+        size     INTEGER NOT NULL,
+        received TEXT NOT NULL,
+        archived TEXT NOT NULL,
+        problem  TEXT NOT NULL,
+        PRIMARY KEY (period, path)
+    )""",
+    # Issue 15. The review trail, append-only: every decision on a request (同意 / 不同意 / 退回补充)
+    # and every reopening (重新审核), with who and when. A request is (period, unit, task_no, kind);
+    # its standing decision is its latest row. `asked` is the request text the reviewer saw.
+    """CREATE TABLE IF NOT EXISTS request_reviews (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        period     TEXT NOT NULL,
+        unit       TEXT NOT NULL,
+        task_no    INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        asked      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        note       TEXT NOT NULL,
+        reviewer   TEXT NOT NULL,
+        decided_on TEXT NOT NULL,
+        recorded   TEXT NOT NULL,
+        source     TEXT NOT NULL
+    )""",
+    # Issue 14. The 节点计划 rows of a returned file, rewritten with its check: kind 'plan' (a plan
+    # the unit made), 'follow' (a milestone of the ledger's plan it reports on: state, actual) or
+    # 'change' (a changed accepted milestone: a request, never applied by the merge). A unit's
+    # accepted plan for a period is the 'plan' rows of its accepted file (quarter.plan_store).
+    """CREATE TABLE IF NOT EXISTS plan_rows (
+        sha256   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        row      INTEGER NOT NULL,
+        unit     TEXT NOT NULL,
+        task_no  INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        content  TEXT NOT NULL,
+        due      TEXT NOT NULL,
+        progress REAL,
+        person   TEXT NOT NULL,
+        state    TEXT NOT NULL,
+        actual   TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, row)
+    )""",
+    "CREATE INDEX IF NOT EXISTS plan_rows_by_task ON plan_rows(period, unit, task_no)",
 ]
 
 

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import DuchaError
-from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, TaskReport
+from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, PlanRow, Request, TaskReport
 from toolkit.problems import Cell, Issue
+from toolkit.quarter import plan_store
 from toolkit.quarter.schema import migrate
 
 # The per-file tables that belong to one check, deleted and rewritten together.
-_CHECK_TABLES = ("issues", "task_reports", "indicator_reports")
+_CHECK_TABLES = ("issues", "task_reports", "indicator_reports", "task_requests", "plan_rows")
 # The verdict of a file recorded but not yet judged: merge records each file as it is read and
 # decides every verdict of the period at the end, in one transaction. Whoever reads verdicts
 # (pre-fill, reminders) thus sees only what a finished merge decided, never a killed run's files.
@@ -56,6 +57,7 @@ class FileRecord:
     tasks: list[TaskReport] = field(default_factory=list)
     indicators: list[IndicatorReport] = field(default_factory=list)
     claimed: bool = False  # see CheckedFile.claimed
+    plans: list[PlanRow] = field(default_factory=list)  # 节点计划 rows
 
     @property
     def rejected(self) -> bool:
@@ -143,9 +145,15 @@ class Store:
                 ],
             )
             conn.executemany(
+                "INSERT OR REPLACE INTO task_requests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*key, t.row, r.kind, r.date, r.reason, json.dumps(r.evidence, ensure_ascii=False))
+                 for t in checked.tasks if (r := t.request)],
+            )
+            conn.executemany(
                 "INSERT OR REPLACE INTO indicator_reports VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(*key, r.row, r.unit, r.task_no, r.name, r.value, r.note) for r in checked.indicators],
             )
+            plan_store.insert(conn, key, checked.plans)
 
     @staticmethod
     def _keep_earlier(conn: sqlite3.Connection, key: tuple[str, str], replaced: str) -> None:
@@ -221,14 +229,20 @@ class Store:
         for sha, indicator in self._indicator_rows("WHERE period = ?", (period,)):
             if sha in records:
                 records[sha].indicators.append(indicator)
+        for sha, plan_row in plan_store.read_rows(self.conn, "WHERE period = ?", (period,)):
+            if sha in records:
+                records[sha].plans.append(plan_row)
 
     def _task_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, TaskReport]]:
-        for sha, row, unit, no, role, status, progress, done, problems, nxt, person, phone in self.conn.execute(
-            "SELECT sha256, row, unit, task_no, role, status, progress, done, problems, next, person, phone "
-            f"FROM task_reports {where} ORDER BY sha256, row",
+        for (sha, row, unit, no, role, status, progress, done, problems, nxt, person, phone,
+             kind, date, reason, evidence) in self.conn.execute(
+            "SELECT sha256, row, unit, task_no, role, status, progress, done, problems, next, person, phone, "
+            "q.kind, q.date, q.reason, q.evidence FROM task_reports LEFT JOIN task_requests q USING (sha256, period, row) "
+            f"{where} ORDER BY sha256, row",
             tuple(args),
         ):
-            yield sha, TaskReport(unit, no, role, status, progress, done, problems, nxt, person, phone, row)
+            request = Request(kind, date, reason, tuple(json.loads(evidence))) if kind else None
+            yield sha, TaskReport(unit, no, role, status, progress, done, problems, nxt, person, phone, row, request)
 
     def _indicator_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, IndicatorReport]]:
         for sha, row, unit, no, name, value, note in self.conn.execute(

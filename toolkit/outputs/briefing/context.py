@@ -17,7 +17,7 @@ from toolkit.config import Config
 from toolkit.forms import layout
 from toolkit.outputs.briefing import charts
 from toolkit.outputs.briefing.judge import judge_units
-from toolkit.outputs.briefing.official import official_context
+from toolkit.outputs.briefing.official import official_context, overdue_first
 from toolkit.outputs.briefing.settings import briefing_settings, issuer_name
 from toolkit.outputs.briefing.text import clean, number, percent, shorten
 from toolkit.period import Period
@@ -28,9 +28,11 @@ from toolkit.quarter.rules import (
     LIGHT_RED,
     LIGHT_YELLOW,
     LIGHTS,
+    STATUS_CLOSED,
     STATUS_LEAD_MISSING,
     STATUS_MISSING,
 )
+from toolkit.quarter.scores import ScoringRules, league_lowest
 
 NUMERALS = "一二三四五六七八九十"
 STATUS_ORDER = (
@@ -75,14 +77,16 @@ def _task_row(row: pd.Series) -> dict[str, Any]:
         "light_key": LIGHT_KEYS.get(row["红黄绿灯"], "none"),
         "progress": STATUS_LEAD_MISSING if progress is None and row["综合状态"] == STATUS_LEAD_MISSING
         else percent(progress),
-        "problem": shorten("；".join(clean(line) for line in str(row["存在问题"]).splitlines()), PROBLEM_LIMIT)
-        or "未填报",
+        "problem": overdue_first(shorten("；".join(clean(line) for line in str(row["存在问题"]).splitlines()),
+                                         PROBLEM_LIMIT) or "未填报", row["逾期节点"]),
     }
 
 
 def _overview(merged: MergedQuarter) -> dict[str, Any]:
     counts = merged.counts
     status_rows = [{"name": s, "count": counts["tasks"]["status"][s]} for s in STATUS_ORDER]
+    if closed := counts["tasks"]["status"].get(STATUS_CLOSED):  # 办结销号 (issue 15), told only when there are some
+        status_rows.insert(0, {"name": STATUS_CLOSED, "count": closed})
     light_rows = [
         {"name": name, "key": LIGHT_KEYS[name], "count": counts["tasks"]["light"][name]} for name in LIGHTS
     ]
@@ -250,7 +254,9 @@ def briefing_context(
         "praise": praised,
         "criticism": city,
         "criticism_stationed": stationed,
+        "league": league_lowest(merged.league, ScoringRules.from_config(config).base) if len(merged.league) else None,
         "changes": _changes(merged, previous),
+        "trend": None,  # the year's quarters so far (trend.py), filled in by publish.render_briefing
         "year_end": _year_end(merged),
         "imprint": {"copy_to": settings.copy_to, "printer": issuer, "date": day},
         "appendix_inline": settings.appendix == "after",

@@ -20,9 +20,11 @@ from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_ON_TI
 CRITICISM_LABELS = ("未报送", "迟报", "退回修改后未重新报送", "牵头任务亮红灯")
 
 
-def _on_pace(reports: pd.DataFrame, pace: int) -> bool:
-    """Every task the unit reported is 已完成, or at or above 序时进度 and not marked lagging."""
+def _on_pace(reports: pd.DataFrame, paces: dict[int, float]) -> bool:
+    """Every task the unit reported is 已完成, or at or above its own 序时进度 (paces: task → the
+    pace 汇总表 judged it by, its plan's or the flat one) and not marked lagging."""
     for _, row in reports.iterrows():
+        pace = paces[int(row["任务编号"])]
         progress = number(row["完成进度(%)"])
         if row["完成状态"] == layout.STATUS_DONE:
             continue
@@ -46,6 +48,7 @@ def judge_units(merged: MergedQuarter, rules: Rules) -> tuple[list[dict[str, Any
     """(praised, criticised) units in 单位名录 order, each with its kind and the reasons."""
     praise_flags = (rules.praise_on_time, rules.praise_no_errors, rules.praise_on_pace)
     praised, criticised = [], []
+    paces = {int(no): float(pace) for no, pace in zip(merged.tasks["任务编号"], merged.tasks["序时进度(%)"], strict=True)}
     for _, unit in merged.units.iterrows():
         name, standing = unit["单位名称"], unit["报送情况"]
         had_errors = any(f.rejected for f in merged.files_of(name))
@@ -56,7 +59,7 @@ def judge_units(merged: MergedQuarter, rules: Rules) -> tuple[list[dict[str, Any
             and reported
             and not (rules.praise_on_time and standing != UNIT_ON_TIME)
             and not (rules.praise_no_errors and had_errors)
-            and not (rules.praise_on_pace and not _on_pace(own, merged.period.pace))
+            and not (rules.praise_on_pace and not _on_pace(own, paces))
         ):
             praised.append({"unit": clean(name), "kind": unit["类型"]})
         red = _red_led(merged, name)

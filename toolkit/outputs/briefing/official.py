@@ -43,13 +43,20 @@ def lead_problem(problems: object, lead: str) -> str:
     return chosen.split("】", 1)[1] if chosen.startswith("【") and "】" in chosen else chosen
 
 
+def overdue_first(problem: str, overdue: object) -> str:
+    """A task's problem led by the milestones it missed (汇总表 逾期节点): 逾期节点：第2个节点…；…"""
+    missed = "；".join(clean(line) for line in str(overdue).splitlines() if clean(line))
+    return "；".join(part for part in (f"逾期节点：{missed}" if missed else "", problem) if part)
+
+
 def _red(tasks: pd.DataFrame) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(red tasks whose lead reported, one row each; red tasks nobody reported, grouped by lead)."""
     red = tasks[tasks["红黄绿灯"] == LIGHT_RED]
     reported = red[~red["综合状态"].isin(UNREPORTED)]
     rows = [
         {"no": int(r["任务编号"]), "content": shorten(r["任务内容"], RED_CONTENT_LIMIT), "lead": clean(r["牵头单位"]),
-         "problem": shorten(lead_problem(r["存在问题"], clean(r["牵头单位"])), RED_PROBLEM_LIMIT) or "未填写存在问题"}
+         "problem": overdue_first(shorten(lead_problem(r["存在问题"], clean(r["牵头单位"])), RED_PROBLEM_LIMIT)
+                                  or "未填写存在问题", r["逾期节点"])}
         for _, r in reported.iterrows()
     ]
     silent = red[red["综合状态"].isin(UNREPORTED)]

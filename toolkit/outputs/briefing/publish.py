@@ -17,7 +17,9 @@ from toolkit import office
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic, write_text_atomic
-from toolkit.outputs.briefing.context import briefing_context
+from toolkit.outputs.briefing import chart_images
+from toolkit.outputs.briefing.context import briefing_context, date_label
+from toolkit.outputs.briefing.leaders import DIGEST_STEM, digest_docx, leader_digests
 from toolkit.outputs.briefing.render import (
     render_docx,
     render_html,
@@ -25,10 +27,12 @@ from toolkit.outputs.briefing.render import (
     split_appendix,
     template_dirs,
 )
-from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings
+from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings, issuer_name
+from toolkit.outputs.briefing.trend import trend_rows
 from toolkit.period import Period
 from toolkit.quarter.collect import load_merged
 from toolkit.quarter.docnumbers import allocate_doc_number, doc_number_text
+from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.store import open_store
 
 OUTPUT_STEM = "通报"
@@ -40,10 +44,12 @@ SANS_FONTS = ("黑体",)
 
 @dataclass(frozen=True)
 class Briefing:
-    """What `ducha briefing` made: its files and the 发文字号 it was given."""
+    """What `ducha briefing` made: its files, the 发文字号 it was given and what the clerk should
+    know about them (e.g. NO_CJK_FONT: the Word file has no charts)."""
 
     outputs: list[Path]
     doc_number: str
+    warnings: list[str]
 
 
 def font_fallbacks(settings: BriefingSettings) -> dict[str, str]:
@@ -67,7 +73,7 @@ def write_briefing(context: dict[str, Any], config: Config, period: Period, pdf:
     if pdf:
         office.find_office()  # fail before writing anything
     folder = config.paths.reports / period.key
-    word = render_docx(context, dirs)
+    word = render_docx(context, dirs, chart_images.chart_pictures(context, settings))
     words = [(OUTPUT_STEM, word)] if settings.appendix == "after" else list(
         zip((OUTPUT_STEM, APPENDIX_STEM), split_appendix(word), strict=True))
     outputs = [
@@ -87,11 +93,21 @@ def _as_date(config: Config, now: dt.datetime | dt.date | None) -> dt.date:
     return now
 
 
+def write_digests(merged: MergedQuarter, config: Config, period: Period, pdf: bool = False) -> list[Path]:
+    """领导摘要.docx (and its PDF): one page per 责任领导, beside the 通报."""
+    settings = briefing_settings(config)
+    data = digest_docx(leader_digests(merged), period, issuer_name(config, settings), date_label(merged.as_of))
+    target = write_bytes_atomic(config.paths.reports / period.key / f"{DIGEST_STEM}.docx", data)
+    return [target, _print_pdf(target, settings)] if pdf else [target]
+
+
 def render_briefing(
-    config: Config, period: Period, pdf: bool = False, now: dt.datetime | dt.date | None = None
+    config: Config, period: Period, pdf: bool = False, now: dt.datetime | dt.date | None = None,
+    leaders: bool = False,
 ) -> Briefing:
     """`ducha briefing`: load this quarter and the previous one from the ledger and the store as of
-    `now` (default today; pass it for a reproducible document) and write the briefing files."""
+    `now` (default today; pass it for a reproducible document) and write the briefing files
+    (leaders: also the one-page digests per 责任领导)."""
     as_of = _as_date(config, now)
     with workspace_lock(config.paths.lock):
         merged = load_merged(config, period, as_of)
@@ -99,8 +115,13 @@ def render_briefing(
             raise DuchaError(f"{period.full_label}（{period.key}）还没有任何收件记录：请先运行 ducha merge --period {period.key}")
         previous = load_merged(config, period.previous(config.deadlines), as_of)
         context = briefing_context(merged, previous if previous.files else None, config, period)
+        context["trend"] = trend_rows(config, merged, as_of)
         with open_store(config.paths.store) as store:
             year, number = allocate_doc_number(store, BRIEFING_KIND, period.key, as_of.year)
         context["doc_number"] = doc_number_text(briefing_settings(config).doc_prefix, year, number)
-        return Briefing(write_briefing(context, config, period, pdf), context["doc_number"])
+        warnings = [] if chart_images.find_font_file(briefing_settings(config)) else [chart_images.NO_CJK_FONT]
+        outputs = write_briefing(context, config, period, pdf)
+        if leaders:
+            outputs += write_digests(merged, config, period, pdf)
+        return Briefing(outputs, context["doc_number"], warnings)
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from toolkit.config import BUNDLED_TEMPLATES, Config
 from toolkit.errors import DuchaError
+from toolkit.outputs.briefing.chart_images import WIDTHS_MM
 from toolkit.outputs.briefing.settings import BriefingSettings, briefing_settings
 from toolkit.outputs.briefing.text import clean
 
@@ -108,15 +109,21 @@ def nobreak(value: object) -> str:
     return NOBREAK.join(clean(value))
 
 
-def render_docx(context: dict[str, Any], dirs: list[Path]) -> bytes:
+def render_docx(context: dict[str, Any], dirs: list[Path], pictures: dict[str, bytes] | None = None) -> bytes:
     """Word through docxtpl with autoescape on (its default is off): a unit's `<`, `&` become XML
-    entities instead of breaking the document. Zip timestamps are fixed for reproducible bytes."""
-    from docxtpl import DocxTemplate
+    entities instead of breaking the document. pictures: the charts as PNG (chart_images), placed
+    as `chart_images.sections` / `.lights`, None when they could not be drawn. Zip timestamps
+    are fixed for reproducible bytes."""
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
 
     template = DocxTemplate(str(_find_template(dirs, DOCX_TEMPLATE)))
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["nobreak"] = nobreak
-    _render(DOCX_TEMPLATE, lambda: template.render(context, jinja_env=env, autoescape=True))
+    images = {name: InlineImage(template, io.BytesIO(data), width=Mm(WIDTHS_MM[name]))
+              for name, data in pictures.items()} if pictures else None
+    data = context | {"chart_images": images}
+    _render(DOCX_TEMPLATE, lambda: template.render(data, jinja_env=env, autoescape=True))
     out = io.BytesIO()
     template.save(out)
     return stable_zip(out.getvalue())

@@ -61,6 +61,7 @@ class _Texts:
     appendix: str = option("after", choices=("after", "separate"))  # 附件 after the 版记, or 通报附件.docx
     serif_font: str = "Noto Serif CJK SC"  # prints 小标宋, 仿宋, 楷体 where those are not installed
     sans_font: str = "Noto Sans CJK SC"  # prints 黑体 where it is not installed
+    chart_font: str = ""  # font file the Word charts are drawn with; empty: found on the machine
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""Speed (issue 18): the ledger looks names and numbers up by index, not by scanning, and the
+answers stay exactly the scans' answers, also after the ledger's lists are replaced or edited."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from toolkit.model import Ledger, Milestone, Task, Unit
+
+
+def _ledger(n_units: int, n_tasks: int) -> Ledger:
+    units = [Unit(f"单位{i:05d}", "市直部门", aliases=(f"别名{i:05d}",)) for i in range(n_units)]
+    tasks = [Task(no, "二", "（一）", f"{no}. 任务", ("张三",), "", units[no % n_units].name) for no in range(1, n_tasks + 1)]
+    return Ledger(tasks, units)
+
+
+def test_lookups_by_name_and_number_do_not_scan_the_ledger():
+    ledger = _ledger(10_000, 20_000)
+    start = time.perf_counter()
+    for i in range(0, 10_000, 1):
+        assert ledger.unit(f"别名{i:05d}").name == f"单位{i:05d}"
+        assert ledger.task(i + 1).no == i + 1
+    # A scan per lookup is 10,000 × (5,000 + 10,000) comparisons: tens of seconds.
+    assert time.perf_counter() - start < 2.0
+
+
+def test_lookups_see_a_replaced_or_edited_list():
+    ledger = _ledger(3, 3)
+    assert ledger.unit("单位00001").name == "单位00001"
+    assert ledger.unit("新单位") is None
+    ledger.units = [*ledger.units, Unit("新单位", "县区")]
+    assert ledger.unit("新单位").kind == "县区"
+    ledger.units[0] = dataclasses.replace(ledger.units[0], aliases=("改名",))
+    assert ledger.unit("改名").name == "单位00000"
+    assert ledger.unit("别名00000") is None
+    ledger.units.append(Unit("又一个", "县区"))
+    assert ledger.unit("又一个").name == "又一个"
+    assert ledger.task(2).content == "2. 任务"
+    ledger.tasks[1] = dataclasses.replace(ledger.tasks[1], content="改过")
+    assert ledger.task(2).content == "改过"
+    ledger.tasks.append(Task(9, "二", "（一）", "9. 新", ("张三",), "", "单位00000"))
+    assert ledger.task(9).content == "9. 新"
+    ledger.milestones = [Milestone(2, 2, "后", dt_(5), 80), Milestone(2, 1, "先", dt_(3), 20)]
+    assert [m.content for m in ledger.plan(2)] == ["先", "后"]
+    assert ledger.plan(3) == []
+
+
+def test_the_first_of_two_units_with_one_name_wins_as_in_the_scan():
+    ledger = Ledger([], [Unit("甲", "市直部门", aliases=("同名",)), Unit("乙", "市直部门", aliases=("同名",))])
+    assert ledger.unit("同名").name == "甲"
+
+
+def test_an_index_is_not_part_of_equality_or_repr():
+    a, b = _ledger(3, 3), _ledger(3, 3)
+    a.unit("单位00001")
+    assert a == b
+    assert repr(a) == repr(b)
+
+
+def dt_(day: int):
+    import datetime as dt
+
+    return dt.date(2024, 3, day)
+
+
+def test_league_ranks_are_competition_ranks_without_comparing_every_pair():
+    from toolkit.quarter.scores import _ranks
+
+    scores = {"甲": 90.0, "乙": 95.5, "丙": 90.0, "丁": 80.0, "县": 70.0}
+    groups = {"甲": "市直", "乙": "市直", "丙": "市直", "丁": "市直", "县": "县区"}
+    assert _ranks(scores, groups) == {"甲": 2, "乙": 1, "丙": 2, "丁": 4, "县": 1}
+    many = {f"单位{i}": float(i % 997) for i in range(20_000)}
+    start = time.perf_counter()
+    ranks = _ranks(many, dict.fromkeys(many, "市直"))
+    assert time.perf_counter() - start < 2.0  # every pair: 400 million comparisons
+    assert ranks["单位996"] == 1 and ranks["单位0"] == 20_000 - 21 + 1
+
+
+def _double(shared: int, item: int) -> int:
+    return shared * item
+
+
+def test_a_watcher_is_told_how_far_each_map_has_got():
+    from toolkit import pool
+
+    told: list[tuple[str, int, int]] = []
+    with pool.watch(lambda name, done, total: told.append((name, done, total))):
+        assert pool.parallel_map(_double, [1, 2, 3], 2) == [2, 4, 6]
+        assert list(pool.guarded_map(_double, [5, 6], 3, seconds=None, memory_mb=None)) == [15, 18]
+    pool.parallel_map(_double, [1], 2)
+    assert told == [("_double", 1, 3), ("_double", 2, 3), ("_double", 3, 3), ("_double", 1, 2), ("_double", 2, 2)]
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_is_drawn_on_a_terminal_only_and_never_with_json(monkeypatch, capsys):
+    import sys
+
+    from toolkit import pool
+    from toolkit.cli.progress import progress
+
+    with progress(as_json=False):
+        assert not pool._WATCHERS  # stdout is not a terminal (cron, a pipe)
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    with progress(as_json=True):
+        assert not pool._WATCHERS
+    with progress(as_json=False):
+        assert len(pool._WATCHERS) == 1  # a person is watching: the pool's jobs drive the bars
+        pool.parallel_map(_double, list(range(60)), 1)
+    assert not pool._WATCHERS
+    assert capsys.readouterr().out == ""  # the bars go to stderr, never into the result
+
+
+def test_the_command_line_starts_without_pandas():
+    """Every command, `ducha --help` and a quiet `ducha merge` rerun pay for what they import
+    before doing anything: the library's heavy modules come with the command that needs them."""
+    import subprocess
+    import sys
+
+    code = "import sys, toolkit.cli.app, toolkit.outputs.rerun; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

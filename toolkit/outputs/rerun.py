@@ -1,0 +1,103 @@
+"""A `ducha merge` with nothing new answers from the last run's summary, reading nothing.
+
+The merge is run daily in the last week, mostly with nothing new: loading the ledger and
+rebuilding the quarter from the store (judging, scoring, the suspicious-figure checks) took
+seconds at 1,000 units only to print the same summary. So the last run's summary is kept beside
+the outputs under a key of everything the answer comes from, taken after that run: the stamp
+(size, modification and change times, inode) of every file in the drop folder, of the store, the
+ledger, the secret and every output; the settings as read; the day the run judges for; and ducha's
+own source. While the key still matches, nothing can have changed; anything else — a new or
+touched file, a changed ledger or setting, a deleted receipt, the next day, another version —
+merges in full. A run that set a file aside (locked, gone) keeps nothing, so it is retried.
+
+Whatever a merge comes to read besides these must be added to the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import toolkit
+from toolkit.config import Config
+from toolkit.errors import DuchaError
+from toolkit.fsutil import workspace_lock, write_bytes_atomic
+from toolkit.intake.archive import scan
+from toolkit.period import Period
+
+_KEPT = ".ducha_merge.json"  # in reports/<period>/, beside the outputs' index
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return [s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino]
+
+
+def _source() -> str:
+    """A digest of ducha's own code: another version may answer differently."""
+    digest = hashlib.sha256(toolkit.__version__.encode())
+    for path in sorted(Path(toolkit.__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def key(config: Config, period_key: str, drop: Path, as_of: dt.date) -> str | None:
+    """The key of the state a merge of period_key from drop would answer from; None when it cannot
+    be taken (no drop folder: the merge says so)."""
+    try:
+        dropped = [(str(p), _stamp(p)) for p in scan(drop)]
+    except DuchaError:
+        return None
+    out = config.paths.reports / period_key
+    paths = config.paths
+    files = [paths.store, paths.store.with_name(paths.store.name + "-wal"), paths.ledger, paths.secret]
+    outputs = sorted(p for p in out.rglob("*") if p.is_file() and p.name != _KEPT) if out.is_dir() else []
+    state = [period_key, str(drop), as_of.isoformat(), _source(), repr(config.raw), str(config.root), dropped,
+             [(str(p), _stamp(p)) for p in files + outputs]]
+    return hashlib.sha256(json.dumps(state).encode("ascii")).hexdigest()  # ASCII: a name may hold surrogates
+
+
+def kept(out: Path, state: str | None) -> dict[str, Any] | None:
+    """The last run's summary when its key is `state` (nothing new this run), else None."""
+    if state is None:
+        return None
+    try:
+        saved = json.loads((out / _KEPT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("key") != state or not isinstance(saved.get("summary"), dict):
+        return None
+    return saved["summary"] | {"new_files": []}
+
+
+def keep(out: Path, state: str | None, summary: dict[str, Any]) -> None:
+    """Keep a full run's summary under the state it left; nothing when a file was set aside."""
+    if state is None or summary.get("unread"):
+        (out / _KEPT).unlink(missing_ok=True)
+        return
+    document = json.dumps({"key": state, "summary": summary}, default=str)  # ASCII, as the key
+    write_bytes_atomic(out / _KEPT, document.encode("ascii"))
+
+
+def merge_summary(config: Config, period: Period, drop: Path | None = None, now: dt.datetime | None = None,
+                  recheck: bool = False) -> dict[str, Any]:
+    """`ducha merge` as the command prints it: the merge's summary, or, when nothing that could
+    change it changed since the last run, that run's summary, reading nothing."""
+    drop = drop or config.paths.drop
+    out = config.paths.reports / period.key
+    with workspace_lock(config.paths.lock):
+        as_of = config.bureau.local(now).date()
+        if not recheck and (summary := kept(out, key(config, period.key, drop, as_of))) is not None:
+            return summary
+        # Imported only now: the merge brings pandas and the readers (~0.5 s), a quiet rerun needs neither.
+        from toolkit.outputs.publish import merge_locked
+
+        summary = merge_locked(config, period, drop, now, recheck).summary()
+        keep(out, key(config, period.key, drop, as_of), summary)
+    return summary

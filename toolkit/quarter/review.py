@@ -1,0 +1,289 @@
+"""Requests (申请延期, 申请办结) and the bureau's decisions on them, in the store.
+
+A request is what an accepted file of a period asked for one task; it stays pending until a
+decision is recorded. Decisions are an append-only trail (request_reviews): who decided what, when,
+from which 审核表, and every reopening. A request's standing decision is its latest row, so a
+decision is final until `ducha review reopen` adds a row that makes it pending again. The effects
+(a later 时间节点, a closed task) are read from the standing decisions, never stored twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from toolkit.config import Config
+from toolkit.errors import InputError
+from toolkit.forms import layout
+from toolkit.model import VERDICT_ACCEPTED, Ledger, Request
+from toolkit.period import Period
+from toolkit.quarter.evidence import EvidenceFile, evidence_frame, evidence_of, names_match
+from toolkit.quarter.frames import MergedQuarter, summary_counts
+from toolkit.quarter.rules import LIGHT_GREEN, STATUS_CLOSED
+from toolkit.quarter.store import FileRecord, Store, open_store
+
+APPROVE = "同意"
+REFUSE = "不同意"
+SEND_BACK = "退回补充"
+DECISIONS = (APPROVE, REFUSE, SEND_BACK)
+REOPEN = "重新审核"  # the action of `ducha review reopen`: the request is pending again
+
+Key = tuple[str, str, int, str]  # (period, unit, task_no, kind)
+
+
+@dataclass(frozen=True)
+class AskedRequest:
+    """One request as an accepted file of `period` made it."""
+
+    period: str
+    unit: str
+    task_no: int
+    request: Request
+
+    @property
+    def key(self) -> Key:
+        return (self.period, self.unit, self.task_no, self.request.kind)
+
+    @property
+    def asked(self) -> str:
+        """The request in words, as the 审核表 shows it and the trail keeps it."""
+        r = self.request
+        when = f"，申请完成时间{r.date}" if r.date else ""
+        return f"{r.kind}{when}；理由：{r.reason or '无'}；佐证材料：{'、'.join(r.evidence) or '无'}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One row of the trail."""
+
+    period: str
+    unit: str
+    task_no: int
+    kind: str
+    asked: str
+    action: str  # one of DECISIONS, or REOPEN
+    note: str  # 说明
+    reviewer: str  # 审核人
+    decided_on: str  # 审核日期, ISO
+    recorded: str  # when ducha recorded it, ISO time on the bureau's clock
+    source: str  # the 审核表 it came from, or "ducha review reopen"
+
+    @property
+    def key(self) -> Key:
+        return (self.period, self.unit, self.task_no, self.kind)
+
+
+def asked_requests(store: Store, period: str) -> list[AskedRequest]:
+    """Every request in the period's accepted files, by task and unit."""
+    return asked_in(period, store.load_period(period))
+
+
+def asked_in(period: str, records: list[FileRecord]) -> list[AskedRequest]:
+    """Every request in the accepted ones of these file records (verdicts decided), by task and unit."""
+    found = [
+        AskedRequest(period, t.unit, t.task_no, t.request)
+        for record in records
+        if record.verdict == VERDICT_ACCEPTED
+        for t in record.tasks
+        if t.request is not None
+    ]
+    return sorted(found, key=lambda a: (a.task_no, a.unit))
+
+
+def trail(store: Store) -> list[Decision]:
+    """Every decision and reopening ever recorded, oldest first."""
+    rows = store.conn.execute(
+        "SELECT period, unit, task_no, kind, asked, action, note, reviewer, decided_on, recorded, source "
+        "FROM request_reviews ORDER BY seq"
+    )
+    return [Decision(*row) for row in rows]
+
+
+def standing(store: Store) -> dict[Key, Decision]:
+    """Each request's standing decision (its latest row unless that is a reopening)."""
+    latest = {d.key: d for d in trail(store)}
+    return {key: d for key, d in latest.items() if d.action != REOPEN}
+
+
+def pending(store: Store, period: str) -> list[AskedRequest]:
+    """The period's requests that have no standing decision."""
+    decided = standing(store)
+    return [a for a in asked_requests(store, period) if a.key not in decided]
+
+
+def record(store: Store, decisions: Iterable[Decision]) -> None:
+    """Append decisions to the trail, all or nothing."""
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO request_reviews (period, unit, task_no, kind, asked, action, note, reviewer, decided_on, "
+            "recorded, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(d.period, d.unit, d.task_no, d.kind, d.asked, d.action, d.note, d.reviewer, d.decided_on,
+              d.recorded, d.source) for d in decisions],
+        )
+
+
+def reopen_request(config: Config, period: str, unit: str, task_no: int, reviewer: str, note: str,
+                   now: dt.datetime) -> Decision:
+    """`ducha review reopen`: reopen in the workspace's store."""
+    with open_store(config.paths.store) as store:
+        return reopen(store, period, unit, task_no, reviewer, note, now)
+
+
+def reopen(store: Store, period: str, unit: str, task_no: int, reviewer: str, note: str,
+           now: dt.datetime) -> Decision:
+    """Make a decided request pending again; an InputError when there is no standing decision."""
+    decided = [d for key, d in standing(store).items() if key[:3] == (period, unit, task_no)]
+    if not decided:
+        raise InputError(f"{period} {unit} 任务{task_no} 没有已审核的申请，无需重新审核")
+    was = decided[0]
+    row = Decision(period, unit, task_no, was.kind, was.asked, REOPEN, note, reviewer, now.date().isoformat(),
+                   now.isoformat(timespec="seconds"), "ducha review reopen")
+    record(store, [row])
+    return row
+
+
+def closed_before(config: Config, period: Period) -> set[int]:
+    """The tasks closed (办结 approved) for quarters before `period`: out of its workbooks and merge."""
+    if not config.paths.store.exists():
+        return set()
+    with open_store(config.paths.store) as store:
+        return closed_earlier(store, period)
+
+
+def closed_earlier(store: Store, period: Period) -> set[int]:
+    """closed_before on an open store."""
+    return {no for no, when in closed_tasks(store, period.key).items() if when < period.key}
+
+
+def open_ledger(ledger: Ledger, closed: Collection[int]) -> Ledger:
+    """The ledger without the closed tasks (nor their 量化指标 and 节点计划)."""
+    if not closed:
+        return ledger
+    return dataclasses.replace(
+        ledger, tasks=[t for t in ledger.tasks if t.no not in closed],
+        indicators=[i for i in ledger.indicators if i.task_no not in closed],
+        milestones=[m for m in ledger.milestones if m.task_no not in closed])
+
+
+def extensions_before(config: Config, period: Period) -> dict[int, dt.date]:
+    """The 时间节点 approved extensions moved, for requests of quarters before `period`."""
+    if not config.paths.store.exists():
+        return {}
+    with open_store(config.paths.store) as store:
+        return extended_deadlines(store, period.previous(config.deadlines).key)
+
+
+def with_extensions(ledger: Ledger, moved: dict[int, dt.date]) -> Ledger:
+    """The ledger as checks see it from then on: each extended task's 时间节点 is its approved date
+    (master_ledger.xlsx keeps the original; the trail keeps both)."""
+    if not moved:
+        return ledger
+    return dataclasses.replace(ledger, tasks=[
+        dataclasses.replace(t, deadline=moved[t.no].isoformat()) if t.no in moved else t for t in ledger.tasks])
+
+
+def closed_tasks(store: Store, up_to: str) -> dict[int, str]:
+    """Task no → the period whose 申请办结 was approved, for requests of periods up to `up_to`."""
+    closed: dict[int, str] = {}
+    for (period, _unit, no, kind), d in sorted(standing(store).items()):
+        if kind == layout.REQUEST_CLOSE and d.action == APPROVE and period <= up_to:
+            closed.setdefault(no, period)
+    return closed
+
+
+def extended_deadlines(store: Store, up_to: str) -> dict[int, dt.date]:
+    """Task no → its 时间节点 as approved extensions moved it (the latest approved, periods up to
+    `up_to`); the ledger's own 时间节点 stays as it was."""
+    asked = {}
+    for period in sorted({key[0] for key in standing(store) if key[0] <= up_to}):
+        asked |= {a.key: a for a in asked_requests(store, period)}
+    moved: dict[int, dt.date] = {}
+    for key, d in sorted(standing(store).items()):
+        if key[3] == layout.REQUEST_EXTEND and d.action == APPROVE and key in asked:
+            moved[key[2]] = dt.date.fromisoformat(asked[key].request.date)
+    return moved
+
+
+def sent_back(store: Store, period: str) -> dict[tuple[str, int], Decision]:
+    """(unit, task_no) → the standing 退回补充 of the period's requests: the receipt tells the unit."""
+    return {(k[1], k[2]): d for k, d in standing(store).items() if k[0] == period and d.action == SEND_BACK}
+
+
+REQUEST_COLUMNS = ("任务编号", "责任单位", "申请事项", "申请完成时间", "理由", "佐证材料", "审核意见", "说明", "审核人",
+                   "审核日期")
+PENDING = "待审核"
+
+
+def attach_reviews(store: Store, merged: MergedQuarter, ledger: Ledger) -> None:
+    """The review's part of a merged quarter: closed tasks as 已办结 (mark_closed), 申请审核 (every
+    request of the period with its standing decision) and each unit's receipt lines about them."""
+    mark_closed(store, merged, ledger)
+    decided = standing(store)
+    files = evidence_of(store, merged.period.key)
+    rows, notes, linked = [], {}, {}
+    for a in asked_in(merged.period.key, merged.files):
+        d = decided.get(a.key)
+        r = a.request
+        rows.append((a.task_no, a.unit, r.kind, r.date, r.reason, evidence_text(a, files),
+                     d.action if d else PENDING, d.note if d else "", d.reviewer if d else "", d.decided_on if d else ""))
+        notes.setdefault(a.unit, []).append(receipt_line(a, d))
+        for f in files:
+            if f.unit == a.unit and any(names_match(n, f.name) for n in r.evidence):
+                linked.setdefault((f.unit, f.name), []).append(a.task_no)
+    for f in files:
+        notes.setdefault(f.unit, []).append(
+            f"佐证材料“{f.name}”未接收：{f.problem}" if f.problem else f"佐证材料“{f.name}”已接收。")
+    merged.requests = pd.DataFrame(rows, columns=list(REQUEST_COLUMNS))
+    merged.evidence = evidence_frame(files, linked)
+    merged.review_notes = notes
+
+
+def evidence_text(asked: AskedRequest, files: list[EvidenceFile]) -> str:
+    """The 佐证材料 a request names, each marked 已收到 or 未收到 (no such file came, or it was refused)."""
+    def received(named: str) -> bool:
+        return any(f.unit == asked.unit and not f.problem and names_match(named, f.name) for f in files)
+
+    return "、".join(f"{n}（{'已收到' if received(n) else '未收到'}）" for n in asked.request.evidence)
+
+
+def receipt_line(asked: AskedRequest, d: Decision | None) -> str:
+    """What the unit's receipt says about one of its requests."""
+    head = f"申请审核：第{asked.task_no}项{asked.request.kind}"
+    if d is None:
+        return f"{head}，已收到，待督查局审核。"
+    said = f"（{d.note}）" if d.note else ""
+    if d.action == SEND_BACK:
+        return f"{head}，退回补充{said}。请按要求补充后，在下次报送时重新提出申请。"
+    if d.action == REFUSE:
+        return f"{head}，审核不同意{said}，请按原时间节点推进。"
+    effect = "该任务已办结销号，今后不再填报。" if asked.request.kind == layout.REQUEST_CLOSE else \
+        f"时间节点调整为{asked.request.date}。"
+    return f"{head}，审核同意{said}，{effect}"
+
+
+def mark_closed(store: Store, merged: MergedQuarter, ledger: Ledger) -> None:
+    """任务进展 and its counts with the closed tasks as 已办结 (green): a task closed this quarter
+    keeps its row; one closed earlier (gone from the quarter's ledger) gets its row back from the
+    full ledger, so 汇总表 and the 通报 count every closed task."""
+    closed = closed_tasks(store, merged.period.key)
+    if not closed:
+        return
+    tasks = merged.tasks
+    here = tasks["任务编号"].isin(list(closed))
+    tasks.loc[here, ["综合状态", "红黄绿灯", "未报送单位", "逾期节点"]] = [STATUS_CLOSED, LIGHT_GREEN, "", ""]
+    present = set(tasks["任务编号"])
+    earlier = [
+        {"任务编号": t.no, "板块": t.section, "任务内容": t.content, "责任领导": t.leaders_text, "牵头单位": t.lead,
+         "综合状态": STATUS_CLOSED, "红黄绿灯": LIGHT_GREEN, "完成进度(%)": 100.0,
+         "各单位进展": f"{closed[t.no]}申请办结，已审核同意", "存在问题": "", "未报送单位": "", "逾期节点": ""}
+        for t in ledger.tasks if t.no in closed and t.no not in present
+    ]
+    if earlier:
+        tasks = pd.concat([tasks, pd.DataFrame(earlier, columns=tasks.columns)], ignore_index=True)
+        tasks = tasks.sort_values("任务编号", kind="stable", ignore_index=True)
+    merged.tasks = tasks
+    merged.counts = summary_counts(merged.period, merged.unit_status, tasks)
