@@ -46,12 +46,15 @@ FIXED_TIME = dt.datetime(2024, 1, 1)
 BODY_SIZE = 16  # 3号
 TITLE_SIZE = 22  # 2号
 IMPRINT_SIZE = 14  # 4号
-IMPRINT_LINE = 22  # the 版记's lines, a little tighter than the body's
-RULE_LINE = 2  # the line a 版记 rule sits on, in points
+IMPRINT_LINE = 20  # the 版记's lines, tighter than the body's: 落款 and 版记 share the third page
+RULE_LINE = 1  # the line a 版记 rule sits on, in points
 TABLE_SIZE = 10.5  # 五号
 SMALL_SIZE = 9  # 小五: the two tables of the body, one line a row
+TABLE_LINE = 1.1  # a table row's line, times its font size: single spacing, as tables in 公文 are set
+CELL_MARGIN_MM = 1  # a table cell's padding left and right
 LINE = 28  # 固定值28磅: 22–23 lines in the 225 mm block (GB/T 9704 7.1: 一般每面22行), in points
 TEXT_WIDTH = Mm(156)
+CHAR_SPACING = -0.25  # points between 3号 characters: 28 × (16 − 0.25) pt = 441 pt fill the 156 mm (442 pt) line
 CENTER, RIGHT, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT
 
 
@@ -119,13 +122,20 @@ def _table(doc, headers: list[str], cells: list[str], loop: str, widths: list[fl
         for cell, text, width in zip(row.cells, texts, widths, strict=True):
             cell.width = Mm(width)
             paragraph = cell.paragraphs[0]
-            paragraph.paragraph_format.line_spacing = Pt(size * 1.2)
+            paragraph.paragraph_format.line_spacing = Pt(size * TABLE_LINE)
             paragraph.paragraph_format.first_line_indent = Pt(0)
             if index == 0:
                 paragraph.alignment = CENTER
             _font(paragraph.add_run(text), HEADING_FONT if index == 0 else BODY_FONT, size)
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Mm(width)  # the grid LibreOffice lays out by
+    margins = OxmlElement("w:tblCellMar")  # 1 mm either side, not Word's 1.9: a row's texts fit on one line
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(round(Mm(CELL_MARGIN_MM).twips)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.append(margins)
     if header_repeats:
         marker = OxmlElement("w:tblHeader")
         table.rows[0]._tr.get_or_add_trPr().append(marker)
@@ -167,6 +177,9 @@ def _page_setup(doc) -> None:
     normal.paragraph_format.line_spacing = Pt(LINE)
     normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    spacing = OxmlElement("w:spacing")  # 28 characters to the line (GB/T 9704 7.1: 一般每行28个字)
+    spacing.set(qn("w:val"), str(round(CHAR_SPACING * 20)))
+    normal.element.get_or_add_rPr().insert_element_before(spacing, "w:w", "w:kern", "w:position", "w:sz")
 
 
 def _masthead(doc) -> None:
@@ -183,7 +196,7 @@ def _masthead(doc) -> None:
 
 def _body(doc) -> None:
     def heading(text: str) -> None:
-        _para(doc, text, font=HEADING_FONT, indent=True)
+        _para(doc, text, font=HEADING_FONT, indent=True).paragraph_format.keep_with_next = True
 
     heading("一、总体情况")
     _para(doc, "本期督查任务{{ overview.tasks_total }}项，序时进度{{ period.pace }}%。{% for r in overview.light_rows "
@@ -208,19 +221,17 @@ def _body(doc) -> None:
     heading("二、主要预期目标完成情况")
     _table(doc, ["序号", "指标", "类型", "目标", "截至本季度", "完成率", "灯"],
            ["{{ row.no }}", "{{ row.name }}", "{{ row.kind }}", "{{ row.target if row.kind != '—' else '—' }}", "{{ row.value }}",
-            "{{ row.completion }}", "{{ row.light }}"], "row in headline", [10, 50, 18, 24, 20, 16, 16],
+            "{{ row.completion }}", "{{ row.light }}"], "row in headline", [9, 66, 17, 22, 18, 12, 12],
            size=SMALL_SIZE, header_repeats=True)
 
     heading("三、红灯任务")
-    _para(doc, "红灯任务{{ red.total }}项。{% if red.rows %}牵头单位已报送的{{ red.rows | length }}项如下：{% endif %}",
-          indent=True)
+    _para(doc, "红灯任务{{ red.total }}项{% if red.silent %}，其中未报送{{ red.total - red.rows | length }}项{% endif %}"
+               "{% if red.rows %}{% if red.silent %}，已报送{{ red.rows | length }}项{% endif %}如下：{% else %}。{% endif %}",
+          indent=True)  # one line: the unreported red tasks counted, the reported ones listed below
     _tag(doc, "{%p if red.rows %}")
     _table(doc, ["编号", "任务", "牵头单位", "存在问题"],
            ["{{ row.no }}", "{{ row.content }}", "{{ row.lead }}", "{{ row.problem }}"], "row in red.rows",
            [11, 50, 42, 53], size=SMALL_SIZE, header_repeats=True)
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if red.silent %}")
-    _para(doc, "另有{{ red.total - red.rows | length }}项因牵头单位未按要求报送而亮红灯。", indent=True)
     _tag(doc, "{%p endif %}")
 
     heading("四、黄灯任务")

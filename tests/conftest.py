@@ -84,9 +84,9 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return issued_workspace(tmp_path_factory.mktemp("issued"))
 
 
-@pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """(a workspace where `make demo` played its quarter, what it printed), once per module."""
+@pytest.fixture(scope="session")
+def played_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`make demo` played once per test run (it takes the better part of a minute)."""
     import io
     from contextlib import redirect_stdout
 
@@ -97,6 +97,18 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     with redirect_stdout(out):
         assert play.main(target) == 0
     return target, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def played(played_once: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(a workspace where `make demo` played its two quarters, what it printed): each test module
+    gets its own copy, so one that renders or confirms in it cannot change what another sees."""
+    import shutil
+
+    played_at, out = played_once
+    target = tmp_path_factory.mktemp("played") / "demo"
+    shutil.copytree(played_at, target, symlinks=True)
+    return target, out.replace(str(played_at), str(target))
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def test_each_evidence_file_is_judged_by_its_bytes_and_bounds(tmp_path, name, da
     path = tmp_path / "file.bin"
     path.write_bytes(data)
     found = check_evidence(path, name, Limits(max_file_mb=2))
-    assert found[0] == fmt and (problem in found[1] if problem else found[1] == "")
+    assert found[0] == fmt and (problem in found[2] if problem else found[2] == "")
 
 
 @pytest.fixture(scope="module")

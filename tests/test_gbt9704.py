@@ -55,9 +55,10 @@ def squeezed(text: str) -> str:
 
 
 def body_pages(pdf: Path) -> int:
-    """Pages before the one that starts with the 附件 heading."""
+    """Pages before the one that starts with the 附件 heading (a line of its own: a body page
+    starting with the 附件说明 `附件：…明细表` is still a body page)."""
     for page in range(1, office.page_count(pdf) + 1):
-        if page_text(pdf, page).strip().startswith("附件"):
+        if page_text(pdf, page).strip().splitlines()[0].strip() == "附件":
             return page - 1
     return office.page_count(pdf)
 

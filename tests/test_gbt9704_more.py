@@ -19,10 +19,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from tests.conftest import require_tool
+from tests.return_fixtures import NDRC, SECRET, check, issue
 from toolkit import office
 from toolkit.cli.app import cli
 from toolkit.config import load_config
-from toolkit.forms import layout
+from toolkit.demo import unitsim
+from toolkit.forms import layout, meta
 from toolkit.outputs.briefing import chart_images
 from toolkit.outputs.briefing.publish import render_briefing
 from toolkit.outputs.receipts import receipt_bytes
@@ -211,3 +213,57 @@ def test_the_unit_workbooks_answer_rows_open_sized_and_grow_as_the_unit_types(ge
     assert all("customHeight" not in indicators[r] for r in indicators if r >= layout.INDICATOR_FIRST_ROW)
     again = openpyxl.load_workbook(path)[layout.SHEET_PROGRESS]
     assert again.row_dimensions[layout.FIRST_DATA_ROW].height >= 3 * 15  # still opens with room to write
+
+
+# --- 6. three pages of body: every row of the two body tables on one printed line ------------------
+
+def test_each_headline_indicator_and_the_red_count_print_on_one_line(printed: Path) -> None:
+    """The 主要预期目标 names whole in their column and the red tasks' count in one sentence of one
+    line, so the body, its 落款 and its 版记 fit three pages (see tests/test_gbt9704.py)."""
+    lines = [line for page in (1, 2, 3) for line in page_text(printed, page).splitlines()]
+    for name in ("规模以上工业增加值增长7.5%左右", "社会消费品零售总额增长8%左右", "居民收入增长和经济增长基本同步",
+                 "单位生产总值能耗与“十四五”目标统筹衔接"):
+        assert name in lines
+    assert "红灯任务58项，其中未报送31项，已报送27项如下：" in lines
+    assert not any(line.startswith("另有") for line in lines)
+
+
+# --- 7. the unit workbook's 量化指标 sheet names what it is and whose it is -------------------------
+
+def test_the_indicator_sheet_has_a_title_and_the_units_name(generated) -> None:
+    ws = openpyxl.load_workbook(next(w.path for w in generated.workbooks if w.unit == "市发展改革委"))[
+        layout.SHEET_INDICATORS]
+    assert ws["A1"].value == "开封市2024年政府工作报告确定事项第一季度推进情况表（量化指标）"
+    assert ws["A2"].value == "填报单位：市发展改革委"
+    assert {"A1:G1", "A2:G2"} <= {str(r) for r in ws.merged_cells.ranges}
+    assert [c.value for c in ws[3]] == [c.header for c in layout.INDICATOR_COLUMNS]
+    assert (ws["A4"].value, ws["B4"].value) == (1, "经济增长")
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$3:$3"  # the header repeats on every page
+
+
+def _as_issued_before(version: str | None):
+    """A unit file whose 量化指标 has the table from row 1, as workbooks issued before the title
+    rows had it; version: the template_version its _meta is re-signed with (None: left as issued)."""
+    def mutate(wb: openpyxl.Workbook) -> None:
+        wb[layout.SHEET_INDICATORS].delete_rows(1, 2)
+        if version is not None:
+            ws = wb[layout.SHEET_META]
+            fields = {str(row[0].value): str(row[1].value) for row in ws.iter_rows()}
+            fields["template_version"] = version
+            for row in ws.iter_rows():
+                key = str(row[0].value)
+                row[1].value = meta.sign(fields, SECRET) if key == layout.META_SIGNATURE_KEY else fields[key]
+    return mutate
+
+
+def test_a_workbook_issued_before_the_title_rows_still_reads_cleanly(tmp_path: Path) -> None:
+    key = (1, "地区生产总值增长")
+    new = check(unitsim.fill(issue(tmp_path / "outbox", NDRC), tmp_path / "new.xlsx", indicators={key: 6.8}))
+    assert new.issues == [] and [(i.name, i.value, i.row) for i in new.indicators] == [(key[1], 6.8, 4)]
+    old = check(unitsim.fill(issue(tmp_path / "outbox", NDRC), tmp_path / "old.xlsx", indicators={key: 6.8},
+                             mutate=[_as_issued_before("1")]))
+    assert old.issues == [] and [(i.name, i.value, i.row) for i in old.indicators] == [(key[1], 6.8, 2)]
+    moved = check(unitsim.fill(issue(tmp_path / "outbox", NDRC), tmp_path / "moved.xlsx", indicators={key: 6.8},
+                               mutate=[_as_issued_before(None)]))  # today's workbook, its title rows deleted
+    assert [(i.code, i.sheet, str(i.cell)) for i in moved.issues] == [("table_moved", "量化指标", "A1")]
+    assert moved.issues[0].message == "量化指标!A1：表头应在第3行，现在第1行（表头上方的行被插入或删除），已按表头读取"

@@ -175,5 +175,5 @@ def test_an_older_ledger_without_the_column_loads_with_inferred_kinds(ws) -> Non
 def test_the_unit_workbook_says_what_to_fill_by_kind(generated, unit, kind, words) -> None:
     ws = openpyxl.load_workbook(path_of(generated, unit))["量化指标"]
     (dv,) = ws.data_validations.dataValidation
-    assert (str(dv.sqref), dv.promptTitle) == ("F2", f"截至本季度完成值（{kind}）")
+    assert (str(dv.sqref), dv.promptTitle) == ("F4", f"截至本季度完成值（{kind}）")
     assert words in dv.prompt and "只填写数字" in dv.prompt

@@ -228,7 +228,7 @@ def test_a_milestone_its_unit_reported_done_is_not_overdue() -> None:
 def test_the_rules_are_printed_as_applied() -> None:
     text = "".join(RULES_TEXT)
     assert "有节点计划的任务为“节点计划”，取计划在本季度截止日的计划累计进度（年初为0，相邻节点之间按日期线性折算" in text
-    assert "没有节点计划的为“按季度平均”，序时进度 = 25% × 季度数" in text
+    assert "其余为“按季度平均”，序时进度 = 25% × 季度数" in text
     assert "逾期节点：计划完成日期不晚于截止日" in text
     guide = dict(guide_rows(COUNTY, [], False, Q1, Bureau()))["序时进度"]
     assert "总台账中有节点计划的任务，序时进度取计划在本季度截止日的计划累计进度" in guide

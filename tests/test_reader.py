@@ -47,7 +47,7 @@ def test_reads_a_filled_workbook_as_the_unit_left_it(tmp_path, outbox):
 def test_reads_the_indicator_sheet_of_a_unit_that_owns_indicators(tmp_path, outbox):
     path = unitsim.fill(issue(outbox, NDRC), tmp_path / "ndrc.xlsx", indicators={(1, "地区生产总值增长"): "6.8"})
     table = read(path).indicators
-    assert table.header_row == 1 and [r.row for r in table.rows] == [2]
+    assert table.header_row == layout.INDICATOR_HEADER_ROW == 3 and [r.row for r in table.rows] == [4]
     assert (table.rows[0].values["name"], table.rows[0].values["value"]) == ("地区生产总值增长", "6.8")
 
 

@@ -283,3 +283,19 @@ def test_an_approved_extension_moves_the_deadline_later_checks_use(ws, tmp_path)
     assert task_deadline(later, moved, 2024) == dt.date(2025, 3, 31)
     assert later.task(refused).deadline == ledger.task(refused).deadline
     assert load_ledger(config).task(moved).deadline == ledger.task(moved).deadline  # the ledger file keeps the original
+
+
+def test_reopening_a_task_with_two_decided_requests_needs_the_kind(tmp_path):
+    """A task may carry an extension and a plan change in one quarter; reopening must not guess."""
+    from toolkit.errors import InputError
+
+    at = dt.datetime(2024, 7, 10, 9)
+    rows = [review.Decision("2024Q2", "市科技局", 28, kind, "……", "同意", "", "王局长", "2024-07-10",
+                            at.isoformat(), "审核表.xlsx") for kind in ("申请延期", "申请调整计划")]
+    with open_store(tmp_path / "ducha.db") as store:
+        review.record(store, rows)
+        with pytest.raises(InputError, match="有多项已审核的申请（申请延期、申请调整计划），请用 --kind 指明"):
+            review.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at)
+        again = review.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at, kind="申请调整计划")
+        assert again.kind == "申请调整计划"
+        assert [(k[3], d.action) for k, d in review.standing(store).items()] == [("申请延期", "同意")]

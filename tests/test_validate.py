@@ -152,12 +152,12 @@ def test_filler_block_problems_are_warnings(tmp_path, outbox):
 def test_indicator_values_must_be_numbers(tmp_path, outbox):
     key = (1, "地区生产总值增长")
     ok = check(returned(tmp_path, outbox, NDRC, "ndrc.xlsx", indicators={key: "６.８"}))
-    assert ok.issues == [] and [(i.task_no, i.name, i.value, i.row) for i in ok.indicators] == [(1, key[1], 6.8, 2)]
+    assert ok.issues == [] and [(i.task_no, i.name, i.value, i.row) for i in ok.indicators] == [(1, key[1], 6.8, 4)]
     words = check(returned(tmp_path, outbox, NDRC, "ndrc2.xlsx", indicators={key: "约6万"}))
-    assert found(words) == [("error", "indicator_not_number", "量化指标", "F2")]
+    assert found(words) == [("error", "indicator_not_number", "量化指标", "F4")]
     assert "完成值“约6万”不是数字" in words.issues[0].message
     blank = check(returned(tmp_path, outbox, NDRC, "ndrc3.xlsx", indicators={}))
-    assert found(blank) == [("warning", "indicator_missing", "量化指标", "F2")]
+    assert found(blank) == [("warning", "indicator_missing", "量化指标", "F4")]
 
 
 def test_deleted_indicator_sheet_or_row_is_an_error(tmp_path, outbox):
@@ -165,7 +165,7 @@ def test_deleted_indicator_sheet_or_row_is_an_error(tmp_path, outbox):
         del wb[layout.SHEET_INDICATORS]
 
     def drop_row(wb):
-        wb[layout.SHEET_INDICATORS].delete_rows(2)
+        wb[layout.SHEET_INDICATORS].delete_rows(layout.INDICATOR_FIRST_ROW)
 
     no_sheet = check(returned(tmp_path, outbox, NDRC, "a.xlsx", mutate=[drop_sheet]))
     assert found(no_sheet) == [("error", "sheet_missing", "量化指标", "")]

@@ -107,17 +107,17 @@ def test_sheet_order_visibility_and_active_sheet(generated):
 
 def test_indicator_sheet_locks_issued_cells_and_validates_the_value(generated):
     path = path_of(generated, "市发展改革委")
-    rows = calamine_rows(path, layout.SHEET_INDICATORS)
+    rows = calamine_rows(path, layout.SHEET_INDICATORS)[layout.INDICATOR_HEADER_ROW - 1:]
     assert rows == [
         ["任务编号", "指标名称", "目标值", "计量单位", "方向", "截至本季度完成值", "说明"],
         [1.0, "经济增长", 6.5, "%", "≈", "", ""],
     ]
     ws = openpyxl.load_workbook(path)[layout.SHEET_INDICATORS]
-    assert [ws.cell(2, c).protection.locked for c in range(1, 8)] == [True] * 5 + [False] * 2
+    assert [ws.cell(4, c).protection.locked for c in range(1, 8)] == [True] * 5 + [False] * 2
     (dv,) = ws.data_validations.dataValidation
-    assert (str(dv.sqref), dv.type) == ("F2", "decimal")
+    assert (str(dv.sqref), dv.type) == ("F4", "decimal")
     assert "只填写数字" in dv.prompt and dv.showErrorMessage
-    assert ws.protection.sheet is True and ws.freeze_panes == "A2"
+    assert ws.protection.sheet is True and ws.freeze_panes == "A4"
 
 
 @pytest.mark.parametrize("unit", list(EXPECTED))
@@ -202,7 +202,7 @@ def test_prefill_carries_last_answers_into_input_cells_only(tmp_path):
         "",
     ]
     assert data[1][4:] == [""] * 11
-    assert calamine_rows(path, layout.SHEET_INDICATORS)[1][5:] == [6.1, "一季度数据"]
+    assert calamine_rows(path, layout.SHEET_INDICATORS)[layout.INDICATOR_FIRST_ROW - 1][5:] == [6.1, "一季度数据"]
     assert "第二季度推进情况表" in calamine_rows(path, layout.SHEET_PROGRESS)[0][0]
     assert meta.verify(meta_from(path), SECRET)
 

@@ -308,6 +308,7 @@ class IndicatorReport:
 PLAN_NEW = "plan"  # a milestone the unit planned for a task without an accepted plan
 PLAN_FOLLOW = "follow"  # a milestone of the ledger's plan the unit reports on
 PLAN_CHANGE = "change"  # a milestone of the ledger's plan the unit changed: a request, not an edit
+REQUEST_PLAN = "申请调整计划"  # the PLAN_CHANGE rows of one task, as one request in the review
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,7 @@ class PlanRow:
     state: str  # 完成情况: 已完成 / 未完成 / ""
     actual: str  # 实际完成日期, ISO or ""
     row: int  # the Excel row it came from
+    was: str = ""  # PLAN_CHANGE: the accepted milestone it changes, as the 审核表 shows it ("" when new)
 
 
 @dataclass

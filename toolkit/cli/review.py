@@ -30,7 +30,7 @@ from toolkit.cli.text import review_lines
 @json_option
 @click.pass_context
 def review_group(ctx: click.Context, period: Any, out: Path | None, as_json: bool) -> None:
-    """延期与办结申请：生成审核表、导入审核意见、重新审核 / review extension and closing requests."""
+    """延期、办结与计划调整申请：生成审核表、导入审核意见、重新审核 / review extension, closing and plan-change requests."""
     if ctx.invoked_subcommand is not None:
         return
     from toolkit.outputs.review_book import write_review
@@ -65,11 +65,15 @@ def review_apply(ctx: click.Context, file: Path, as_json: bool) -> None:
 @click.option("--unit", required=True, help="申请单位 / the unit that asked")
 @click.option("--by", "reviewer", required=True, help="经办人 / who reopens it")
 @click.option("--reason", required=True, help="重新审核的原因 / why")
+@click.option("--kind", type=click.Choice(["申请延期", "申请办结", "申请调整计划"]),
+              help="申请事项（同一任务有多项已审核的申请时必填）/ which request, when the task has several")
 @click.pass_context
-def review_reopen(ctx: click.Context, period: Any, task_no: int, unit: str, reviewer: str, reason: str) -> None:
+def review_reopen(ctx: click.Context, period: Any, task_no: int, unit: str, reviewer: str, reason: str,
+                  kind: str | None) -> None:
     """撤销已生效的审核决定，使申请重新待审核 / make a decided request pending again."""
     from toolkit.quarter.review import reopen_request
 
     config = config_from(ctx)
-    reopen_request(config, period.key, unit, task_no, reviewer, reason, config.bureau.local(clock()).replace(tzinfo=None))
+    reopen_request(config, period.key, unit, task_no, reviewer, reason, config.bureau.local(clock()).replace(tzinfo=None),
+                   kind)
     click.echo(f"已撤销 {period.key} {unit} 任务{task_no} 的审核决定，该申请将出现在下次生成的审核表中")

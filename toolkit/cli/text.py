@@ -208,7 +208,7 @@ def review_lines(data: dict[str, Any]) -> list[str]:
 
 _PLAN_STATUS = {"added": "写入", "same": "总台账已有相同计划", "conflict": "冲突：总台账已有不同的节点，未覆盖，请人工核对",
                 "withdrawn": "任务已不在总台账，未写入",
-                "requested": "申请调整已采用的节点计划，待审核，不自动写入（同意的请在总台账“节点计划”中修改）"}
+                "requested": "申请调整已采用的节点计划，待审核：请用 ducha review 生成的审核表审核，同意后自动写入总台账"}
 
 
 def plans_lines(data: dict[str, Any], apply: bool) -> list[str]:

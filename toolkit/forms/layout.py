@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from toolkit.problems import Cell
 
-TEMPLATE_VERSION = "1"
+# Signed into _meta (template_version), so a workbook is read by the layout it was issued with.
+# 1: 量化指标's header in row 1; 2: a title and the unit's name above it, header in row 3.
+TEMPLATE_VERSION = "2"
 
 SHEET_GUIDE = "填报说明"
 SHEET_PROGRESS = "进展填报"
@@ -107,9 +109,20 @@ FILLER_FIELDS = (
     ("填报日期", 7, 8),
 )
 
-# 量化指标
-INDICATOR_HEADER_ROW = 1
-INDICATOR_FIRST_ROW = 2
+# 量化指标: title, unit line, then the table.
+INDICATOR_TITLE_ROW = 1
+INDICATOR_UNIT_ROW = 2  # A2: 填报单位：<单位名称>
+INDICATOR_HEADER_ROW = 3
+INDICATOR_FIRST_ROW = 4
+INDICATOR_TITLE_SUFFIX = "（量化指标）"
+_INDICATOR_HEADER_ROWS = {"1": 1}  # template_version → the header row workbooks issued so had
+
+
+def indicator_header_row(template_version: str | None) -> int:
+    """Where 量化指标's header was in a workbook issued with this template_version (from its
+    _meta; None for a workbook without one, read as today's layout)."""
+    return _INDICATOR_HEADER_ROWS.get(template_version or "", INDICATOR_HEADER_ROW)
+
 
 # _meta: key in column A, value in column B, from row 1.
 META_KEYS = ("unit", "period", "deadline", "template_version", "generated_at", "tasks", "indicators")

@@ -179,6 +179,14 @@ def _write_guide(ws: Worksheet, rows: list[tuple[str, str]], title: str, formats
     _protect(ws)
 
 
+def _lines_above(ws: Worksheet, width: int, lines: Sequence[tuple[int, str, Format]]) -> None:
+    """The title and the unit's lines above a table, each across its width; the first one taller."""
+    for row, text, fmt in lines:
+        ws.merge_range(row - 1, 0, row - 1, width - 1, "", fmt)
+        ws.write_string(row - 1, 0, text, fmt)
+    ws.set_row(lines[0][0] - 1, 30)
+
+
 def _write_progress(
     ws: Worksheet,
     unit: str,
@@ -189,8 +197,7 @@ def _write_progress(
     formats: _Formats,
 ) -> None:
     columns = layout.PROGRESS_COLUMNS + layout.REQUEST_COLUMNS
-    last_col = len(columns) - 1
-    for row, text, fmt in (
+    _lines_above(ws, len(columns), (
         (layout.TITLE_ROW, title, formats.title),
         (layout.UNIT_ROW, f"{layout.UNIT_PREFIX}{unit}", formats.line),
         (
@@ -199,10 +206,7 @@ def _write_progress(
             "（有节点计划的任务按计划，见填报说明）",
             formats.line,
         ),
-    ):
-        ws.merge_range(row - 1, 0, row - 1, last_col, "", fmt)
-        ws.write_string(row - 1, 0, text, fmt)
-    ws.set_row(layout.TITLE_ROW - 1, 30)
+    ))
     for label, label_col, value_col in layout.FILLER_FIELDS:
         value_fmt = formats.entry_date if label == "填报日期" else formats.entry_text
         ws.write_string(layout.FILLER_ROW - 1, label_col - 1, label, formats.label)
@@ -262,10 +266,13 @@ def _write_indicators(
     unit: str,
     indicators: Sequence[Indicator],
     period: Period,
+    title: str,
     prefill: IndicatorPrefill,
     formats: _Formats,
 ) -> None:
     columns = layout.INDICATOR_COLUMNS
+    _lines_above(ws, len(columns), ((layout.INDICATOR_TITLE_ROW, title + layout.INDICATOR_TITLE_SUFFIX, formats.title),
+                                    (layout.INDICATOR_UNIT_ROW, f"{layout.UNIT_PREFIX}{unit}", formats.line)))
     _setup_table_sheet(
         ws, columns, layout.INDICATOR_HEADER_ROW, formats, f"&L{_header_text(unit)}&R{period.full_label}"
     )
@@ -373,6 +380,7 @@ def write_workbook(
             unit,
             indicators,
             period,
+            title,
             indicator_prefill or {},
             formats,
         )

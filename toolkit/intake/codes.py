@@ -97,6 +97,11 @@ CODES: dict[str, tuple[str, str]] = {
     "request_reason_missing": (ERROR, "申请延期未填写理由"),
     "close_not_done": (ERROR, "申请办结的任务完成状态不是已完成或进度不足100"),
     "evidence_missing": (ERROR, "申请办结未写明佐证材料（[review] require_evidence = false 时不检查）"),
+    # 佐证材料 refused (intake/evidence.py): on the unit's workbook as 提醒, the workbook is still taken
+    "evidence_refused_type": (WARNING, "佐证材料的内容与扩展名不符，或压缩包中有 PDF、JPG、PNG、DOCX 以外的文件，未接收"),
+    "evidence_too_big": (WARNING, "佐证材料超过大小上限，未接收"),
+    "evidence_zip_bomb": (WARNING, "佐证材料压缩包超过成员数、解压总量或压缩比上限，未接收"),
+    "evidence_bad_name": (WARNING, "佐证材料的文件名（或压缩包中的路径）含路径分隔符、越出压缩包，未接收"),
 }
 
 # How a message rejecting the whole file ends: what the unit should do instead.

@@ -32,26 +32,35 @@ def is_workbook(name: str) -> bool:
     return PurePath(name).suffix.lower() in WORKBOOK_SUFFIXES
 
 
-def check_evidence(path: Path, name: str, limits: Limits) -> tuple[str, str]:
-    """(format, problem) of one evidence file; problem is "" when it is taken. name is the file's
-    name as the unit sent it (an attachment's own name, which may hold a path separator)."""
+# Why a file was refused, as issue codes (intake/codes.py): its name, its size, its type, a bomb.
+BAD_NAME = "evidence_bad_name"
+TOO_BIG = "evidence_too_big"
+REFUSED_TYPE = "evidence_refused_type"
+ZIP_BOMB = "evidence_zip_bomb"
+
+
+def check_evidence(path: Path, name: str, limits: Limits) -> tuple[str, str, str]:
+    """(format, code, problem) of one evidence file; code and problem are "" when it is taken.
+    name is the file's name as the unit sent it (an attachment's own name, which may hold a path
+    separator)."""
     if any(sep in name for sep in _SEPARATORS) or name.strip(" .") in ("", ".."):
-        return "unknown", f"文件名“{name[:60]}”含路径分隔符或不是文件名，不予接收，请改名后重新报送"
+        return "unknown", BAD_NAME, f"文件名“{name[:60]}”含路径分隔符或不是文件名，不予接收，请改名后重新报送"
     too_big = sniff.check_size(path, limits)
     if too_big:
-        return "unread", f"{too_big}，不予接收，请压缩或拆分后重新报送"
+        return "unread", TOO_BIG, f"{too_big}，不予接收，请压缩或拆分后重新报送"
     fmt = sniff.sniff(path)
     if fmt == "zip" and _is_docx(path):
         fmt = "docx"
     expected = EVIDENCE_SUFFIXES[PurePath(name).suffix.lower()]
     if fmt != expected:
         shown = _KINDS.get(fmt, sniff.REJECT_REASONS.get(fmt, "无法识别的文件").removeprefix("这是"))
-        return fmt, f"文件内容（{shown}）与扩展名不符，不予接收；请报送 PDF、JPG、PNG、DOCX 或其压缩包"
+        return fmt, REFUSED_TYPE, f"文件内容（{shown}）与扩展名不符，不予接收；请报送 PDF、JPG、PNG、DOCX 或其压缩包"
     if fmt in ("zip", "docx"):
-        reason = sniff.check_limits(path, "zip", limits) or (_zip_names(path) if fmt == "zip" else "")
-        if reason:
-            return fmt, f"{reason}，不予接收"
-    return fmt, ""
+        if reason := sniff.check_limits(path, "zip", limits):
+            return fmt, ZIP_BOMB, f"{reason}，不予接收"
+        if fmt == "zip" and (found := _zip_names(path)):
+            return fmt, *found
+    return fmt, "", ""
 
 
 def _is_docx(path: Path) -> bool:
@@ -62,14 +71,15 @@ def _is_docx(path: Path) -> bool:
         return False
 
 
-def _zip_names(path: Path) -> str:
-    """A reason when a zip's members are not plain evidence files (read from its directory only)."""
+def _zip_names(path: Path) -> tuple[str, str] | None:
+    """(code, problem) when a zip's members are not plain evidence files (read from its directory
+    only): a member whose path leaves the zip, or one of another type."""
     with zipfile.ZipFile(path) as zf:
         names = [m.filename for m in zf.infolist() if not m.is_dir()]
     for name in names:
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-            return f"压缩包中的“{name[:60]}”路径越出压缩包"
+            return BAD_NAME, f"压缩包中的“{name[:60]}”路径越出压缩包，不予接收"
         if not is_evidence(parts[-1]) or PurePath(parts[-1]).suffix.lower() == ".zip":
-            return f"压缩包中的“{name[:60]}”不是 PDF、JPG、PNG 或 DOCX"
-    return ""
+            return REFUSED_TYPE, f"压缩包中的“{name[:60]}”不是 PDF、JPG、PNG 或 DOCX，不予接收"
+    return None

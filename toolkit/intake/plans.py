@@ -108,14 +108,14 @@ def _follow(sheet: _Rows, row: Row, no: int, unit: str, plan: list[Milestone], i
             return PlanRow(unit, no, PLAN_FOLLOW, issued.seq, issued.content, accepted["due"], issued.progress,
                            issued.person, state, actual, row.row)
         at = sheet.where(row.row, changed[0])
-        was = f"原计划为“{issued.content}”（{accepted['due']} 达到 {issued.progress:g}%）"
+        was = f"“{issued.content}”（{accepted['due']} 达到 {issued.progress:g}%）"
     else:
-        at, was = sheet.where(row.row, "seq"), "原计划没有该节点"
+        at, was = sheet.where(row.row, "seq"), ""
     progress = written["progress"]
     issues.add("plan_change_requested", f"第{no}项第{seq or sheet.text(row, 'seq')}个节点已采用的"
-               f"节点计划被改动（{was}），计划调整作为申请报督查局审核，审核同意前仍按原计划考核", layout.SHEET_PLAN, at)
+               f"节点计划被改动（{'原计划为' + was if was else '原计划没有该节点'}），计划调整作为申请报督查局审核，审核同意前仍按原计划考核", layout.SHEET_PLAN, at)
     return PlanRow(unit, no, PLAN_CHANGE, seq or 0, written["content"], _iso(written["due"]),
-                   progress if isinstance(progress, float) else None, written["person"], state, actual, row.row)
+                   progress if isinstance(progress, float) else None, written["person"], state, actual, row.row, was)
 
 
 def _iso(text: str) -> str:

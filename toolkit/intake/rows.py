@@ -317,7 +317,8 @@ def indicator_rows(sub: Submission, issued: Issued, issues: Report) -> list[Indi
             layout.SHEET_INDICATORS,
         )
         return []
-    if not _check_table(table, layout.INDICATOR_COLUMNS, layout.INDICATOR_HEADER_ROW, issues):
+    issued_with = layout.indicator_header_row((sub.meta or {}).get("template_version"))
+    if not _check_table(table, layout.INDICATOR_COLUMNS, issued_with, issues):
         return []
     _check_extent(table, issues)
     wanted = set(issued.indicators)

@@ -27,14 +27,16 @@ from toolkit.ledger.units import parse_addresses
 from toolkit.mail.compose import Outgoing, message_id, unit_message
 from toolkit.mail.settings import mail_settings, smtp_password
 from toolkit.mail.transport import ALREADY, DRY_RUN, FAILED, SENT, Smtp, send_recorded
-from toolkit.model import Ledger, Unit
+from toolkit.model import ROLE_LEAD, Ledger, Unit
 from toolkit.outputs.notice_word import TITLES
 from toolkit.outputs.notices import notice_path
 from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
 from toolkit.quarter.history import accepted_units, mail_history, submitted_units
 from toolkit.quarter.notices import day_text, notice_settings, notices_of
-from toolkit.quarter.review import closed_before
+from toolkit.quarter.plans import task_deadlines
+from toolkit.quarter.review import closed_before, extensions_before
+from toolkit.quarter.rules import day_label
 from toolkit.quarter.store import Store, open_store
 from toolkit.workdays import is_workday
 
@@ -249,6 +251,8 @@ def _pick_reminders(config: Config, period: Period, ledger: Ledger, store: Store
     submitted = submitted_units(store, period.key)
     stage = remind_stage(now.date(), period.deadline)
     folder = config.paths.outbox / period.key
+    following = period.next(config.deadlines).deadline
+    deadlines = task_deadlines(ledger, period.year, extensions_before(config, period))
     outgoing = []
     for job in jobs:
         if job.unit in accepted:
@@ -259,9 +263,22 @@ def _pick_reminders(config: Config, period: Period, ledger: Ledger, store: Store
             run.missing.append(job.unit)
             continue
         # submitted and not accepted: every file it sent was rejected, so it is asked to resubmit
-        context = {"submitted": job.unit in submitted, "tasks": len(job.assignments)}
+        context = {"submitted": job.unit in submitted, "tasks": len(job.assignments), "following": day_label(following),
+                   "falling_due": _falling_due(job, deadlines, following)}
         outgoing.append(Outgoing(_unit(ledger, job.unit), stage, "mail_remind", context, path))
     return outgoing
+
+
+def _falling_due(job: UnitJob, deadlines: dict[int, tuple[dt.date, str]], following: dt.date) -> list[str]:
+    """The tasks the unit leads whose 时间节点 (as an approved extension moved it) falls before the
+    next quarter's deadline, as the reminder lists them."""
+    lines = []
+    for a in job.assignments:
+        due, note = deadlines.get(a.task.no, (None, ""))
+        if a.role == ROLE_LEAD and due is not None and due <= following:
+            lines.append(f"{len(lines) + 1}. 第{a.task.no}项 {a.task.content}（时间节点：{day_label(due)}"
+                         f"{'，已延期' if note else ''}）")
+    return lines
 
 
 def _pick_receipts(config: Config, period: Period, ledger: Ledger, store: Store, jobs: list[UnitJob],

@@ -234,7 +234,9 @@ def receipt_bytes(merged: MergedQuarter, unit: str, bureau: Bureau, fingerprint:
         for r in latest.indicators
     ]
     if indicator_rows or any(i.sheet == layout.SHEET_INDICATORS for i in latest.issues):
-        _copy_rows(wb, layout.SHEET_INDICATORS, layout.INDICATOR_HEADER_ROW, layout.INDICATOR_COLUMNS,
+        # the header above the file's rows: row 3, or row 1 in a workbook issued before the title rows
+        header = min([layout.INDICATOR_HEADER_ROW] + [row - 1 for row, _ in indicator_rows])
+        _copy_rows(wb, layout.SHEET_INDICATORS, header, layout.INDICATOR_COLUMNS,
                    indicator_rows, latest.issues, formats)
     wb.close()
     return buffer.getvalue()

@@ -2,8 +2,11 @@
 
 The file went through a leader's Excel, so it is checked like a unit's return: every row must be a
 pending request whose locked text was not edited, every decision must be one of the three, and a
-refusal or a send-back must say why. One problem anywhere and nothing is recorded, so a half-read
-file never leaves some decisions in force and others not. A decision already in force is final:
+refusal or a send-back must say why. An approved 申请调整计划 rewrites the task's rows of the
+ledger's 节点计划, so each is checked against the ledger's rules first. One problem anywhere and
+nothing is recorded nor written, so a half-read file never leaves some decisions in force and others
+not; the ledger is written before the trail, so a run stopped between the two is finished by the
+next. A decision already in force is final:
 the same decision again is ignored (the same file applied twice), a different one is refused until
 `ducha review reopen`.
 """
@@ -18,8 +21,10 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from toolkit.config import Config
-from toolkit.errors import InputError
+from toolkit.errors import InputError, LedgerError
 from toolkit.intake.normalize import as_text, compact, date, task_no
+from toolkit.ledger.build import load_ledger
+from toolkit.model import REQUEST_PLAN, Milestone
 from toolkit.outputs.review_book import (
     FIRST_ROW,
     HEADERS,
@@ -28,7 +33,10 @@ from toolkit.outputs.review_book import (
     request_row,
     task_contents,
 )
+from toolkit.quarter import plan_store
+from toolkit.quarter.plan_apply import changed_plan, replace_plans
 from toolkit.quarter.review import (
+    APPROVE,
     DECISIONS,
     REFUSE,
     SEND_BACK,
@@ -63,13 +71,39 @@ def apply_review(config: Config, path: Path, now: dt.datetime) -> Applied:
     with open_store(config.paths.store) as store:
         decided = standing(store)
         asked = _asked(store, {as_text(r[_COL["报告期"]]).strip() for _, r in rows})
+        where: dict[tuple[str, str, int, str], int] = {}  # a recorded decision → its Excel row
         for excel_row, values in rows:
+            count = len(result.recorded)
             _row(store, excel_row, values, asked, decided, contents, now, path, result)
+            where |= {d.key: excel_row for d in result.recorded[count:]}
+        approved = [(where[d.key], d) for d in result.recorded if d.kind == REQUEST_PLAN and d.action == APPROVE]
+        plans = _plan_changes(config, store, approved, now, result) if not result.problems else []
         if result.problems:
             result.recorded = []
             return result
+        if plans:
+            replace_plans(config, plans, now)
         record(store, result.recorded)
     return result
+
+
+def _plan_changes(config: Config, store: Store, approved: list[tuple[int, Decision]], now: dt.datetime,
+                  result: Applied) -> list[list[Milestone]]:
+    """The new plans of the approved 申请调整计划, each checked alone against the ledger; a plan the
+    ledger's rules refuse is a problem at its row."""
+    ledger = load_ledger(config)
+    plans = []
+    for excel_row, d in approved:
+        rows = [r for _, r in plan_store.change_requests(store.conn, d.period) if (r.unit, r.task_no) == (d.unit, d.task_no)]
+        try:
+            plan = changed_plan(ledger, rows)
+            replace_plans(config, [plan], now, check_only=True)
+        except LedgerError as exc:
+            result.problems.append(f"{_cell(excel_row, '审核意见')}：第{d.task_no}项的计划调整无法写入总台账（{exc}），"
+                                   "请审核为不同意或退回补充")
+            continue
+        plans.append(plan)
+    return plans
 
 
 def _read(path: Path) -> list[tuple[int, list[Any]]]:
@@ -92,8 +126,13 @@ def _read(path: Path) -> list[tuple[int, list[Any]]]:
             if any(as_text(v).strip() for v in values)]
 
 
-def _asked(store: Store, periods: set[str]) -> dict[tuple[str, str, int], AskedRequest]:
-    return {(a.period, a.unit, a.task_no): a for p in sorted(periods) if p for a in asked_requests(store, p)}
+def _asked(store: Store, periods: set[str]) -> dict[tuple[str, str, int], list[AskedRequest]]:
+    """(period, unit, task no) → its requests (a task may have a 申请延期 and a 申请调整计划)."""
+    found: dict[tuple[str, str, int], list[AskedRequest]] = {}
+    for p in sorted(periods):
+        for a in asked_requests(store, p) if p else ():
+            found.setdefault((a.period, a.unit, a.task_no), []).append(a)
+    return found
 
 
 def _cell(excel_row: int, header: str) -> str:
@@ -107,7 +146,9 @@ def _row(store: Store, excel_row: int, values: list[Any], asked: dict, decided: 
 
     period, unit = as_text(values[_COL["报告期"]]).strip(), as_text(values[_COL["责任单位"]]).strip()
     no = task_no(values[_COL["任务编号"]])
-    request = asked.get((period, unit, no))
+    kind = compact(values[_COL["申请事项"]])
+    same = asked.get((period, unit, no), [])
+    request = next((a for a in same if a.request.kind == kind), same[0] if same else None)
     if request is None:
         problem("任务编号", f"第{excel_row}行（{period} 任务{as_text(values[_COL['任务编号']])} {unit}）不是待审核的申请，"
                        "请勿增加行或改动报告期、任务编号、责任单位")

@@ -1,4 +1,4 @@
-"""审核表.xlsx: the period's pending requests as a workbook the bureau fills and `ducha review
+"""审核表.xlsx: the period's pending requests (延期, 办结, 计划调整) as a workbook the bureau fills and `ducha review
 apply` reads back (toolkit.outputs.review_apply).
 
 Reviewers work in Excel, not in ducha: one row per pending request with what the unit asked, the
@@ -47,7 +47,7 @@ def write_review(config: Config, period: Period, out: Path | None = None) -> tup
         rows = [request_row(store, a, contents) for a in pending(store, period.key)]
         decisions = trail(store)
     buffer = io.BytesIO()
-    wb = new_book(buffer, f"{period.full_label}延期与办结申请审核表", config.bureau.name,
+    wb = new_book(buffer, f"{period.full_label}延期、办结与计划调整申请审核表", config.bureau.name,
                   dt.datetime.combine(period.deadline, dt.time()), "")
     formats = Formats(wb)
     ws = wb.add_worksheet(SHEET_REVIEW)

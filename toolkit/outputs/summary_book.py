@@ -43,7 +43,7 @@ def _overview(wb: xlsxwriter.Workbook, merged: MergedQuarter, title: str, format
     ws.write_string(0, 0, title, formats.title)
     ws.set_row(0, 30)
     ws.write_string(1, 0, f"报告期：{period.full_label}　截止时间：{period.deadline_label}　"
-                          f"序时进度：{period.pace}%（按季度平均；有节点计划的任务按计划，见任务进展“序时依据”列）",
+                          f"序时进度：{period.pace}%（按季度平均；有节点计划的任务按计划，时间节点在本季度内的为100%，见任务进展“序时依据”列）",
              formats.bold)
     units = [("应报单位", len(counts["units_expected"]))] + [
         (label, len(counts[key])) for label, key in (

@@ -37,6 +37,7 @@ from toolkit.quarter.frames import MergedQuarter, build_merged
 from toolkit.quarter.review import (
     attach_reviews,
     closed_earlier,
+    extended_deadlines,
     extensions_before,
     open_ledger,
     with_extensions,
@@ -205,8 +206,13 @@ def _found(file: CheckedFile | FileRecord) -> tuple:
 
 def _from_store(store: Store, ledger: Ledger, period: Period, as_of: dt.date, config: Config) -> MergedQuarter:
     # A task closed (办结) for an earlier quarter expects nobody now; mark_closed shows it 已办结.
-    merged = build_merged(open_ledger(ledger, closed_earlier(store, period)), store.load_period(period.key), period,
-                          as_of, store.latest_indicator_values(period.key), IndicatorRules.from_config(config))
+    # An extension approved for an earlier quarter's request moves the 时间节点 lights judge by;
+    # a refused 佐证材料 is an issue on its unit's workbook.
+    records = store.load_period(period.key)
+    evidence.with_refusals(records, evidence.evidence_of(store, period.key))
+    merged = build_merged(open_ledger(ledger, closed_earlier(store, period)), records, period, as_of,
+                          store.latest_indicator_values(period.key), IndicatorRules.from_config(config),
+                          extended_deadlines(store, period.previous(config.deadlines).key))
     attach_reviews(store, merged, ledger)
     merged.suspects = verify.suspect_frame(store, merged)
     attach_scores(store, merged, ScoringRules.from_config(config), config.deadlines)

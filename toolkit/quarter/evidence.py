@@ -17,11 +17,14 @@ import pandas as pd
 
 from toolkit.config import Config
 from toolkit.intake import archive
+from toolkit.intake.codes import CODES
 from toolkit.intake.evidence import check_evidence, is_evidence, is_workbook
 from toolkit.intake.normalize import compact
 from toolkit.intake.sniff import Limits
 from toolkit.period import Period
-from toolkit.quarter.store import Store
+from toolkit.problems import Issue
+from toolkit.quarter.rules import file_order
+from toolkit.quarter.store import FileRecord, Store
 
 EVIDENCE_DIR = "佐证材料"  # archive/<period>/佐证材料/<sha256><ext>
 EVIDENCE_COLUMNS = ("单位", "文件", "类型", "大小(KB)", "收到时间", "关联任务", "状态")
@@ -40,6 +43,7 @@ class EvidenceFile:
     size: int
     received: str
     problem: str  # "" when taken
+    code: str = ""  # why it was refused (intake/codes.py), "" when taken
 
 
 def _mails(store: Store) -> dict[str, tuple[Group, str]]:
@@ -87,23 +91,42 @@ def take_in(store: Store, drop: Path, files: list[Path], period: Period, config:
         units = sorted(owners.get(group, ()))
         if len(units) != 1:
             continue  # its workbook is not identified yet (or names several units): next run
-        fmt, problem = check_evidence(path, name, limits)
+        fmt, code, problem = check_evidence(path, name, limits)
         archived = "" if problem else str(archive.archive(path, config.paths.archive / period.key / EVIDENCE_DIR,
                                                                sha256))
-        row = EvidenceFile(period.key, shown, units[0], name, fmt, size, received, problem)
+        row = EvidenceFile(period.key, shown, units[0], name, fmt, size, received, problem, code)
         with store.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (row.period, row.path, sha256, row.unit, row.name, row.format, row.size, row.received,
                           archived, row.problem))
+            if code:
+                conn.execute("INSERT OR REPLACE INTO evidence_refusals VALUES (?, ?, ?)", (row.period, row.path, code))
         taken.append(row)
     return taken
 
 
 def evidence_of(store: Store, period: str) -> list[EvidenceFile]:
     """The period's evidence files, by unit and name."""
-    rows = store.conn.execute("SELECT period, path, unit, name, format, size, received, problem FROM evidence "
-                              "WHERE period = ? ORDER BY unit, name, path", (period,))
+    rows = store.conn.execute(
+        """SELECT e.period, e.path, e.unit, e.name, e.format, e.size, e.received, e.problem, COALESCE(r.code, '')
+           FROM evidence e LEFT JOIN evidence_refusals r USING (period, path)
+           WHERE e.period = ? ORDER BY e.unit, e.name, e.path""", (period,))
     return [EvidenceFile(*row) for row in rows]
+
+
+def with_refusals(records: list[FileRecord], files: list[EvidenceFile]) -> None:
+    """Each refused evidence file as a 提醒 on its unit's last workbook (by rules.file_order; a
+    claimed file is never the unit's), named in the message, so receipts and 汇总表 list it with
+    the workbook's other issues; the workbook is still taken. In memory only: the stored check of
+    the workbook stays what the workbook itself gave."""
+    latest: dict[str, FileRecord] = {}
+    for record in sorted(records, key=file_order):
+        if record.unit is not None and not record.claimed:
+            latest[record.unit] = record
+    for f in files:
+        if f.code and f.unit in latest:
+            latest[f.unit].issues = [*latest[f.unit].issues, Issue(
+                CODES[f.code][0], f.code, "", None, f"佐证材料“{f.name}”未接收：{f.problem}")]
 
 
 def names_match(named: str, file_name: str) -> bool:

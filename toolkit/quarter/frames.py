@@ -38,6 +38,7 @@ from toolkit.quarter.plans import (
     overdue_text,
     plan_frame,
     reported_milestones,
+    task_deadlines,
     task_pace,
 )
 from toolkit.quarter.rules import (
@@ -100,9 +101,10 @@ class MergedQuarter:
       各单位填报 lists every member's value as "【单位】…" lines (未报 when missing) and 最新值 rolls
       them up: the sum of an amount, of other kinds the mean if indicator_rules says so, else NaN and
       the worst member's light.
-      序时进度(%) is what the task owes this quarter, 序时依据 says whether by its 节点计划 or
-      the flat 25 % a quarter (rules.PACE_PLAN / PACE_FLAT), 逾期节点 names its milestones past
-      due and not met (which turn it red).
+      序时进度(%) is what the task owes this quarter, 序时依据 says whether by its 节点计划, its
+      时间节点 within the quarter or the flat 25 % a quarter (rules.PACE_PLAN / PACE_DUE /
+      PACE_FLAT) and names an approved extension's 时间节点, 逾期节点 names a passed 时间节点 and
+      the milestones past due and not met (each turns it red).
     - reports: every accepted task row, one per unit and task.
     - plans: 汇总表 节点计划, one row per milestone of the ledger (plans.PLAN_COLUMNS), overdue first.
     ledger: the ledger merged against; files: every file record of the period, oldest first, with
@@ -174,10 +176,11 @@ def _unit_line(report: TaskReport) -> str:
 
 
 def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
-                accepted: dict[str, dict[int, TaskReport]], period: Period, as_of: dt.date, said: Reported
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                accepted: dict[str, dict[int, TaskReport]], period: Period, as_of: dt.date, said: Reported,
+                extensions: dict[int, dt.date]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """任务进展 and 节点计划 (the milestones judged with the same reports)."""
     rows = []
+    deadlines = task_deadlines(ledger, period.year, extensions)
     judged, progress, statuses, lead_sets = {}, {}, {}, {}
     for task in sorted(ledger.tasks, key=lambda t: t.no):
         reports = [accepted[u][task.no] for u, _ in owners.get(task.no, []) if task.no in accepted.get(u, {})]
@@ -186,16 +189,18 @@ def _task_frame(ledger: Ledger, owners: dict[int, list[tuple[str, str]]],
         status = overall_status([r.status for r in reports], bool(leads) and leads <= reported)
         lead_numbers = [r.progress for r in reports if r.unit in leads and r.progress is not None]
         lead_progress = round(fmean(lead_numbers), 1) if lead_numbers else None
-        owed = task_pace(ledger, task, leads, reports, period, as_of, lead_progress, status == layout.STATUS_DONE, said)
+        due, note = deadlines.get(task.no, (None, ""))
+        owed = task_pace(ledger, task, leads, reports, period, as_of, lead_progress, status == layout.STATUS_DONE, said,
+                         due)
         judged[task.no], progress[task.no], lead_sets[task.no] = owed, lead_progress, leads
         statuses[task.no] = {r.unit: r.status for r in reports}
-        shown = LIGHT_RED if owed.overdue else light(status, lead_progress, owed.pace, as_of > period.deadline)
+        shown = LIGHT_RED if owed.overdue or owed.passed else light(status, lead_progress, owed.pace, as_of > period.deadline)
         rows.append((
             task.no, task.section, task.content, task.leaders_text, task.lead, status, shown, lead_progress,
             "\n".join(_unit_line(r) for r in reports),
             "\n".join(f"【{r.unit}】{r.problems}" for r in reports if r.problems),
             "、".join(u for u, _ in owners.get(task.no, []) if u not in reported),
-            owed.pace, owed.basis, overdue_text(owed),
+            owed.pace, owed.basis + note, overdue_text(owed),
         ))
     plans = plan_frame(ledger, judged, progress, statuses, lead_sets, judged_on(period, as_of), said)
     return pd.DataFrame(rows, columns=list(TASK_COLUMNS)), plans
@@ -332,10 +337,12 @@ def summary_counts(period: Period, standing: dict[str, str], tasks: pd.DataFrame
 
 def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_of: dt.date,
                  earlier_indicators: dict[tuple[str, int, str], tuple[float, str]] | None = None,
-                 indicator_rules: IndicatorRules | None = None) -> MergedQuarter:
+                 indicator_rules: IndicatorRules | None = None,
+                 extensions: dict[int, dt.date] | None = None) -> MergedQuarter:
     """The MergedQuarter from the ledger and the period's file records (verdicts are decided here,
     so the result does not depend on what an earlier run stored); indicator_rules: [indicators]
-    of ducha.toml (default: its defaults)."""
+    of ducha.toml (default: its defaults); extensions: task no → the 时间节点 an approved
+    extension moved it to (quarter/review.py), in force for this period."""
     indicator_rules = indicator_rules or IndicatorRules()
     verdicts = decide_verdicts(records)
     for record in records:
@@ -354,7 +361,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
             by_unit[record.unit].append(record)
     accepted = judged_rows(ledger, assignments, files)  # today's roles; what changed is told
     standing = {unit: unit_standing(by_unit.get(unit, []), period) for unit in assignments}
-    tasks, plans = _task_frame(ledger, owners, accepted, period, as_of, reported_milestones(files))
+    tasks, plans = _task_frame(ledger, owners, accepted, period, as_of, reported_milestones(files), extensions or {})
     return MergedQuarter(
         period=period,
         as_of=as_of,

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from toolkit.model import PLAN_CHANGE, PLAN_FOLLOW, PLAN_NEW, VERDICT_ACCEPTED, PlanRow
 
 _COLUMNS = "row, unit, task_no, kind, seq, content, due, progress, person, state, actual"
+_WAS = "LEFT JOIN plan_changes c USING (sha256, period, row)"  # what a change row changed
 
 
 def insert(conn: sqlite3.Connection, key: tuple[str, str], rows: Iterable[PlanRow]) -> None:
@@ -24,14 +25,17 @@ def insert(conn: sqlite3.Connection, key: tuple[str, str], rows: Iterable[PlanRo
         [(*key, p.row, p.unit, p.task_no, p.kind, p.seq, p.content, p.due, p.progress, p.person, p.state, p.actual)
          for p in rows],
     )
+    conn.executemany("INSERT OR REPLACE INTO plan_changes VALUES (?, ?, ?, ?)",
+                     [(*key, p.row, p.was) for p in rows if p.was])
 
 
 def read_rows(conn: sqlite3.Connection, where: str, args: Iterable[object]) -> Iterator[tuple[str, PlanRow]]:
     """(sha256, row) of the stored plan rows matching `where` (on plan_rows), by file and row."""
-    for sha, row, unit, no, kind, seq, content, due, progress, person, state, actual in conn.execute(
-        f"SELECT sha256, {_COLUMNS} FROM plan_rows {where} ORDER BY sha256, row", tuple(args)
+    for sha, row, unit, no, kind, seq, content, due, progress, person, state, actual, was in conn.execute(
+        f"SELECT sha256, {_COLUMNS}, coalesce(c.was, '') FROM plan_rows {_WAS} {where} ORDER BY sha256, row",
+        tuple(args),
     ):
-        yield sha, PlanRow(unit, no, kind, seq, content, due, progress, person, state, actual, row)
+        yield sha, PlanRow(unit, no, kind, seq, content, due, progress, person, state, actual, row, was)
 
 
 def _accepted(conn: sqlite3.Connection, kinds: tuple[str, ...], period: str | None) -> list[tuple[str, PlanRow]]:
@@ -39,13 +43,15 @@ def _accepted(conn: sqlite3.Connection, kinds: tuple[str, ...], period: str | No
     marks = ", ".join("?" * len(kinds))
     clause = "AND p.period = ?" if period else ""
     found = conn.execute(
-        f"SELECT p.period, {', '.join('p.' + c for c in _COLUMNS.split(', '))} FROM plan_rows p "
-        f"JOIN submissions s USING (sha256, period) WHERE s.verdict = ? AND p.kind IN ({marks}) {clause} "
+        f"SELECT p.period, {', '.join('p.' + c for c in _COLUMNS.split(', '))}, coalesce(c.was, '') "
+        "FROM plan_rows p JOIN submissions s USING (sha256, period) "
+        "LEFT JOIN plan_changes c ON c.sha256 = p.sha256 AND c.period = p.period AND c.row = p.row "
+        f"WHERE s.verdict = ? AND p.kind IN ({marks}) {clause} "
         "ORDER BY p.period, p.unit, p.task_no, p.seq, p.row",
         (VERDICT_ACCEPTED, *kinds, *([period] if period else [])),
     )
-    return [(p, PlanRow(unit, no, kind, seq, content, due, progress, person, state, actual, row))
-            for p, row, unit, no, kind, seq, content, due, progress, person, state, actual in found]
+    return [(p, PlanRow(unit, no, kind, seq, content, due, progress, person, state, actual, row, was))
+            for p, row, unit, no, kind, seq, content, due, progress, person, state, actual, was in found]
 
 
 def accepted_plans(conn: sqlite3.Connection) -> dict[tuple[int, str], tuple[str, list[PlanRow]]]:
@@ -69,5 +75,5 @@ def milestone_states(conn: sqlite3.Connection, period: str) -> dict[tuple[int, i
 
 def change_requests(conn: sqlite3.Connection, period: str | None = None) -> list[tuple[str, PlanRow]]:
     """(period, row) of the changes of accepted plans that accepted files ask for (of one period, or
-    all), by period, unit and task: requests for the clerk, never applied by ducha."""
+    all), by period, unit and task: requests the bureau decides in the 审核表 (quarter.review)."""
     return _accepted(conn, (PLAN_CHANGE,), period)

@@ -13,9 +13,20 @@ from dataclasses import dataclass
 import pandas as pd
 
 from toolkit.forms import layout
+from toolkit.ledger.plan_check import parse_deadline
 from toolkit.model import VERDICT_ACCEPTED, Ledger, Milestone, PlanRow, Task, TaskReport
 from toolkit.period import Period
-from toolkit.quarter.rules import PACE_FLAT, PACE_PLAN, milestone_label, overdue_milestones, planned_pace
+from toolkit.quarter.rules import (
+    PACE_DUE,
+    PACE_FLAT,
+    PACE_PLAN,
+    day_label,
+    deadline_passed,
+    milestone_label,
+    overdue_milestones,
+    planned_pace,
+    quarter_end,
+)
 from toolkit.quarter.store import FileRecord
 
 PLAN_COLUMNS = ("任务编号", "任务内容", "牵头单位", "节点序号", "节点内容", "计划完成日期", "计划累计进度(%)",
@@ -27,12 +38,14 @@ MILESTONE_OPEN = "未到期"
 
 @dataclass(frozen=True)
 class TaskPace:
-    """What a task owes this quarter: 序时进度, on what basis (rules.PACE_PLAN / PACE_FLAT), and
-    the milestones past due and not met (empty without a plan)."""
+    """What a task owes this quarter: 序时进度, on what basis (rules.PACE_PLAN / PACE_DUE /
+    PACE_FLAT), the milestones past due and not met (empty without a plan), and the task's
+    时间节点 when it has passed with the task not 已完成 (None otherwise)."""
 
     pace: float
     basis: str
     overdue: tuple[Milestone, ...] = ()
+    passed: dt.date | None = None
 
 
 def judged_on(period: Period, as_of: dt.date) -> dt.date:
@@ -54,22 +67,42 @@ def reported_milestones(files: list[FileRecord]) -> Reported:
             for row in record.plans if row.state}
 
 
+def task_deadlines(ledger: Ledger, year: int, extensions: dict[int, dt.date]) -> dict[int, tuple[dt.date, str]]:
+    """Task no → (its 时间节点 as a date, the note 序时依据 adds): an approved extension's date
+    with the original named, else the ledger's own (no note); a task naming no date is absent."""
+    found = {}
+    for task in ledger.tasks:
+        own = parse_deadline(task.deadline, year) if task.deadline else None
+        if task.no in extensions:
+            was = f"，原为{day_label(own)}" if own else ""
+            found[task.no] = (extensions[task.no], f"\n时间节点（已延期至{day_label(extensions[task.no])}{was}）")
+        elif own is not None:
+            found[task.no] = (own, "")
+    return found
+
+
 def task_pace(ledger: Ledger, task: Task, leads: set[str], reports: list[TaskReport], period: Period,
-              as_of: dt.date, lead_progress: float | None, finished: bool, reported: Reported | None = None) -> TaskPace:
+              as_of: dt.date, lead_progress: float | None, finished: bool, reported: Reported | None = None,
+              due: dt.date | None = None) -> TaskPace:
     """The task's pace and missed milestones; leads: the units that lead it (a group's members);
-    finished: its 综合状态 is 已完成, so no milestone of it is missed. A milestone the lead reported
-    in 节点计划 is judged by that: 已完成 is met, 未完成 past due is missed whatever the progress;
-    one not reported on is judged by the 完成状态 and progress rule (rules.overdue_milestones)."""
+    finished: its 综合状态 is 已完成, so no milestone of it is missed; due: its 时间节点 (as an
+    approved extension moved it), None when it names none. Without a plan a task due by the
+    quarter's end owes 100 %. A milestone the lead reported in 节点计划 is judged by that: 已完成
+    is met, 未完成 past due is missed whatever the progress; one not reported on is judged by the
+    完成状态 and progress rule (rules.overdue_milestones)."""
+    on = judged_on(period, as_of)
+    passed = due if due is not None and due <= on and not finished else None
     plan = ledger.plan(task.no)
     if not plan:
-        return TaskPace(period.pace, PACE_FLAT)
+        if due is not None and due <= quarter_end(period):
+            return TaskPace(100, PACE_DUE, passed=passed)
+        return TaskPace(period.pace, PACE_FLAT, passed=passed)
     done_units = {r.unit for r in reports if r.status == layout.STATUS_DONE}
 
     def done(unit: str) -> bool:
         owners = _owners(ledger, unit, leads)
         return finished or (bool(owners) and owners <= done_units)
 
-    on = judged_on(period, as_of)
     by_rule = set(overdue_milestones(plan, on, lead_progress, done))
 
     def missed(m: Milestone) -> bool:
@@ -78,12 +111,14 @@ def task_pace(ledger: Ledger, task: Task, leads: set[str], reports: list[TaskRep
             return m in by_rule
         return said.state == layout.MILESTONE_NOT_DONE and not finished and m.due <= on
 
-    return TaskPace(planned_pace(plan, period.deadline), PACE_PLAN, tuple(m for m in plan if missed(m)))
+    return TaskPace(planned_pace(plan, period.deadline), PACE_PLAN, tuple(m for m in plan if missed(m)), passed)
 
 
 def overdue_text(judged: TaskPace) -> str:
-    """逾期节点 as 汇总表 and the receipts print it: one line per missed milestone."""
-    return "\n".join(milestone_label(m) for m in judged.overdue)
+    """逾期节点 as 汇总表 and the receipts print it: the passed 时间节点, then one line per missed
+    milestone."""
+    passed = [deadline_passed(judged.passed)] if judged.passed else []
+    return "\n".join([*passed, *(milestone_label(m) for m in judged.overdue)])
 
 
 def plan_frame(ledger: Ledger, judged: dict[int, TaskPace], progress: dict[int, float | None],

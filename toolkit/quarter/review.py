@@ -1,6 +1,7 @@
-"""Requests (申请延期, 申请办结) and the bureau's decisions on them, in the store.
+"""Requests (申请延期, 申请办结, 申请调整计划) and the bureau's decisions on them, in the store.
 
-A request is what an accepted file of a period asked for one task; it stays pending until a
+A request is what an accepted file of a period asked for one task (a changed accepted 节点计划 is
+one 申请调整计划 per task, its milestones old against new); it stays pending until a
 decision is recorded. Decisions are an append-only trail (request_reviews): who decided what, when,
 from which 审核表, and every reopening. A request's standing decision is its latest row, so a
 decision is final until `ducha review reopen` adds a row that makes it pending again. The effects
@@ -19,7 +20,7 @@ import pandas as pd
 from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.forms import layout
-from toolkit.model import VERDICT_ACCEPTED, Ledger, Request
+from toolkit.model import PLAN_CHANGE, REQUEST_PLAN, VERDICT_ACCEPTED, Ledger, PlanRow, Request
 from toolkit.period import Period
 from toolkit.quarter.evidence import EvidenceFile, evidence_frame, evidence_of, names_match
 from toolkit.quarter.frames import MergedQuarter, summary_counts
@@ -52,6 +53,8 @@ class AskedRequest:
     def asked(self) -> str:
         """The request in words, as the 审核表 shows it and the trail keeps it."""
         r = self.request
+        if r.kind == REQUEST_PLAN:
+            return f"{r.kind}：{r.reason}"
         when = f"，申请完成时间{r.date}" if r.date else ""
         return f"{r.kind}{when}；理由：{r.reason or '无'}；佐证材料：{'、'.join(r.evidence) or '无'}"
 
@@ -91,7 +94,24 @@ def asked_in(period: str, records: list[FileRecord]) -> list[AskedRequest]:
         for t in record.tasks
         if t.request is not None
     ]
+    changes: dict[tuple[str, int], list[PlanRow]] = {}
+    for record in records:
+        for p in record.plans if record.verdict == VERDICT_ACCEPTED else ():
+            if p.kind == PLAN_CHANGE:
+                changes.setdefault((p.unit, p.task_no), []).append(p)
+    found += [AskedRequest(period, unit, no, Request(REQUEST_PLAN, "", plan_change_text(rows)))
+              for (unit, no), rows in changes.items()]
     return sorted(found, key=lambda a: (a.task_no, a.unit))
+
+
+def plan_change_text(rows: list[PlanRow]) -> str:
+    """The milestones a 申请调整计划 changes, each old against new, as the 审核表 shows them."""
+    def new(p: PlanRow) -> str:
+        progress = "进度未填" if p.progress is None else f"{p.progress:g}%"
+        return f"“{p.content}”（{p.due or '日期未填'} 达到 {progress}）"
+
+    return "；".join(f"第{p.seq}个节点：{'原计划' + p.was if p.was else '原计划没有该节点'}，调整为{new(p)}"
+                    for p in sorted(rows, key=lambda p: p.seq))
 
 
 def trail(store: Store) -> list[Decision]:
@@ -127,18 +147,23 @@ def record(store: Store, decisions: Iterable[Decision]) -> None:
 
 
 def reopen_request(config: Config, period: str, unit: str, task_no: int, reviewer: str, note: str,
-                   now: dt.datetime) -> Decision:
+                   now: dt.datetime, kind: str | None = None) -> Decision:
     """`ducha review reopen`: reopen in the workspace's store."""
     with open_store(config.paths.store) as store:
-        return reopen(store, period, unit, task_no, reviewer, note, now)
+        return reopen(store, period, unit, task_no, reviewer, note, now, kind)
 
 
 def reopen(store: Store, period: str, unit: str, task_no: int, reviewer: str, note: str,
-           now: dt.datetime) -> Decision:
-    """Make a decided request pending again; an InputError when there is no standing decision."""
-    decided = [d for key, d in standing(store).items() if key[:3] == (period, unit, task_no)]
+           now: dt.datetime, kind: str | None = None) -> Decision:
+    """Make a decided request pending again; an InputError when there is no standing decision, or
+    when the task has decided requests of more than one kind and `kind` does not say which."""
+    decided = [d for key, d in standing(store).items()
+               if key[:3] == (period, unit, task_no) and kind in (None, d.kind)]
     if not decided:
-        raise InputError(f"{period} {unit} 任务{task_no} 没有已审核的申请，无需重新审核")
+        raise InputError(f"{period} {unit} 任务{task_no} 没有已审核的{kind or '申请'}，无需重新审核")
+    if len(decided) > 1:
+        kinds = "、".join(d.kind for d in decided)
+        raise InputError(f"{period} {unit} 任务{task_no} 有多项已审核的申请（{kinds}），请用 --kind 指明重新审核哪一项")
     was = decided[0]
     row = Decision(period, unit, task_no, was.kind, was.asked, REOPEN, note, reviewer, now.date().isoformat(),
                    now.isoformat(timespec="seconds"), "ducha review reopen")
@@ -259,9 +284,10 @@ def receipt_line(asked: AskedRequest, d: Decision | None) -> str:
     if d.action == SEND_BACK:
         return f"{head}，退回补充{said}。请按要求补充后，在下次报送时重新提出申请。"
     if d.action == REFUSE:
-        return f"{head}，审核不同意{said}，请按原时间节点推进。"
-    effect = "该任务已办结销号，今后不再填报。" if asked.request.kind == layout.REQUEST_CLOSE else \
-        f"时间节点调整为{asked.request.date}。"
+        return f"{head}，审核不同意{said}，请按原{'节点计划' if asked.request.kind == REQUEST_PLAN else '时间节点'}推进。"
+    effect = {layout.REQUEST_CLOSE: "该任务已办结销号，今后不再填报。",
+              REQUEST_PLAN: "节点计划已按申请调整，今后按调整后的节点计划考核。"}.get(
+        asked.request.kind, f"时间节点调整为{asked.request.date}。")
     return f"{head}，审核同意{said}，{effect}"
 
 

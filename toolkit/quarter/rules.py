@@ -47,6 +47,7 @@ LIGHTS = (LIGHT_GREEN, LIGHT_YELLOW, LIGHT_RED, LIGHT_NONE)
 RED_GAP = 25  # points behind 序时进度 that turn a light red
 PACE_PLAN = "节点计划"  # 序时依据: the task's own plan in the ledger
 PACE_FLAT = "按季度平均"  # 序时依据: no plan, 25 % a quarter
+PACE_DUE = "时间节点"  # 序时依据: no plan, the 时间节点 falls within the quarter: 100 % is owed
 
 # A unit's standing for the period (单位报送), mutually exclusive.
 UNIT_ON_TIME = "已报送"
@@ -68,15 +69,19 @@ RULES_TEXT = (
     "任一报送单位填“进度滞后”为“进度滞后”，报送单位均填“已完成”为“已完成”，均填“未启动”为“未启动”，"
     "其余为“正常推进”。",
     "序时进度（“序时依据”列）：总台账中有节点计划的任务为“节点计划”，取计划在本季度截止日的计划累计进度"
-    "（年初为0，相邻节点之间按日期线性折算，最后一个节点之后为100）；没有节点计划的为“按季度平均”，"
-    "序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）。",
+    "（年初为0，相邻节点之间按日期线性折算，最后一个节点之后为100）；没有节点计划的，"
+    "时间节点不晚于本季度末（如“6月底”在二季度）的任务为“时间节点”，序时进度为100%，"
+    "其余为“按季度平均”，序时进度 = 25% × 季度数（一季度25%，二季度50%，三季度75%，四季度100%）。"
+    "经审核同意延期的任务，自申请的下一季度起按新的时间节点判定（“序时依据”列注明延期后的时间节点和原时间节点）。",
     "红黄绿灯：完成进度为牵头单位所填（分组牵头时取已报送成员所填的平均值）。“已完成”为绿灯；截止日前无单位报送为“未亮灯”；"
     "截止日后仍无单位报送或牵头单位仍未报送，为红灯。其余按完成进度：牵头单位未填完成进度为黄灯；"
     "落后序时进度25个百分点及以上为红灯；落后不足25个百分点、或为“进度滞后”或“牵头单位未报送”，为黄灯；"
     "其余为绿灯。逾期节点：计划完成日期不晚于截止日（统计日在截止日前时为统计日）的节点，其责任单位（未填为牵头单位）"
     "未填报“已完成”，且牵头单位的完成进度低于该节点的计划累计进度（或未填），该任务为红灯（综合状态为“已完成”的除外），"
     "节点写入“逾期节点”列。牵头单位在填报表“节点计划”表中填报了完成情况的节点，按所填判定："
-    "“已完成”为已达到，“未完成”且计划完成日期已到为逾期（不论完成进度）。",
+    "“已完成”为已达到，“未完成”且计划完成日期已到为逾期（不论完成进度）。"
+    "时间节点已过（不晚于截止日，统计日在截止日前时为统计日）而综合状态不是“已完成”的任务为红灯，"
+    "“逾期节点”列写明“时间节点已过（日期）”。",
     "截止日后收到的文件照常采用，标记为“迟报”；同一单位多次报送，以最后收到的合格文件为准。",
 )
 
@@ -129,6 +134,21 @@ def planned_pace(milestones: list[Milestone], on: dt.date) -> float:
             return round(before + (m.progress - before) * max(share, 0.0), 1)
         before_date, before = m.due, m.progress
     return before
+
+
+def quarter_end(period: Period) -> dt.date:
+    """The last day of the quarter (6-30 for Q2): a 时间节点 by then is owed in full this quarter."""
+    return dt.date(period.year + period.quarter // 4, period.quarter * 3 % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def day_label(day: dt.date) -> str:
+    """2024年6月30日: how 汇总表, the receipts and the mail name a 时间节点."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def deadline_passed(due: dt.date) -> str:
+    """逾期节点's line for a task past its 时间节点 and not 已完成."""
+    return f"时间节点已过（{day_label(due)}）"
 
 
 def overdue_milestones(milestones: list[Milestone], on: dt.date, lead_progress: float | None,

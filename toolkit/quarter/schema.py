@@ -281,6 +281,23 @@ SCHEMA: list[str] = [
         PRIMARY KEY (sha256, period, row)
     )""",
     "CREATE INDEX IF NOT EXISTS plan_rows_by_task ON plan_rows(period, unit, task_no)",
+    # Issue 14. What a 'change' row of plan_rows changed: the accepted milestone as it stood when the
+    # unit asked (text), so the 审核表 and the receipt show old against new after the ledger moved on.
+    """CREATE TABLE IF NOT EXISTS plan_changes (
+        sha256   TEXT NOT NULL,
+        period   TEXT NOT NULL,
+        row      INTEGER NOT NULL,
+        was      TEXT NOT NULL,
+        PRIMARY KEY (sha256, period, row)
+    )""",
+    # Issue 15. Why a refused evidence row was refused, as an issue code (intake/codes.py): merge
+    # puts it on the unit's workbook, so receipts and 汇总表's 问题清单 list it like other issues.
+    """CREATE TABLE IF NOT EXISTS evidence_refusals (
+        period   TEXT NOT NULL,
+        path     TEXT NOT NULL,
+        code     TEXT NOT NULL,
+        PRIMARY KEY (period, path)
+    )""",
 ]
 
 

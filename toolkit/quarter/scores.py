@@ -23,6 +23,7 @@ from toolkit.model import GROUP_KIND, ROLE_LEAD, UNIT_KINDS, VERDICT_ACCEPTED, V
 from toolkit.period import Period
 from toolkit.quarter.frames import LEAGUE_COLUMNS, SCORE_DETAIL_COLUMNS, MergedQuarter, build_merged
 from toolkit.quarter.plans import MILESTONE_OVERDUE
+from toolkit.quarter.review import extended_deadlines
 from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_REJECTED, figure
 from toolkit.quarter.store import Store
 from toolkit.quarter.verify import confirmed_untrue
@@ -269,7 +270,8 @@ def attach_scores(store: Store, merged: MergedQuarter, rules: ScoringRules, dead
     for quarter in quarters[:-1]:
         records = store.load_period(quarter.key)
         if records:
-            earlier = build_merged(merged.ledger, records, quarter, merged.as_of)
+            earlier = build_merged(merged.ledger, records, quarter, merged.as_of,
+                                   extensions=extended_deadlines(store, quarter.previous(deadlines).key))
             items += quarter_items(earlier, rules, confirmed_untrue(store, quarter.key))
     items += quarter_items(merged, rules, confirmed_untrue(store, period.key))
     merged.score_details = detail_frame(items)

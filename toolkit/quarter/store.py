@@ -29,7 +29,7 @@ from toolkit.quarter import plan_store
 from toolkit.quarter.schema import migrate
 
 # The per-file tables that belong to one check, deleted and rewritten together.
-_CHECK_TABLES = ("issues", "task_reports", "indicator_reports", "task_requests", "plan_rows")
+_CHECK_TABLES = ("issues", "task_reports", "indicator_reports", "task_requests", "plan_rows", "plan_changes")
 # The verdict of a file recorded but not yet judged: merge records each file as it is read and
 # decides every verdict of the period at the end, in one transaction. Whoever reads verdicts
 # (pre-fill, reminders) thus sees only what a finished merge decided, never a killed run's files.

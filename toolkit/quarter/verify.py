@@ -31,7 +31,7 @@ import datetime as dt
 import hashlib
 import re
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -99,12 +99,13 @@ def _done(status: str, progress: float | None) -> bool:
     return status == layout.STATUS_DONE or (progress is not None and not pd.isna(progress) and progress >= 100)
 
 
-def _against_earlier(unit: str, no: int, row: pd.Series, before: Earlier,
+def _against_earlier(unit: str, no: int, answer: tuple, before: Earlier,
                      evidenced: set[tuple[str, int]]) -> list[tuple[str, str]]:
-    """Patterns A, B and C of one answer: (pattern, reason) for each that holds."""
+    """Patterns A, B and C of one answer (完成状态, 完成进度(%), 本季度进展情况): (pattern, reason)
+    for each that holds."""
     found = []
-    progress = None if pd.isna(row["完成进度(%)"]) else float(row["完成进度(%)"])
-    status, done = str(row["完成状态"]), str(row["本季度进展情况"])
+    progress = None if pd.isna(answer[1]) else float(answer[1])
+    status, done = str(answer[0]), str(answer[2])
     if progress is not None and before.progress is not None and progress < before.progress:
         found.append((PATTERN_DROP, f"本季度完成进度{_pct(progress)}，低于{before.period}已采用报告的"
                                     f"{_pct(before.progress)}"))
@@ -128,12 +129,11 @@ def _clip(text: str, length: int = 40) -> str:
 def _below_target(merged: MergedQuarter) -> dict[int, list[str]]:
     """task no → why each 量化指标 judged below its whole target: “名称：最新值/目标值计量单位”."""
     below: dict[int, list[str]] = defaultdict(list)
-    for _, row in merged.indicators.iterrows():
-        value = row["最新值"]
+    table = merged.indicators
+    for no, name, value in zip(table["任务编号"], table["指标名称"], table["最新值"], strict=True):
         if pd.isna(value):
             continue
-        ind = next((i for i in merged.indicators_by_task.get(int(row["任务编号"]), []) if i.name == row["指标名称"]),
-                   None)
+        ind = next((i for i in merged.indicators_by_task.get(int(no), []) if i.name == name), None)
         if ind is not None and indicator_light(ind, float(value), 100, merged.indicator_rules) != LIGHT_GREEN:
             below[ind.task_no].append(f"“{ind.name}”最新值{figure(float(value))}{ind.unit}，"
                                       f"目标{ind.direction}{figure(ind.target)}{ind.unit}")
@@ -149,14 +149,17 @@ def find_suspects(merged: MergedQuarter, earlier: dict[tuple[str, int], Earlier]
     below = _below_target(merged)
     found: list[tuple[str, int, str, str]] = []
     texts: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for _, row in merged.reports.iterrows():
-        unit, no = str(row["单位"]), int(row["任务编号"])
+    # One pass over plain column values: a pandas row per answer cost ~0.1 ms, 1.5 s at 1,000 units.
+    reports = merged.reports
+    columns = [reports[c].tolist() for c in ("单位", "任务编号", "完成状态", "完成进度(%)", "本季度进展情况")]
+    for unit, no, *answer in zip(*columns, strict=True):
+        unit, no = str(unit), int(no)
         if (unit, no) in earlier:
-            found += [(unit, no, p, why) for p, why in _against_earlier(unit, no, row, earlier[(unit, no)], evidenced)]
+            found += [(unit, no, p, why) for p, why in _against_earlier(unit, no, answer, earlier[(unit, no)], evidenced)]
         task = merged.task_by_no.get(no)
-        if task is not None and task.lead == unit and row["完成状态"] == layout.STATUS_DONE and no in below:
+        if task is not None and task.lead == unit and answer[0] == layout.STATUS_DONE and no in below:
             found.append((unit, no, PATTERN_SHORT, "报“已完成”，但" + "；".join(below[no])))
-        text = normalised(str(row["本季度进展情况"]))
+        text = normalised(str(answer[2]))
         if len(text) >= MIN_TEXT:
             texts[(unit, text)].append(no)
     for (unit, text), nos in texts.items():
@@ -166,7 +169,7 @@ def find_suspects(merged: MergedQuarter, earlier: dict[tuple[str, int], Earlier]
     order = {u: i for i, u in enumerate(merged.unit_status)}
     found.sort(key=lambda f: (order.get(f[0], len(order)), f[0], f[1], f[2]))
     keys = [_key(p, u, n) for u, n, p, _ in found]
-    clash = {k for k in keys if keys.count(k) > 1}
+    clash = {k for k, times in Counter(keys).items() if times > 1}  # keys.count per key: O(n²)
     return [Suspect(_key(p, u, n, 8) if k in clash else k, u, n, p, why)
             for k, (u, n, p, why) in zip(keys, found, strict=True)]
 
