@@ -309,7 +309,8 @@ def _imprint(doc) -> None:
 
 
 def _appendix(doc) -> None:
-    """A landscape section: 附件, its title, every task in a table whose header row repeats."""
+    """A landscape section: 附件, its title, every task in a table whose header row repeats, then the
+    whole 考评排名 (the body names only the lowest scores)."""
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Mm(297), Mm(210)
@@ -322,6 +323,12 @@ def _appendix(doc) -> None:
            ["{{ row.no }}", "{{ row.section }}", "{{ row.content }}", "{{ row.lead }}", "{{ row.leaders }}",
             "{{ row.status }}", "{{ row.light }}", "{{ row.progress }}", "{{ row.problem }}"],
            "row in appendix_rows", [11, 20, 58, 36, 20, 18, 12, 12, 38], size=SMALL_SIZE, header_repeats=True)
+    _tag(doc, "{%p if league_rows %}")
+    _para(doc, "考评排名（按本季度得分，同分同名次；名次变化与上季度比较）", align=CENTER, font=HEADING_FONT, before=LINE)
+    _table(doc, ["排名组", "排名", "单位名称", "本季度得分", "年度累计得分", "名次变化"],
+           ["{{ row.group }}", "{{ row.rank }}", "{{ row.unit }}", "{{ row.score }}", "{{ row.year }}", "{{ row.change }}"],
+           "row in league_rows", [30, 16, 80, 30, 30, 24], size=SMALL_SIZE, header_repeats=True)
+    _tag(doc, "{%p endif %}")
 
 
 def build() -> bytes:

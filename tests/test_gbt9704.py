@@ -93,8 +93,10 @@ def test_the_appendix_is_landscape_with_its_header_row_on_every_page(printed: Pa
                           check=True, capture_output=True).stdout.decode()
     assert re.search(r"Page\s+\d+ size:\s+841\.\d+ x 595\.\d+ pts", info)
     assert len(pages) >= 2
-    for page in pages:
-        assert "牵头单位" in page_text(printed, page)
+    texts = [page_text(printed, page) for page in pages]
+    tasks = [t for t in texts if "考评排名（按本季度得分" not in t and "排名组" not in t]
+    assert len(tasks) >= 2 and all("牵头单位" in t for t in tasks)  # the task table's header on each of its pages
+    assert all("排名组" in t for t in texts[len(tasks) :])  # then the league's, on each of its pages
 
 
 def test_serif_cjk_fonts_are_embedded(printed: Path) -> None:
@@ -172,8 +174,10 @@ def test_the_appendix_can_be_a_separate_file(played: tuple[Path, str], tmp_path:
     texts = [p.text for p in body.paragraphs if p.text]
     assert texts[-2].startswith("抄送：") and texts[-1] == "开封市政府督查局\t2024年4月1日印发"  # 版记 last
     assert len(appendix.sections) == 1 and appendix.sections[0].page_width > appendix.sections[0].page_height
-    [table] = appendix.tables
+    table, league = appendix.tables
     assert len(table.rows) == 1 + 153
+    assert len(league.rows) == 1 + len(merged.league) and [c.text for c in league.rows[0].cells][:3] == [
+        "排名组", "排名", "单位名称"]
     assert appendix.sections[0].footer.paragraphs[0].text.startswith("— ")  # the page numbers came along
 
 

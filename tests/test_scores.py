@@ -328,3 +328,27 @@ def test_doctor_names_a_wrong_scoring_value(tmp_path: Path) -> None:
     (tmp_path / "ducha.toml").write_text("[scoring]\nred_task = \"一分\"\n", encoding="utf-8")
     [check] = [c for c in run_doctor(tmp_path / "ducha.toml").checks if c.key == "config"]
     assert (check.status, check.detail) == ("fail", "ducha.toml 的 [scoring] red_task 应为不小于 0 的数字，如 1")
+
+
+def test_the_briefing_appendix_prints_the_whole_league_with_rank_changes(tmp_path: Path) -> None:
+    """The 通报 carries the league itself (附件, Word; a table in HTML and Markdown): every scored
+    unit with its group, rank, score, year score and change of rank."""
+    from toolkit.outputs.briefing.context import briefing_context
+    from toolkit.outputs.briefing.render import render_docx, render_html, render_markdown, template_dirs
+
+    (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
+    config = load_config(tmp_path)
+    merged = _q2(tmp_path, ScoringRules())
+    context = briefing_context(merged, None, config, Q2)
+    rows = [(r["排名组"], r["排名"], r["单位名称"], r["名次变化"]) for r in merged.league.to_dict("records")]
+    assert rows and all(change for *_, change in rows)
+    xml = zipfile.ZipFile(io.BytesIO(render_docx(context, template_dirs(config)))).read("word/document.xml")
+    word = re.sub(r"(<[^>]+>)+", "|", xml.decode("utf-8")).replace("\u2060", "")
+    appendix = word.split("考评排名（按本季度得分，同分同名次；名次变化与上季度比较）")[1]
+    for group, rank, unit, change in rows:
+        assert f"|{group}|{rank}|{unit}|" in appendix and f"|{change}|" in appendix
+    text = render_markdown(context, template_dirs(config))
+    html = render_html(context, template_dirs(config))
+    for group, rank, unit, change in rows:
+        assert f"| {group} | {rank} | {unit} |" in text and f"| {change} |" in text
+        assert f"<td>{unit}</td>" in html

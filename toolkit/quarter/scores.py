@@ -280,6 +280,14 @@ def attach_scores(store: Store, merged: MergedQuarter, rules: ScoringRules, dead
     merged.league = league_frame(merged.score_details, period, previous, rules, merged.ledger)
 
 
+def league_rows(league: pd.DataFrame) -> list[dict[str, str]]:
+    """考评排名 as the 通报's 附件 prints it: every scored unit by 排名组 and rank, with its change
+    of rank since last quarter, each value as text."""
+    return [{"group": str(r["排名组"]), "rank": figure(r["排名"]), "unit": str(r["单位名称"]),
+             "score": figure(r["本季度得分"]), "year": figure(r["年度累计得分"]), "change": str(r["名次变化"] or "")}
+            for r in league.to_dict("records")]
+
+
 def league_lowest(league: pd.DataFrame, base: float, most: int = 3) -> dict[str, Any]:
     """What the 通报 says of the scores: how many units lost points this quarter and the lowest
     `most` of them. Only units below the base are named: in a quarter where

@@ -32,7 +32,7 @@ from toolkit.quarter.rules import (
     STATUS_LEAD_MISSING,
     STATUS_MISSING,
 )
-from toolkit.quarter.scores import ScoringRules, league_lowest
+from toolkit.quarter.scores import ScoringRules, league_lowest, league_rows
 
 NUMERALS = "一二三四五六七八九十"
 STATUS_ORDER = (
@@ -255,6 +255,7 @@ def briefing_context(
         "criticism": city,
         "criticism_stationed": stationed,
         "league": league_lowest(merged.league, ScoringRules.from_config(config).base) if len(merged.league) else None,
+        "league_rows": league_rows(merged.league),
         "changes": _changes(merged, previous),
         "trend": None,  # the year's quarters so far (trend.py), filled in by publish.render_briefing
         "year_end": _year_end(merged),
