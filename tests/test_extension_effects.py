@@ -102,6 +102,25 @@ def test_the_summary_uses_the_extension_from_the_next_quarter_on(tmp_path, monke
     assert q2.loc[1, COLUMNS].tolist() == ["绿灯", 50, "按季度平均\n时间节点（已延期至2024年9月30日，原为2024年5月31日）", ""]
 
 
+
+def test_the_merge_names_the_original_date_beside_the_extension(tmp_path, monkeypatch):
+    """`ducha merge` (collect) checks new files against the moved 时间节点, but 序时依据 still names
+    the ledger's own date as the original, as reading the quarter back does."""
+    from toolkit.quarter.collect import collect
+
+    ledger = due(small_ledger(), t1="2024年5月31日")
+    use_ledger(monkeypatch, ledger)
+    (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
+    config = load_config(tmp_path)
+    config.paths.store.parent.mkdir(parents=True, exist_ok=True)
+    config.paths.drop.mkdir(parents=True, exist_ok=True)
+    with open_store(config.paths.store) as store:
+        asked_and_approved(store, NDRC, 1, "2024-09-30")
+        store.record(checked(NDRC, "2024-06-20T10:00:00", {1: ("正常推进", 60.0)}, period=Q2.key), Q2.key,
+                     "archive/q2.xlsx", VERDICT_ACCEPTED)
+    q2 = collect(config, ledger, Q2, dt.date(2024, 7, 1)).merged.tasks.set_index("任务编号")
+    assert q2.loc[1, "序时依据"] == "按季度平均\n时间节点（已延期至2024年9月30日，原为2024年5月31日）"
+
 @pytest.fixture
 def server():
     with smtp_server() as (inbox, port):

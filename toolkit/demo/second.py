@@ -3,9 +3,10 @@ in the first, so the year's machinery (trends, escalation, plans followed quarte
 a quarter to compare against.
 
 Every unit moves its tasks forward honestly (progress never falls, each answer is its own text),
-except the same units that were silent in the first quarter, which stay silent: a reader sees what
-ducha does with a unit that never reports, and nothing is flagged for a unit that reports in good
-faith. Dates are fixed, so two runs print the same.
+but for the units the scenario gives answers of their own (SecondQuarter.answers: a slipped
+milestone, the suspicious answers of 疑似不实, the 延期/办结 requests) and the units silent in the
+first quarter, which stay silent: a reader sees what ducha does with each, and nothing is flagged
+for a unit that reports in good faith. Dates are fixed, so two runs print the same.
 """
 
 from __future__ import annotations

@@ -151,8 +151,9 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
     returns the quarter as of `as_of`. With recheck_at (`ducha merge --recheck`, run at that time)
     the files already stored for the period are first checked again against this ledger and
     [checks]. The caller holds the workspace lock."""
-    ledger = with_extensions(ledger, extensions_before(config, period))  # a later request is judged by the moved 时间节点
-    common = (ledger, period, meta.load_secret(config.paths.secret), Limits.from_config(config),
+    # A new file's request is checked against the moved 时间节点; the quarter itself is built from the
+    # ledger as it stands, so 序时依据 names the original date beside the extension.
+    common = (with_extensions(ledger, extensions_before(config, period)), period, meta.load_secret(config.paths.secret), Limits.from_config(config),
               Strictness.from_config(config))
     drop = drop or config.paths.drop
     files = archive.scan(drop)
