@@ -86,8 +86,8 @@ def transaction(self):
 original_atomic = fsutil.atomic_path
 
 @contextlib.contextmanager
-def atomic_path(target):
-    with original_atomic(target) as tmp:
+def atomic_path(target, flush=True):
+    with original_atomic(target, flush) as tmp:
         yield tmp
         maybe_die("write", tmp)
 

@@ -15,7 +15,7 @@ from toolkit.config import load_config
 from toolkit.mail import runs as mail
 from toolkit.model import VERDICT_ACCEPTED, VERDICT_REJECTED, Ledger, Request
 from toolkit.period import Period
-from toolkit.quarter import prefill, review
+from toolkit.quarter import decisions, prefill
 from toolkit.quarter.frames import MergedQuarter, build_merged
 from toolkit.quarter.rules import RULES_TEXT
 from toolkit.quarter.store import open_store
@@ -80,8 +80,8 @@ def asked_and_approved(store, unit: str, no: int, date: str) -> None:
     file = checked(unit, "2024-03-20T10:00:00", {no: ("正常推进", 20.0)})
     file.tasks = [dataclasses.replace(file.tasks[0], request=Request("申请延期", date, "征地未批", ()))]
     store.record(file, Q1.key, "archive/ext.xlsx", VERDICT_ACCEPTED)
-    asked = review.AskedRequest(Q1.key, unit, no, file.tasks[0].request)
-    review.record(store, [review.Decision(Q1.key, unit, no, "申请延期", asked.asked, review.APPROVE, "", "王局长",
+    asked = decisions.AskedRequest(Q1.key, unit, no, file.tasks[0].request)
+    decisions.record(store, [decisions.Decision(Q1.key, unit, no, "申请延期", asked.asked, decisions.APPROVE, "", "王局长",
                                           "2024-04-02", "2024-04-02T10:00:00", "审核表.xlsx")])
 
 

@@ -19,7 +19,7 @@ from toolkit.model import VERDICT_ACCEPTED, CheckedFile, PlanRow, TaskReport
 from toolkit.outputs.review_apply import apply_review
 from toolkit.outputs.review_book import write_review
 from toolkit.period import Period
-from toolkit.quarter import review
+from toolkit.quarter import decisions
 from toolkit.quarter.plan_apply import apply_plans
 from toolkit.quarter.plans import task_pace
 from toolkit.quarter.store import open_store
@@ -110,7 +110,7 @@ def test_an_approved_plan_change_replaces_the_tasks_milestones_and_lights_follow
     after = task_pace(ledger, ledger.task(61), {BANK}, [], Q2, dt.date(2024, 7, 1), 40.0, False)
     assert (round(before.pace, 1), round(after.pace, 1)) == (49.4, 32.8)  # on 6-28: 50 % due 6-30, then due 9-30
     with open_store(config.paths.store) as store:
-        (decision,) = review.trail(store)
+        (decision,) = decisions.trail(store)
         assert (decision.kind, decision.action, decision.asked) == ("申请调整计划", "同意", f"申请调整计划：{ASKED}")
     written = (ws / "master_ledger.xlsx").read_bytes()
     again = apply_review(config, filled, NOW)  # the same file twice changes nothing
@@ -146,4 +146,4 @@ def test_an_approval_the_ledger_check_refuses_records_nothing(ws: Path, tmp_path
     assert applied.problems[0].startswith("审核表!K2：第61项的计划调整无法写入总台账（")
     assert (ws / "master_ledger.xlsx").read_bytes() == ledger_before
     with open_store(config.paths.store) as store:
-        assert review.trail(store) == []
+        assert decisions.trail(store) == []

@@ -19,7 +19,7 @@ from toolkit.model import VERDICT_ACCEPTED, CheckedFile, Request, TaskReport
 from toolkit.outputs.review_apply import apply_review
 from toolkit.outputs.review_book import write_review
 from toolkit.period import Period
-from toolkit.quarter import review
+from toolkit.quarter import decisions
 from toolkit.quarter.store import open_store
 
 Q1, Q2 = Period.parse("2024Q1"), Period.parse("2024Q2")
@@ -115,7 +115,7 @@ def test_applying_records_each_decision_with_who_and_when_and_its_effects(ws, tm
     applied = apply_review(config, filled, NOW)
     assert applied.problems == [] and len(applied.recorded) == 4
     with open_store(config.paths.store) as store:
-        trail = review.trail(store)
+        trail = decisions.trail(store)
         assert {(d.unit, d.task_no): (d.action, d.reviewer, d.decided_on) for d in trail} == {
             cases["extend_ok"]: ("同意", "王局长", "2024-07-09"),
             cases["close_ok"]: ("同意", "王局长", "2024-07-10"),
@@ -123,10 +123,10 @@ def test_applying_records_each_decision_with_who_and_when_and_its_effects(ws, tm
             cases["close_back"]: ("退回补充", "王局长", "2024-07-10"),
         }
         assert {d.recorded for d in trail} == {"2024-07-10T15:00:00"} and {d.source for d in trail} == {filled.name}
-        assert review.pending(store, Q2.key) == []
-        assert review.closed_tasks(store, "2024Q2") == {cases["close_ok"][1]: "2024Q2"}
-        assert review.extended_deadlines(store, "2024Q2") == {cases["extend_ok"][1]: dt.date(2025, 3, 31)}
-        assert review.sent_back(store, Q2.key)[cases["close_back"]].note == "缺少验收报告，请补充后重新申请"
+        assert decisions.pending(store, Q2.key) == []
+        assert decisions.closed_tasks(store, "2024Q2") == {cases["close_ok"][1]: "2024Q2"}
+        assert decisions.extended_deadlines(store, "2024Q2") == {cases["extend_ok"][1]: dt.date(2025, 3, 31)}
+        assert decisions.sent_back(store, Q2.key)[cases["close_back"]].note == "缺少验收报告，请补充后重新申请"
     again = apply_review(config, filled, NOW)  # the same file twice changes nothing
     assert (again.problems, again.recorded, again.unchanged) == ([], [], 4)
     path, count = write_review(config, Q2)
@@ -181,7 +181,7 @@ def test_a_decision_is_final_until_reopened(ws, tmp_path):
     assert result.exit_code == 0, result.output
     assert apply_review(config, changed, NOW).recorded[0].action == "同意"
     with open_store(config.paths.store) as store:
-        assert [d.action for d in review.trail(store)] == ["不同意", "重新审核", "同意"]
+        assert [d.action for d in decisions.trail(store)] == ["不同意", "重新审核", "同意"]
 
 
 def test_the_review_book_survives_a_libreoffice_round_trip(ws, tmp_path):
@@ -252,7 +252,7 @@ def test_the_demo_plays_the_four_cases(played):
     root, printed = played
     config = load_config(root)
     with open_store(config.paths.store) as store:
-        trail = review.trail(store)
+        trail = decisions.trail(store)
         evidence = evidence_of(store, Q2.key)
     outcome = sorted((d.kind, d.action) for d in trail)
     assert outcome == [("申请办结", "同意"), ("申请办结", "退回补充"), ("申请延期", "不同意"), ("申请延期", "同意")]
@@ -261,7 +261,7 @@ def test_the_demo_plays_the_four_cases(played):
     assert [(e.unit, e.name, e.problem) for e in evidence] == [(closed.unit, "验收报告.pdf", "")]
     assert "未收到佐证材料“验收照片.jpg”" in sent_back.note
     q3 = Period.parse("2024Q3")
-    jobs = plan(load_ledger(config), None, review.closed_before(config, q3)).jobs
+    jobs = plan(load_ledger(config), None, decisions.closed_before(config, q3)).jobs
     assert not any(a.task.no == closed.task_no for job in jobs for a in job.assignments)
     receipt = next((root / "reports" / "2024Q2").rglob(f"*{sent_back.unit}*回执.xlsx"))
     texts = [c.value for row in openpyxl.load_workbook(receipt)["回执"].iter_rows() for c in row if c.value]
@@ -277,9 +277,9 @@ def test_an_approved_extension_moves_the_deadline_later_checks_use(ws, tmp_path)
     ledger = load_ledger(config)
     moved, refused = cases["extend_ok"][1], cases["extend_no"][1]
     q3 = Period.parse("2024Q3")
-    assert review.extensions_before(config, q3) == {moved: dt.date(2025, 3, 31)}
-    assert review.extensions_before(config, Q2) == {}  # from the quarter after the request on
-    later = review.with_extensions(ledger, review.extensions_before(config, q3))
+    assert decisions.extensions_before(config, q3) == {moved: dt.date(2025, 3, 31)}
+    assert decisions.extensions_before(config, Q2) == {}  # from the quarter after the request on
+    later = decisions.with_extensions(ledger, decisions.extensions_before(config, q3))
     assert task_deadline(later, moved, 2024) == dt.date(2025, 3, 31)
     assert later.task(refused).deadline == ledger.task(refused).deadline
     assert load_ledger(config).task(moved).deadline == ledger.task(moved).deadline  # the ledger file keeps the original
@@ -290,12 +290,12 @@ def test_reopening_a_task_with_two_decided_requests_needs_the_kind(tmp_path):
     from toolkit.errors import InputError
 
     at = dt.datetime(2024, 7, 10, 9)
-    rows = [review.Decision("2024Q2", "市科技局", 28, kind, "……", "同意", "", "王局长", "2024-07-10",
+    rows = [decisions.Decision("2024Q2", "市科技局", 28, kind, "……", "同意", "", "王局长", "2024-07-10",
                             at.isoformat(), "审核表.xlsx") for kind in ("申请延期", "申请调整计划")]
     with open_store(tmp_path / "ducha.db") as store:
-        review.record(store, rows)
+        decisions.record(store, rows)
         with pytest.raises(InputError, match="有多项已审核的申请（申请延期、申请调整计划），请用 --kind 指明"):
-            review.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at)
-        again = review.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at, kind="申请调整计划")
+            decisions.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at)
+        again = decisions.reopen(store, "2024Q2", "市科技局", 28, "张科长", "补充材料", at, kind="申请调整计划")
         assert again.kind == "申请调整计划"
-        assert [(k[3], d.action) for k, d in review.standing(store).items()] == [("申请延期", "同意")]
+        assert [(k[3], d.action) for k, d in decisions.standing(store).items()] == [("申请延期", "同意")]

@@ -170,10 +170,14 @@ class Ledger:
         return sorted((m for m in self.milestones if m.task_no == no), key=lambda m: (m.due, m.seq))
 
     def task(self, no: int) -> Task:
-        found = self._find("task", self.tasks, lambda t: (t.no,), no)
+        found = self.find_task(no)
         if found is None:
             raise KeyError(no)
         return found
+
+    def find_task(self, no: object) -> Task | None:
+        """The task numbered no, or None (no may be anything a unit typed)."""
+        return self._find("task", self.tasks, lambda t: (t.no,), no)
 
     def unit(self, name: str) -> Unit | None:
         """Find a unit or group by canonical name or alias."""

@@ -7,6 +7,7 @@ height, because Excel and WPS do not agree on auto-fitting when a file is opened
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zipfile
@@ -35,6 +36,14 @@ def _line_count(text: str, width: float) -> int:
     usable = max(width - 1, 1)
     if 1.1 * (2 * len(text)) <= usable:  # one line even if every character were wide: skip the regex
         return text.count("\n") + 1
+    return _wrapped_lines(text, usable)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a few MB at most
+def _wrapped_lines(text: str, usable: float) -> int:
+    """Lines a long text wraps to. Cached: a task's content and leaders come back in the receipt
+    and workbook of every unit that holds the task, and the regex pass over a long text is most of
+    the cost of a row's height (a pure function of its arguments: the cache changes no byte)."""
     return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
 
 
@@ -60,7 +69,9 @@ def let_rows_grow(path: Path, first_rows: dict[int, int]) -> None:
     """Rewrite an xlsx so the rows from first_rows[sheet index] down keep their height but lose
     customHeight: they open as tall as row_height made them, and Excel, WPS and LibreOffice grow
     them again as the unit types a longer answer (a custom height would cut it off). xlsxwriter
-    marks every row it sizes custom, hence the rewrite; entries keep their dates (same bytes)."""
+    marks every row it sizes custom, hence the rewrite; entries keep their dates (same bytes).
+    fastxlsx.Book writes such rows without customHeight in the first place: this rewrite is only
+    its fallback under an xlsxwriter release it was not written against."""
     names = {f"xl/worksheets/sheet{index + 1}.xml": first for index, first in first_rows.items()}
     with zipfile.ZipFile(path) as src:
         entries = [(info, src.read(info)) for info in src.infolist()]
@@ -74,7 +85,9 @@ def let_rows_grow(path: Path, first_rows: dict[int, int]) -> None:
 
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
     """Numbers as numbers; everything else as an inert string, never a formula or a link."""
-    if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+    if type(value) is str and value:  # most cells: skip the checks below
+        ws.write_string(row, col, value, fmt)
+    elif value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         ws.write_number(row, col, value, fmt)

@@ -9,7 +9,7 @@ import click
 
 from toolkit.cli.base import Command, config_from, emit, json_option, names, period_option
 from toolkit.cli.progress import progress
-from toolkit.cli.text import summary_lines
+from toolkit.cli.text import TABLE_ROWS, generated_lines, summary_lines
 
 
 @click.command(cls=Command)
@@ -34,13 +34,16 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
         result = generate_workbooks(config_from(ctx), period, names(units), out)
 
     def render(data: dict[str, Any]) -> None:
-        table = Table("单位", title=f"{period.full_label}填报表")
-        for header in ("牵头", "配合", "县区落实", "指标"):
-            table.add_column(header, justify="right")
-        for w in data["workbooks"]:
-            table.add_row(w["unit"], *(str(w[k]) for k in ("lead", "co", "county", "indicators")))
         console = Console(markup=False, highlight=False)
-        console.print(table)
+        if len(data["workbooks"]) > TABLE_ROWS:  # a table that long only scrolls by, slowly (~0.5 s a 1,000 rows)
+            click.echo("\n".join([f"{period.full_label}填报表", *generated_lines(data["workbooks"])]))
+        else:
+            table = Table("单位", title=f"{period.full_label}填报表")
+            for header in ("牵头", "配合", "县区落实", "指标"):
+                table.add_column(header, justify="right")
+            for w in data["workbooks"]:
+                table.add_row(w["unit"], *(str(w[k]) for k in ("lead", "co", "county", "indicators")))
+            console.print(table)
         console.print(f"已生成 {len(data['workbooks'])} 个填报表，保存在 {data['out_dir']}（截止 {period.deadline_label}）")
         if data["units_without_tasks"]:
             console.print(f"没有任务、未生成填报表的单位：{'、'.join(data['units_without_tasks'])}")

@@ -71,7 +71,7 @@ def review_apply(ctx: click.Context, file: Path, as_json: bool) -> None:
 def review_reopen(ctx: click.Context, period: Any, task_no: int, unit: str, reviewer: str, reason: str,
                   kind: str | None) -> None:
     """撤销已生效的审核决定，使申请重新待审核 / make a decided request pending again."""
-    from toolkit.quarter.review import reopen_request
+    from toolkit.quarter.decisions import reopen_request
 
     config = config_from(ctx)
     reopen_request(config, period.key, unit, task_no, reviewer, reason, config.bureau.local(clock()).replace(tzinfo=None),

@@ -36,6 +36,15 @@ def echo_issues(issues: list[dict[str, str]]) -> None:
         click.echo(f"  [{LEVEL_LABELS.get(issue['level'], issue['level'])}] {issue['message']}")
 
 
+TABLE_ROWS = 100  # `ducha generate` lists more workbooks than this as plain lines, not a table
+
+
+def generated_lines(workbooks: list[dict[str, Any]]) -> list[str]:
+    """One line a generated workbook, for a list too long for a table."""
+    return [f"{w['unit']}　牵头 {w['lead']}　配合 {w['co']}　县区落实 {w['county']}　指标 {w['indicators']}"
+            for w in workbooks]
+
+
 UNPLACED_SHOWN = 10
 
 

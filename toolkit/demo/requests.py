@@ -28,7 +28,7 @@ from toolkit.outputs.publish import MergeResult, merge
 from toolkit.outputs.review_apply import apply_review
 from toolkit.outputs.review_book import review_path, write_review
 from toolkit.period import Period
-from toolkit.quarter.review import closed_before
+from toolkit.quarter.decisions import closed_before
 
 EVIDENCE = "验收报告.pdf"
 MISSING = "验收照片.jpg"

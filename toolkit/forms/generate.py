@@ -16,7 +16,7 @@ from toolkit.config import Bureau, Config
 from toolkit.forms import meta
 from toolkit.forms.plan import IndicatorPrefill, Prefill, UnitJob, file_name, plan, role_counts
 from toolkit.forms.writer import write_workbook
-from toolkit.fsutil import workspace_lock, write_atomic
+from toolkit.fsutil import flush_files, workspace_lock, write_atomic
 from toolkit.ledger.build import load_ledger
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Ledger
 from toolkit.period import Period
@@ -95,7 +95,7 @@ def _write_job(issue: _Issue, job: UnitJob) -> Path:
             milestones=job.milestones,
         )
 
-    return write_atomic(target, writer)
+    return write_atomic(target, writer, flush=False)  # flushed together by write_jobs
 
 
 def write_jobs(
@@ -108,8 +108,10 @@ def write_jobs(
     workers: int | None = None,
 ) -> list[Path]:
     """Write every job's workbook atomically, in pool workers for large batches (workers=1 forces
-    this process). Returns the paths in job order."""
-    return parallel_map(_write_job, jobs, _Issue(out_dir, period, bureau, secret, generated_at), workers)
+    this process), flushed to disk together at the end (fsutil). Returns the paths in job order."""
+    paths = parallel_map(_write_job, jobs, _Issue(out_dir, period, bureau, secret, generated_at), workers)
+    flush_files(paths)
+    return paths
 
 
 def _with_answers(job: UnitJob, answers: Answers) -> UnitJob:

@@ -11,12 +11,14 @@ import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from toolkit.config import Bureau
 from toolkit.errors import InputError
 from toolkit.model import ROLE_CO, ROLE_COUNTY, ROLE_LEAD, Assignment, Indicator, Ledger, Milestone
 from toolkit.period import Period
 
+_Led = TypeVar("_Led", Indicator, Milestone)
 _UNSAFE_FILENAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 # A unit's last answers: task_no → {PROGRESS_COLUMNS key: value}, (task_no, name) → {INDICATOR_COLUMNS key: value}
 Prefill = Mapping[int, Mapping[str, object]]
@@ -80,9 +82,19 @@ def _with_suggestion(ledger: Ledger, name: str) -> str:
     return f"{name}（是不是{'、'.join(picks)}？）" if picks else name
 
 
-def _led_plans(ledger: Ledger, rows: Sequence[Assignment]) -> tuple[Milestone, ...]:
-    led = {a.task.no for a in rows if a.role == ROLE_LEAD}
-    return tuple(m for m in ledger.milestones if m.task_no in led)
+def _led_items(items: Sequence[_Led], assignments: Mapping[str, Sequence[Assignment]]) -> dict[str, tuple[_Led, ...]]:
+    """{unit: the items (量化指标 or 节点计划) of the tasks it leads, in ledger order}, in one pass
+    for every unit: Ledger.indicators_for scans the whole ledger per unit, O(units²) over a run."""
+    leads: dict[int, list[str]] = {}
+    for unit, rows in assignments.items():
+        for a in rows:
+            if a.role == ROLE_LEAD:
+                leads.setdefault(a.task.no, []).append(unit)
+    found: dict[str, list[_Led]] = {}
+    for item in items:
+        for unit in leads.get(item.task_no, ()):
+            found.setdefault(unit, []).append(item)
+    return {unit: tuple(led) for unit, led in found.items()}
 
 
 def plan(ledger: Ledger, units: Sequence[str] | None = None, closed: Collection[int] = ()) -> Plan:
@@ -92,8 +104,9 @@ def plan(ledger: Ledger, units: Sequence[str] | None = None, closed: Collection[
     chosen = _selected(ledger, units) if units else None
     assignments = {unit: kept for unit, rows in ledger.assignments().items()
                    if (kept := [a for a in rows if a.task.no not in closed])}
+    indicators, milestones = _led_items(ledger.indicators, assignments), _led_items(ledger.milestones, assignments)
     jobs = [
-        UnitJob(unit, tuple(rows), tuple(ledger.indicators_for(unit, rows)), milestones=_led_plans(ledger, rows))
+        UnitJob(unit, tuple(rows), indicators.get(unit, ()), milestones=milestones.get(unit, ()))
         for unit, rows in assignments.items()
         if chosen is None or unit in chosen
     ]

@@ -23,13 +23,14 @@ from xlsxwriter.utility import xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from toolkit.config import Bureau
+from toolkit.fastxlsx import Book
 from toolkit.forms import layout, meta, plan_sheet
 from toolkit.forms.guide import guide_rows
 from toolkit.forms.plan import IndicatorPrefill, Prefill, workbook_title
 from toolkit.forms.requests import request_validations
 from toolkit.model import KIND_AMOUNT, KIND_APPROX, KIND_CAP, KIND_RATE, Assignment, Indicator, Milestone
 from toolkit.period import Period
-from toolkit.xlsx import let_rows_grow, row_height, write_value
+from toolkit.xlsx import row_height, write_value
 
 FONT = "宋体"  # present on every Chinese Windows, in Excel and WPS alike
 INPUT_LINES = 3  # room every task row opens with for the unit's answer (it grows as the unit types)
@@ -354,7 +355,7 @@ def write_workbook(
     """
     created = dt.datetime.fromisoformat(generated_at).replace(tzinfo=None)
     title = workbook_title(bureau, period)
-    wb = xlsxwriter.Workbook(
+    wb = Book(
         str(path),
         # in_memory: assemble the zip in memory, not via a temporary file per part (3× faster here).
         {
@@ -391,7 +392,7 @@ def write_workbook(
     _write_lists(wb, formats)
     _write_meta(wb, meta_fields(unit, assignments, indicators, period, generated_at), secret)
     guide.activate()
+    for name, first in ((layout.SHEET_PROGRESS, layout.FIRST_DATA_ROW), (layout.SHEET_INDICATORS, layout.INDICATOR_FIRST_ROW)):
+        if (ws := wb.get_worksheet_by_name(name)) is not None:
+            wb.let_rows_grow(ws, first)
     wb.close()
-    let_rows_grow(path, {ws.index: first for name, first in ((layout.SHEET_PROGRESS, layout.FIRST_DATA_ROW),
-                                                              (layout.SHEET_INDICATORS, layout.INDICATOR_FIRST_ROW))
-                         if (ws := wb.get_worksheet_by_name(name)) is not None})

@@ -69,29 +69,36 @@ def file_facts(path: Path, zone: dt.tzinfo | None = None) -> tuple[str, int, str
     the attachment, as ISO time to the second on the bureau's clock (zone; default this
     computer's), so a server set to UTC does not move a file saved at 07:00 on the 29th back to
     the 28th."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
+    digest = _sha256(path)
     stat = path.stat()
     try:
         stamp = dt.datetime.fromtimestamp(stat.st_mtime, zone)
         received = stamp.replace(microsecond=0, tzinfo=None).isoformat()
     except (OverflowError, ValueError, OSError):  # a time stamp beyond what datetime holds
         received = (dt.datetime.min if stat.st_mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
-    return digest.hexdigest(), stat.st_size, received
+    return digest, stat.st_size, received
 
 
-def archive(path: Path, archive_dir: Path, sha256: str) -> Path:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive(path: Path, archive_dir: Path, sha256: str, flush: bool = True) -> Path:
     """Copy path to archive_dir/<sha256><ext> (archive_dir is archive/<period>), keeping its
-    modification time. Idempotent: an existing copy is reused. The copy is hashed while written,
-    so a file that changed since it was hashed is refused rather than archived under a wrong name."""
+    modification time. Idempotent: an existing copy is reused when its content has that hash (a
+    copy a power cut emptied is made again). The copy is hashed while written, so a file that
+    changed since it was hashed is refused rather than archived under a wrong name. flush=False:
+    the caller flushes a batch of copies (fsutil.flush_files) before recording any of them."""
     suffix = path.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,8}", path.suffix.lower()) else ""
     target = archive_dir / f"{sha256}{suffix}"
-    if target.is_file() and target.stat().st_size == path.stat().st_size:
+    if target.is_file() and _sha256(target) == sha256:
         return target
     stat = path.stat()
-    with fsutil.atomic_path(target) as tmp:
+    with fsutil.atomic_path(target, flush) as tmp:
         digest = hashlib.sha256()
         with open(path, "rb") as src, open(tmp, "wb") as dst:
             for chunk in iter(lambda: src.read(_CHUNK), b""):

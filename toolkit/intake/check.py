@@ -75,8 +75,7 @@ def check_file(
     checked.indicators = rows.indicator_rows(submission, issued, issues)
     if issued.unit is not None:
         quarter = period if isinstance(period, Period) else Period.parse(period)
-        tasks = {t.no for t in ledger.tasks}
-        led = {no for no, (role, _) in issued.tasks.items() if role == ROLE_LEAD and no in tasks}
+        led = {no for no, (role, _) in issued.tasks.items() if role == ROLE_LEAD and ledger.find_task(no)}
         checked.plans = plans.plan_rows(submission, issued.unit, led, ledger, quarter, issues)
     return checked
 
@@ -112,11 +111,12 @@ def check_dropped(shared: tuple[Shared, Path], job: tuple[Path, str]) -> tuple[P
     """Archive a dropped file (shared: what every check needs, and the archive folder; job: its
     path and SHA-256), then check the archived copy, never the dropped file. Runs in a sandbox
     worker. A dropped file that cannot be copied (gone, locked, changed while copied) is not taken
-    this run: NotTaken says why, nothing of it is recorded, and the next merge tries it again."""
+    this run: NotTaken says why, nothing of it is recorded, and the next merge tries it again. The
+    copy is not flushed to disk here: the caller flushes a batch before recording it."""
     common, archive_dir = shared
     path, sha256 = job
     try:
-        archived = archive.archive(path, archive_dir, sha256)
+        archived = archive.archive(path, archive_dir, sha256, flush=False)  # the merge flushes a batch
     except (OSError, DuchaError) as exc:
         return archive.not_taken(path, exc)
     return archived, check_archived(common, (archived, path))

@@ -134,7 +134,7 @@ def _identify_unsigned(
     tasks = {
         a.task.no: (a.role, meta.task_hash(a.task.content, a.task.leaders_text, a.role)) for a in assignments
     }
-    indicators = [(i.task_no, i.name) for i in ledger.indicators_for(unit)]
+    indicators = [(i.task_no, i.name) for i in ledger.indicators_for(unit, assignments)]
     return Issued(unit, tasks, indicators, signed=False)
 
 

@@ -122,6 +122,12 @@ _PERCENT_BUILTIN = {9, 10}
 _MAX_XML = 64 * 1024 * 1024  # never inflate a part beyond this, whatever its header says
 
 
+def _may_hold_details(data: bytes) -> bool:
+    """False when _DETAIL_MARK cannot match: none of the substrings any match contains is there.
+    The regex tries every "<" of the sheet (0.3 ms a file); these tests run at C speed."""
+    return b"<f" in data or b":f" in data or b't="e"' in data
+
+
 def _column_number(letters: str) -> int:
     """A → 1, AA → 27, without an upper bound: xlsxwriter.utility refuses columns past XFD, which
     is just what a crafted sheet uses to claim a huge extent."""
@@ -210,7 +216,7 @@ class XlsxParts:
         if member is None:
             return
         data = self._part(member)
-        if _DETAIL_MARK.search(data):
+        if _may_hold_details(data) and _DETAIL_MARK.search(data):
             errors: dict[str, str] = {}
             for _, element in ElementTree.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
                 if element.tag == f"{_MAIN_NS}c":

@@ -105,7 +105,6 @@ def read_plan(sheet: _Sheet, ledger: Ledger, year: int, deadlines: dict[int, dt.
     does not exist, a number or date that is not one, a date outside the year, a unit that does
     not own the task; per task, progress that does not rise, does not reach 100, or reaches it
     after the task's 时间节点."""
-    tasks = {t.no: t for t in ledger.tasks}
     found: list[tuple[int, Milestone]] = []
     seen: dict[tuple[int, int], str] = {}
 
@@ -115,7 +114,8 @@ def read_plan(sheet: _Sheet, ledger: Ledger, year: int, deadlines: dict[int, dt.
 
     for r, row in sheet.data():
         no, seq, raw_due = sheet.get(row, "no"), sheet.get(row, "seq"), sheet.text(row, "due")
-        if not isinstance(no, int) or no not in tasks:
+        task = ledger.find_task(no) if isinstance(no, int) else None
+        if task is None:
             error("plan_task_unknown", r, "no", f"任务编号“{no}”在任务台账中不存在，请改正或删除该行")
             continue
         bad = len(report.errors)
@@ -137,9 +137,9 @@ def read_plan(sheet: _Sheet, ledger: Ledger, year: int, deadlines: dict[int, dt.
                   f"第{no}项的计划累计进度“{progress}”应为 0 到 100 之间的数字（不带 %）")
         unit = sheet.text(row, "unit")
         owner = ledger.unit(unit)
-        if unit and (owner is None or owner.name not in _owners(ledger, tasks[no])):
+        if unit and (owner is None or owner.name not in _owners(ledger, task)):
             error("plan_unit_not_owner", r, "unit", f"第{no}项的责任单位“{unit}”不承担该任务，"
-                  f"请填写该任务的牵头、配合或县区单位（留空为牵头单位 {tasks[no].lead}）")
+                  f"请填写该任务的牵头、配合或县区单位（留空为牵头单位 {task.lead}）")
         if not sheet.text(row, "content"):
             error("plan_content_empty", r, "content", f"第{no}项第{seq}个节点的节点内容为空，请填写")
         if len(report.errors) == bad and due is not None and isinstance(seq, int):

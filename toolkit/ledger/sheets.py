@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from toolkit.config import Config
 from toolkit.errors import LedgerError
+from toolkit.fastxlsx import Book
 from toolkit.ledger import indicators
 from toolkit.model import INDICATOR_KINDS, UNIT_KINDS, Indicator, Ledger, Milestone, Task, Unit
 
@@ -233,7 +233,7 @@ def ledger_tables(ledger: Ledger, about: Table) -> dict[str, Table]:
 
 def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None:
     """Every text cell via write_string: a task text starting with = or + stays text."""
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    book = Book(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
     book.set_properties({"title": "总台账", "created": now})
     header = book.add_format(
         {

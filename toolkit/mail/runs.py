@@ -32,10 +32,10 @@ from toolkit.outputs.notice_word import TITLES
 from toolkit.outputs.notices import notice_path
 from toolkit.outputs.receipts import RECEIPT_DIR, receipt_name
 from toolkit.period import Period
+from toolkit.quarter.decisions import closed_before, extensions_before
 from toolkit.quarter.history import accepted_units, mail_history, submitted_units
 from toolkit.quarter.notices import day_text, notice_settings, notices_of
 from toolkit.quarter.plans import task_deadlines
-from toolkit.quarter.review import closed_before, extensions_before
 from toolkit.quarter.rules import day_label
 from toolkit.quarter.store import Store, open_store
 from toolkit.workdays import is_workday

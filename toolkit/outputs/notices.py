@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from toolkit import office
 from toolkit.config import Config
 from toolkit.errors import DuchaError
+from toolkit.fastxlsx import Book
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.model import Ledger
 from toolkit.outputs.briefing.publish import font_fallbacks
@@ -84,7 +83,7 @@ def _print_pdf(docx: Path, config: Config) -> Path:
 def talks_bytes(notices: list[Notice], settings: NoticeSettings, ledger: Ledger) -> bytes:
     """约谈名单: one row per 通报, the unit's principal to be talked to, why, and who to call."""
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+    with Book(buffer, {"in_memory": True}) as book:  # strings stay text (fastxlsx.InertSheet)
         book.set_properties({"title": "约谈名单", "created": dt.datetime(2000, 1, 1)})
         head = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter", "bg_color": "#F2F2F2"})
         cell = book.add_format({"border": 1, "text_wrap": True, "valign": "top"})

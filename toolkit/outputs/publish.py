@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__, pool, xlsx
+from toolkit import __version__, xlsx
 from toolkit.config import Bureau, Config
-from toolkit.errors import DuchaError
-from toolkit.fsutil import remove_stale_temps, workspace_lock, write_bytes_atomic
-from toolkit.intake import check
-from toolkit.intake.archive import NotTaken, scan
+from toolkit.fsutil import flush_files, remove_stale_temps, workspace_lock, write_bytes_atomic
+from toolkit.intake.archive import NotTaken
 from toolkit.ledger.build import load_ledger
 from toolkit.model import Ledger
 from toolkit.outputs import receipts, sheets, summary_book
 from toolkit.outputs.receipts import RECEIPT_DIR, receipt_bytes, receipt_name
 from toolkit.outputs.summary_book import BOOK_NAME, book_bytes
+from toolkit.outputs.warm import warm_up
 from toolkit.period import Period
 from toolkit.pool import parallel_map
 from toolkit.quarter.collect import Recheck, collect
@@ -80,19 +79,8 @@ def merge(config: Config, period: Period, drop: Path | None = None,
 def merge_locked(config: Config, period: Period, drop: Path | None = None, now: dt.datetime | None = None,
                  recheck: bool = False) -> MergeResult:
     """merge() for a caller that holds the workspace lock (outputs.rerun.merge_summary)."""
-    _warm_up(drop or config.paths.drop)
+    warm_up(drop or config.paths.drop)  # a no-op when the caller has started the server already
     return merge_with(config, load_ledger(config), period, drop, now, recheck)
-
-
-def _warm_up(drop: Path) -> None:
-    """Start the workers' server now, so that it starts beside the ledger's loading; with this
-    module imported too when there may be enough receipts for the pool, so that its workers need
-    not each import it (when there are few, the receipts are written here and the import is waste)."""
-    try:
-        many = len(scan(drop)) >= pool.POOL_THRESHOLD
-    except DuchaError:
-        many = False  # no drop folder: the merge says so
-    pool.warm_up(check.__name__, *([__name__] if many else []))
 
 
 def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
@@ -172,9 +160,8 @@ def _write_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, s
     """Build and write one output: a unit's receipt, or 汇总表 when unit is None."""
     merged, bureau = shared
     unit, fingerprint, target = job
-    if unit is None:
-        return write_bytes_atomic(target, book_bytes(merged, bureau, fingerprint))
-    return write_bytes_atomic(target, receipt_bytes(merged, unit, bureau, fingerprint))
+    data = book_bytes(merged, bureau, fingerprint) if unit is None else receipt_bytes(merged, unit, bureau, fingerprint)
+    return write_bytes_atomic(target, data, flush=False)  # flushed together by write_outputs
 
 
 def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> list[Path]:
@@ -193,7 +180,8 @@ def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> l
         (unit, _receipt_inputs(merged, unit, bureau), target) for unit, target in receipt_paths.items()]
     index = _load_index(out)
     jobs = [job for job in wanted if not _holds(job[2], job[1], index.get(job[2].relative_to(out).as_posix()))]
-    parallel_map(_write_output, jobs, (merged, bureau))
+    # The outputs are flushed to disk together, before the index that vouches for them is written.
+    flush_files(parallel_map(_write_output, jobs, (merged, bureau)))
     now = {target.relative_to(out).as_posix(): [fingerprint, *(_stamp(target) or [])]
            for _unit, fingerprint, target in wanted}
     if now != index:

@@ -33,7 +33,6 @@ from toolkit.period import Period
 from toolkit.problems import LEVEL_LABELS
 from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.ownership import REASSIGNED
-from toolkit.quarter.plans import MILESTONE_OVERDUE
 from toolkit.quarter.rules import (
     UNIT_LATE,
     UNIT_ON_TIME,
@@ -114,16 +113,11 @@ def _what_happened(files: list[FileRecord]) -> list[str]:
 def _overdue_lines(merged: MergedQuarter, unit: str) -> list[str]:
     """Milestones past due and not met (汇总表 节点计划, 逾期未完成) of the tasks this unit leads
     or whose milestone it owns: each turned its task red."""
-    plans, ledger = merged.plans, merged.ledger
-    if plans.empty:
-        return []
-    overdue = plans[plans["节点状态"] == MILESTONE_OVERDUE]
     return [
         f"节点逾期：第{row['任务编号']}项第{row['节点序号']}个节点“{row['节点内容']}”计划 {row['计划完成日期']} 达到 "
         f"{figure(row['计划累计进度(%)'])}%，截至本期未完成（责任单位 {row['责任单位']}），该任务为红灯。"
         "请加快推进，并在下次报送的“存在问题”中说明原因和补救措施。"
-        for _, row in overdue.iterrows()
-        if unit in ledger.expand(row["责任单位"]) or unit in ledger.expand(row["牵头单位"])
+        for row in merged.overdue_by_unit.get(unit, [])
     ]
 
 

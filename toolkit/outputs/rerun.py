@@ -26,6 +26,7 @@ from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.intake.archive import scan
+from toolkit.outputs.warm import warm_up
 from toolkit.period import Period
 
 _KEPT = ".ducha_merge.json"  # in reports/<period>/, beside the outputs' index
@@ -95,7 +96,9 @@ def merge_summary(config: Config, period: Period, drop: Path | None = None, now:
         as_of = config.bureau.local(now).date()
         if not recheck and (summary := kept(out, key(config, period.key, drop, as_of))) is not None:
             return summary
-        # Imported only now: the merge brings pandas and the readers (~0.5 s), a quiet rerun needs neither.
+        # Imported only now: the merge brings pandas and the readers (~0.5 s), a quiet rerun needs
+        # neither; the reading workers' server starts first, beside that import.
+        warm_up(drop)
         from toolkit.outputs.publish import merge_locked
 
         summary = merge_locked(config, period, drop, now, recheck).summary()

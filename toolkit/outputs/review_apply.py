@@ -34,8 +34,7 @@ from toolkit.outputs.review_book import (
     task_contents,
 )
 from toolkit.quarter import plan_store
-from toolkit.quarter.plan_apply import changed_plan, replace_plans
-from toolkit.quarter.review import (
+from toolkit.quarter.decisions import (
     APPROVE,
     DECISIONS,
     REFUSE,
@@ -46,6 +45,7 @@ from toolkit.quarter.review import (
     record,
     standing,
 )
+from toolkit.quarter.plan_apply import changed_plan, replace_plans
 from toolkit.quarter.store import Store, open_store
 
 _COL = {name: i for i, name in enumerate(HEADERS)}

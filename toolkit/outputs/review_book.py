@@ -19,8 +19,9 @@ from toolkit.ledger.build import load_ledger
 from toolkit.model import TaskReport
 from toolkit.outputs.sheets import Formats, new_book, table
 from toolkit.period import Period
+from toolkit.quarter.decisions import DECISIONS, AskedRequest, Decision, pending, trail
 from toolkit.quarter.evidence import evidence_of
-from toolkit.quarter.review import DECISIONS, AskedRequest, Decision, evidence_text, pending, trail
+from toolkit.quarter.review import evidence_text
 from toolkit.quarter.store import Store, open_store
 
 SHEET_REVIEW = "审核表"

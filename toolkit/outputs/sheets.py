@@ -19,6 +19,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from toolkit.fastxlsx import Book
 from toolkit.period import Period
 from toolkit.quarter.plans import MILESTONE_OVERDUE
 from toolkit.quarter.rules import (
@@ -101,8 +102,8 @@ def new_book(buffer: io.BytesIO, title: str, author: str, created: dt.datetime,
              fingerprint: str) -> xlsxwriter.Workbook:
     """A workbook in memory whose cells stay what they were given (no formulas, links or numbers
     guessed from strings), carrying its fingerprint."""
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "strings_to_numbers": False})
+    wb = Book(buffer, {"in_memory": True, "strings_to_formulas": False,
+                       "strings_to_urls": False, "strings_to_numbers": False})
     wb.set_properties({"title": title, "author": author, "company": author, "created": created})
     wb.set_custom_property(FINGERPRINT, fingerprint)
     return wb
@@ -110,8 +111,9 @@ def new_book(buffer: io.BytesIO, title: str, author: str, created: dt.datetime,
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, formats: Formats, fmt: Format | None = None) -> None:
     """Numbers as numbers, everything else as inert text (template's rule), missing values blank."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    write_value(ws, row, col, value, fmt or (formats.number if number else formats.cell))
+    if fmt is None:
+        fmt = formats.number if isinstance(value, int | float) and not isinstance(value, bool) else formats.cell
+    write_value(ws, row, col, value, fmt)
 
 
 def print_setup(ws: Worksheet, header_row: int, header: str) -> None:

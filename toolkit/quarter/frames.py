@@ -35,6 +35,7 @@ from toolkit.quarter.ownership import judged_rows
 from toolkit.quarter.plans import (
     Reported,
     judged_on,
+    overdue_by_unit,
     overdue_text,
     plan_frame,
     reported_milestones,
@@ -167,6 +168,11 @@ class MergedQuarter:
             grouped[indicator.task_no].append(indicator)
         return dict(grouped)
 
+    @cached_property
+    def overdue_by_unit(self) -> dict[str, list[pd.Series]]:
+        """plans.overdue_by_unit of this quarter, built once: each receipt looks up its own rows."""
+        return overdue_by_unit(self.plans, self.ledger)
+
 
 def _unit_line(report: TaskReport) -> str:
     head = report.status or "状态未填"
@@ -232,12 +238,8 @@ def _unit_frame(ledger: Ledger, expected: dict[str, int], by_unit: dict[str, lis
 
 
 def _issue_frame(files: list[FileRecord]) -> pd.DataFrame:
-    rows = [
-        (PurePath(f.path).name, f.unit or UNKNOWN_UNIT, f.received.replace("T", " "), VERDICT_LABELS[f.verdict],
-         LEVEL_LABELS.get(i.level, i.level), i.code, i.where, i.message)
-        for f in files
-        for i in f.issues
-    ]
+    rows = [(PurePath(f.path).name, f.unit or UNKNOWN_UNIT, f.received.replace("T", " "), VERDICT_LABELS[f.verdict],
+             LEVEL_LABELS.get(i.level, i.level), i.code, i.where, i.message) for f in files for i in f.issues]
     return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
 
 
@@ -303,11 +305,8 @@ def _indicator_frame(ledger: Ledger, period: Period, files: list[FileRecord],
 
 
 def _report_frame(accepted: dict[str, dict[int, TaskReport]]) -> pd.DataFrame:
-    rows = [
-        (r.unit, r.task_no, r.role, r.status, r.progress, r.done, r.problems, r.next, r.person, r.phone)
-        for reports in accepted.values()
-        for r in reports.values()
-    ]
+    rows = [(r.unit, r.task_no, r.role, r.status, r.progress, r.done, r.problems, r.next, r.person, r.phone)
+            for reports in accepted.values() for r in reports.values()]
     return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
 
 

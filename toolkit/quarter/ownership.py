@@ -42,8 +42,8 @@ def judged_rows(ledger: Ledger, assignments: dict[str, list[Assignment]],
             if role != report.role:
                 text = _change(record.unit, report.task_no, report.role, role, tasks.get(report.task_no))
                 notes.add(REASSIGNED, text, layout.SHEET_PROGRESS, Cell(report.row, _ROLE_COLUMN))
-            if role is not None:
-                rows[report.task_no] = dataclasses.replace(report, role=role)
+            if role is not None:  # a row is frozen: one whose role holds is kept, not copied
+                rows[report.task_no] = report if role == report.role else dataclasses.replace(report, role=role)
         reported = {r.task_no for r in record.tasks}
         for no, role in today.items():
             if no not in reported:

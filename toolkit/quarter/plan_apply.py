@@ -25,7 +25,7 @@ from toolkit.ledger.build import load_ledger
 from toolkit.ledger.check import check_ledger
 from toolkit.ledger.sheets import COLUMNS, SHEET_PLAN, milestone_row, read_tables, write_tables
 from toolkit.model import REQUEST_PLAN, Ledger, Milestone, PlanRow
-from toolkit.quarter import plan_store, review
+from toolkit.quarter import decisions, plan_store
 from toolkit.quarter.store import open_store
 
 ADDED = "added"  # copied into the ledger (or would be, without --apply)
@@ -83,7 +83,7 @@ def apply_plans(config: Config, apply: bool = False, now: dt.datetime | None = N
         ledger = load_ledger(config)
         with open_store(config.paths.store) as store:
             accepted = plan_store.accepted_plans(store.conn)
-            decided = review.standing(store)
+            decided = decisions.standing(store)
             changes = [(period, row) for period, row in plan_store.change_requests(store.conn)
                        if (period, row.unit, row.task_no, REQUEST_PLAN) not in decided]
         tasks = {t.no for t in ledger.tasks}

@@ -144,3 +144,16 @@ def plan_frame(ledger: Ledger, judged: dict[int, TaskPace], progress: dict[int, 
                      state))
     rows.sort(key=lambda row: (row[-1] != MILESTONE_OVERDUE, row[0], row[5], row[3]))
     return pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
+
+
+def overdue_by_unit(plans: pd.DataFrame, ledger: Ledger) -> dict[str, list[pd.Series]]:
+    """{unit: the rows of 汇总表 节点计划 past due and not met (逾期未完成) whose 责任单位 or 牵头单位 is
+    the unit or a group holding it}, in the frame's order: one pass over the frame for the whole
+    quarter, so each receipt takes its own rows instead of filtering every unit's."""
+    found: dict[str, list[pd.Series]] = {}
+    if plans.empty:
+        return found
+    for _, row in plans[plans["节点状态"] == MILESTONE_OVERDUE].iterrows():
+        for unit in dict.fromkeys([*ledger.expand(row["责任单位"]), *ledger.expand(row["牵头单位"])]):
+            found.setdefault(unit, []).append(row)
+    return found

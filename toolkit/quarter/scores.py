@@ -21,9 +21,9 @@ import pandas as pd
 from toolkit.config import Config, Deadlines, option
 from toolkit.model import GROUP_KIND, ROLE_LEAD, UNIT_KINDS, VERDICT_ACCEPTED, VERDICT_SUPERSEDED, Ledger
 from toolkit.period import Period
+from toolkit.quarter.decisions import extended_deadlines
 from toolkit.quarter.frames import LEAGUE_COLUMNS, SCORE_DETAIL_COLUMNS, MergedQuarter, build_merged
 from toolkit.quarter.plans import MILESTONE_OVERDUE
-from toolkit.quarter.review import extended_deadlines
 from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_REJECTED, figure
 from toolkit.quarter.store import Store
 from toolkit.quarter.verify import confirmed_untrue

@@ -81,9 +81,12 @@ class Earlier:
     done: str
 
 
+_BLANKS = re.compile(r"\s+")  # compiled once: normalised runs on every answer of the quarter
+
+
 def normalised(text: str) -> str:
     """完成情况 as compared: every blank (spaces, full-width spaces, line breaks) removed."""
-    return re.sub(r"\s+", "", text or "")
+    return _BLANKS.sub("", text or "")
 
 
 def _key(pattern: str, unit: str, task_no: int, digits: int = 4) -> str:

@@ -1,0 +1,117 @@
+"""Speed (issue 18): a merge flushes the archived copies of a batch of files to disk together,
+before recording any of them, instead of one fsync a file; a copy a power cut left empty or
+partial is made again rather than trusted for having the right size."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit import fsutil
+from toolkit.config import load_config
+from toolkit.intake import archive
+from toolkit.outputs.publish import merge
+from toolkit.period import Period
+from toolkit.quarter import collect
+from toolkit.quarter.store import Store
+
+
+def test_an_archived_copy_of_the_right_size_but_other_content_is_made_again(tmp_path):
+    dropped = tmp_path / "回报.xlsx"
+    dropped.write_bytes(b"PK" + bytes(range(200)))
+    sha256 = archive.file_facts(dropped)[0]
+    copy = archive.archive(dropped, tmp_path / "archive", sha256, flush=False)
+    assert copy.read_bytes() == dropped.read_bytes()
+    copy.write_bytes(b"\0" * dropped.stat().st_size)  # what a power cut can leave of an unflushed copy
+    assert archive.archive(dropped, tmp_path / "archive", sha256) == copy
+    assert copy.read_bytes() == dropped.read_bytes()
+
+
+def test_flush_files_syncs_once_for_a_batch(tmp_path, monkeypatch):
+    calls: list[str] = []
+    monkeypatch.setattr(fsutil.os, "sync", lambda: calls.append("sync"), raising=False)
+    monkeypatch.setattr(fsutil.os, "fsync", lambda fd: calls.append("fsync"))
+    paths = [fsutil.write_bytes_atomic(tmp_path / f"{i}.xlsx", b"x", flush=False) for i in range(5)]
+    assert calls == []
+    fsutil.flush_files(paths)
+    assert calls == ["sync"]
+    fsutil.flush_files([])
+    assert calls == ["sync"]
+    monkeypatch.delattr(fsutil.os, "sync")  # Windows has no sync(): each file is flushed
+    fsutil.flush_files(paths)
+    assert calls == ["sync"] + ["fsync"] * 5
+    fsutil.write_bytes_atomic(tmp_path / "one.xlsx", b"y")
+    assert calls[-1] == "fsync" and len(calls) == 7
+
+
+def test_every_file_is_recorded_only_after_its_archived_copy_was_flushed(issued, tmp_path, monkeypatch):
+    root = tmp_path / "ws"
+    shutil.copytree(issued, root)
+    drop = root / "drop"
+    drop.mkdir()
+    for path in sorted((root / "outbox" / "2024Q1").glob("*.xlsx"))[:7]:
+        shutil.copy(path, drop / path.name)
+    events: list[tuple[str, object]] = []
+    flush = collect.flush_files
+    monkeypatch.setattr(collect, "flush_files", lambda paths: (events.append(("flush", list(paths))), flush([]))[1])
+    monkeypatch.setattr(collect, "_FLUSH_EVERY", 3)
+    record = Store.record
+
+    def recording(self, result, period, archived, **kwargs):
+        events.append(("record", Path(archived)))
+        return record(self, result, period, archived, **kwargs)
+
+    monkeypatch.setattr(Store, "record", recording)
+    merge(load_config(root), Period.parse("2024Q1"))
+    flushed: set[Path] = set()
+    recorded = []
+    for kind, what in events:
+        if kind == "flush":
+            flushed.update(what)
+        else:
+            assert what in flushed, f"{what} recorded before it was flushed"
+            recorded.append(what)
+    assert len(recorded) == 7
+    assert [kind for kind, _ in events] == ["flush"] + ["record"] * 3 + ["flush"] + ["record"] * 3 + ["flush", "record"]
+    assert all(p.parent == root / "archive" / "2024Q1" for p in recorded)
+
+
+def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, monkeypatch):
+    from toolkit import pool
+    from toolkit.intake import check
+    from toolkit.outputs import publish, warm
+
+    assert (check.__name__, publish.__name__) == (warm.READ_MODULE, warm.WRITE_MODULE)
+    started: list[tuple[str, ...]] = []
+    monkeypatch.setattr(pool, "warm_up", lambda *modules: started.append(modules))
+    (tmp_path / "drop").mkdir()
+    for i in range(pool.POOL_THRESHOLD - 1):
+        (tmp_path / "drop" / f"{i}.xlsx").write_bytes(b"")
+    warm.warm_up(tmp_path / "drop")
+    (tmp_path / "drop" / "last.xlsx").write_bytes(b"")
+    warm.warm_up(tmp_path / "drop")
+    warm.warm_up(tmp_path / "no such folder")
+    assert started == [(check.__name__,), (check.__name__, publish.__name__), (check.__name__,)]
+
+
+PIECES = [b"<f>", b"<x:f ", b"<f/>", b"<c r=\"A1\" t=\"e\">", b"<v>1</v>", b"</c>", b"<fo>", b"x:f", b"t=\"e\"", b" ", b"<",
+          b"f", b":", b"\t", b"<row r=\"2\">", b"<is><t>f</t></is>", b"<sheetFormatPr/>", b"<x:fx", b"\nt=\"e\""]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12))
+def test_the_cheap_test_before_the_formula_regex_never_skips_a_match(pieces):
+    from toolkit.intake.parts import _DETAIL_MARK, _may_hold_details
+
+    data = b"".join(pieces)
+    assert _may_hold_details(data) or not _DETAIL_MARK.search(data)
+
+
+def test_a_formula_or_an_error_cell_is_still_found():
+    from toolkit.intake.parts import _DETAIL_MARK, _may_hold_details
+
+    for data in (b'<c r="F7"><f>1/0</f><v>1</v></c>', b'<x:c r="F7"><x:f>A1</x:f></x:c>', b'<c r="F7" t="e"><v>#DIV/0!</v></c>'):
+        assert _may_hold_details(data) and _DETAIL_MARK.search(data)
+    assert not _may_hold_details(b'<c r="F7" s="3" t="s"><v>12</v></c><c r="G7"/>')

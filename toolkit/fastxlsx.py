@@ -1,0 +1,304 @@
+"""A faster xlsxwriter for every workbook ducha writes, giving exactly the bytes xlsxwriter gives.
+
+At 1,000 units a receipt and a unit workbook spent most of their time inside xlsxwriter: each cell
+went through an A1-parsing decorator on the way in and through several small XML-writer calls and
+escaping regexes on the way out, and every unit workbook was reopened and deflated a second time
+to drop customHeight from its answer rows (xlsx.let_rows_grow). Book and Sheet keep xlsxwriter's
+API and data structures and replace only those inner loops: the cell writers store the same cell
+tuples without the decorator, the sheet data is assembled in one pass (strings, numbers, blanks;
+anything else goes to xlsxwriter's own code), plain shared strings skip the escaping regexes,
+rows marked to grow are written without customHeight in the first place, each zip entry's header
+is written once, and the parts every workbook shares (theme, styles, rels …) and the validations'
+formulas are worked out once per process.
+
+The inner loops mirror one xlsxwriter release (PINNED): under any other version Book is stock
+xlsxwriter and rows are let grow by the rewrite, so a library upgrade can cost speed, never bytes.
+tests/test_fastxlsx.py builds each kind of workbook both ways and compares the bytes.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.packager import Packager
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    Worksheet,
+    convert_cell_args,
+)
+from xlsxwriter.xmlwriter import XMLwriter
+
+from toolkit.xlsx import let_rows_grow
+from toolkit.xlsxparts import CACHED_ENTRIES, FastPackager, write_zip
+
+PINNED = "3.3.1"
+FAST = xlsxwriter.__version__ == PINNED
+
+_COLUMNS: dict[int, str] = {}
+_FORMULAS: dict[tuple[str, bool, bool], str] = {}
+_VALIDATIONS: dict[tuple[str, bool], str] = {}
+_MADE_FORMATS: dict[str, dict[str, Any]] = {}
+
+
+def _column(col: int) -> str:
+    name = _COLUMNS.get(col)
+    if name is None:
+        name = _COLUMNS[col] = xl_col_to_name(col)
+    return name
+
+
+def _escape_attributes(writer: Any, attribute: Any) -> Any:
+    """xlsxwriter's; anything but a string (most attributes are numbers) returned as is, as it
+    returns it, without its TypeError round trip."""
+    if isinstance(attribute, str) or not FAST:
+        return XMLwriter._escape_attributes(writer, attribute)
+    return attribute
+
+
+def _looks_rich(text: Any) -> bool:
+    return isinstance(text, str) and text.startswith("<r>") and text.endswith("</r>")
+
+
+class InertSheet(Worksheet):
+    """A worksheet on which every string stays text. xlsxwriter copies a string that starts with
+    "<r>" and ends with "</r>" into sharedStrings.xml unescaped, as ready-made rich text: a unit
+    answering "<r></t></r>" would make 汇总表 and its receipt unreadable. Such a string is written
+    as a rich string of plain fragments instead, which xlsxwriter escapes; it reads back as typed."""
+
+    @convert_cell_args
+    def write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:
+        if _looks_rich(string):
+            return self.write_rich_string(row, col, string[:1], string[1:3], string[3:],
+                                          *([cell_format] if cell_format is not None else []))
+        return super().write_string(row, col, string, cell_format)
+
+
+class Sheet(InertSheet):
+    """A worksheet whose common cell writes and sheet data take the short way (see module doc)."""
+
+    grow_from: int | None = None  # the first row (as Excel numbers it) written without customHeight
+
+    def write_string(self, *args: Any, **kwargs: Any) -> int:
+        if kwargs or args[0].__class__ is not int or _looks_rich(args[2]):
+            return super().write_string(*args, **kwargs)
+        return self._write_string(*args)
+
+    def write_number(self, *args: Any, **kwargs: Any) -> int:
+        if kwargs or args[0].__class__ is not int:
+            return super().write_number(*args, **kwargs)
+        return self._write_number(*args)
+
+    def write_blank(self, *args: Any, **kwargs: Any) -> int:
+        if kwargs or args[0].__class__ is not int:
+            return super().write_blank(*args, **kwargs)
+        return self._write_blank(*args)
+
+    def _escape_attributes(self, attribute: Any) -> Any:
+        return _escape_attributes(self, attribute)
+
+    def _write_data_validation(self, options: dict[str, Any]) -> None:
+        # The same validations in every unit workbook: each one's XML made once per process.
+        key = (repr(options), self.use_future_functions)
+        xml = _VALIDATIONS.get(key)
+        if xml is None:
+            out, self.fh = self.fh, StringIO()
+            try:
+                super()._write_data_validation(options)
+                xml = self.fh.getvalue()
+            finally:
+                self.fh = out
+            if " at 0x" not in key[0]:
+                if len(_VALIDATIONS) >= CACHED_ENTRIES:
+                    _VALIDATIONS.clear()
+                _VALIDATIONS[key] = xml
+        self.fh.write(xml)
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        # ~30 re.sub a call; the validations of every workbook use the same few formulas
+        key = (formula, expand_future_functions, self.use_future_functions)
+        prepared = _FORMULAS.get(key)
+        if prepared is None:
+            if len(_FORMULAS) >= CACHED_ENTRIES:
+                _FORMULAS.clear()
+            prepared = _FORMULAS[key] = super()._prepare_formula(formula, expand_future_functions)
+        return prepared
+
+    def _calculate_spans(self) -> None:
+        # Per block of 16 rows, the first and last column holding a cell or a comment.
+        low, high = self.dim_colmin, self.dim_colmax
+        first, last = self.dim_rowmin, self.dim_rowmax
+        bounds: dict[int, list[int]] = {}
+        for source in (self.table, self.comments):
+            for row, cols in source.items():
+                if not cols or not first <= row <= last:
+                    continue
+                inside = [c for c in cols if low <= c <= high]
+                if not inside:
+                    continue
+                block = bounds.setdefault(row // 16, [min(inside), max(inside)])
+                block[0] = min(block[0], *inside)
+                block[1] = max(block[1], *inside)
+        self.row_spans = {index: f"{lo + 1}:{hi + 1}" for index, (lo, hi) in bounds.items()}
+
+    def _row_tag(self, row: int, span: str | None, end: str) -> str:
+        info = self.row_info.get(row)
+        height = info.height if info else None
+        if height is None:
+            height = self.default_row_height
+        row_format = info.row_format if info else None
+        tag = f'<row r="{row + 1}"'
+        if span:
+            tag += f' spans="{span}"'
+        if row_format:
+            if xf_index := row_format._get_xf_index():
+                tag += f' s="{xf_index}"'
+            tag += ' customFormat="1"'
+        custom = height != self.original_row_height or height != self.default_row_height
+        if custom:
+            tag += f' ht="{height * 0.75:.16g}"'
+        if info and info.hidden:
+            tag += ' hidden="1"'
+        if custom and (self.grow_from is None or row + 1 < self.grow_from):
+            tag += ' customHeight="1"'
+        if info and info.level:
+            tag += f' outlineLevel="{info.level}"'
+        if info and info.collapsed:
+            tag += ' collapsed="1"'
+        if self.excel_version == 2010:
+            tag += ' x14ac:dyDescent="0.25"'
+        return tag + end
+
+    def _write_rows(self) -> None:
+        if self.constant_memory:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        table, comments, row_info, spans = self.table, self.comments, self.row_info, self.row_spans
+        low, high = self.dim_colmin, self.dim_colmax
+        col_formats = {col: info.column_format for col, info in self.col_info.items() if info.column_format is not None}
+        styles: dict[Any, str] = {}  # a format → its ' s="…"'
+        out: list[str] = []
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table[row]
+            if not cells:
+                if row in row_info or row in comments:
+                    out.append(self._row_tag(row, spans.get(row // 16), "/>"))
+                continue
+            out.append(self._row_tag(row, spans.get(row // 16), ">"))
+            number = str(row + 1)
+            info = row_info.get(row)
+            row_format = info.row_format if info else None
+            for col in sorted(cells):
+                cell = cells[col]
+                kind = cell.__class__
+                if kind is CellStringTuple:
+                    end = f' t="s"><v>{cell[0]}</v></c>'
+                elif kind is CellNumberTuple:
+                    end = f"><v>{cell[0]:.16G}</v></c>"
+                elif kind is CellBlankTuple:
+                    end = "/>"
+                else:
+                    self.fh.write("".join(out))
+                    out.clear()
+                    if low <= col <= high:
+                        self._write_cell(row, col, cell)
+                    continue
+                if not low <= col <= high:
+                    continue
+                name = _COLUMNS.get(col) or _column(col)
+                fmt = cell[-1] or row_format or col_formats.get(col)
+                if fmt is None:
+                    out.append(f'<c r="{name}{number}"{end}')
+                    continue
+                style = styles.get(fmt)
+                if style is None:
+                    style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+                out.append(f'<c r="{name}{number}"{style}{end}')
+            out.append("</row>")
+        self.fh.write("".join(out))
+
+
+class Book(xlsxwriter.Workbook):
+    """xlsxwriter.Workbook with the fast sheets (stock xlsxwriter under another version; strings stay
+    inert in both, see InertSheet), and rows
+    that open as tall as they were set but grow as a unit types (let_rows_grow)."""
+
+    worksheet_class = Sheet if FAST else InertSheet
+
+    def let_rows_grow(self, sheet: Worksheet, first_row: int) -> None:
+        """Write the rows of sheet from first_row (as Excel numbers it) down without customHeight: they keep
+        their height and Excel, WPS and LibreOffice grow them again as a longer answer is typed.
+        Only for a workbook written to a file: under another xlsxwriter the file is rewritten."""
+        if not isinstance(self.filename, str | Path):
+            raise TypeError("let_rows_grow needs a workbook written to a file")
+        self._grow = getattr(self, "_grow", {}) | {sheet.index: first_row}
+        if isinstance(sheet, Sheet):
+            sheet.grow_from = first_row
+
+    def _escape_attributes(self, attribute: Any) -> Any:
+        return _escape_attributes(self, attribute)
+
+    def add_format(self, properties: dict[str, Any] | None = None) -> Format:
+        """xlsxwriter's add_format; a format with the same properties as one made before in this
+        process is copied from it instead of set property by property (colours shared, see _Styles)."""
+        given = self.default_format_properties | (properties or {})
+        key = repr(list(given.items()))  # in order: a later property may override an earlier one
+        made = _MADE_FORMATS.get(key)
+        if made is None or not FAST:
+            fmt = super().add_format(properties)
+            if FAST and " at 0x" not in key:
+                if len(_MADE_FORMATS) >= CACHED_ENTRIES:
+                    _MADE_FORMATS.clear()
+                _MADE_FORMATS[key] = dict(vars(fmt))
+            return fmt
+        fmt = Format.__new__(Format)
+        vars(fmt).update(made, xf_format_indices=self.xf_format_indices, dxf_format_indices=self.dxf_format_indices)
+        self.formats.append(fmt)
+        return fmt
+
+    def _get_packager(self) -> Packager:
+        return FastPackager() if FAST else super()._get_packager()
+
+    def _store_workbook(self) -> None:
+        # xlsxwriter's own _store_workbook, its zip written by write_zip.
+        if not FAST or not self.in_memory:
+            super()._store_workbook()
+            return
+        packager = self._get_packager()
+        if not self.worksheets():
+            self.add_worksheet()
+        if self.worksheet_meta.activesheet == 0:
+            self.worksheets_objs[0].selected = 1
+            self.worksheets_objs[0].hidden = 0
+        for sheet in self.worksheets():
+            if sheet.index == self.worksheet_meta.activesheet:
+                sheet.active = 1
+        if self.vba_project:
+            for sheet in self.worksheets():
+                if sheet.vba_codename is None:
+                    sheet.set_vba_name()
+        self._prepare_sst_string_data()
+        self._prepare_vml()
+        self._prepare_defined_names()
+        self._prepare_drawings()
+        self._add_chart_data()
+        self._prepare_tables()
+        self._prepare_metadata()
+        packager._add_workbook(self)
+        packager._set_tmpdir(self.tmpdir)
+        packager._set_in_memory(self.in_memory)
+        parts = [(name, data.getvalue() if binary else data.getvalue().encode("utf-8"))
+                 for data, name, binary in packager._create_package()]
+        write_zip(self.filename, parts, self.allow_zip64)
+
+    def close(self) -> None:
+        super().close()
+        if not FAST and getattr(self, "_grow", None):
+            let_rows_grow(Path(self.filename), self._grow)

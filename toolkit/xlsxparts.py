@@ -1,0 +1,212 @@
+"""The parts of an xlsx package around its sheets, for fastxlsx.Book: same bytes as xlsxwriter, less work.
+
+Of a receipt's few milliseconds, a third went into parts that are the same, or nearly, in every
+workbook of a run: styles.xml (the same dozen formats), app.xml and [Content_Types].xml (the same
+sheet names), the rels, custom.xml, theme. Each such part's XML is made by xlsxwriter's own writer
+the first time a state of that writer is seen and taken from memory after (_Memo), shared strings
+are written without the escaping regexes when none is needed, and the zip is written with each
+entry's header once, a part common to every workbook deflated once per process (write_zip).
+Only used under the xlsxwriter release fastxlsx is pinned to; tests/test_fastxlsx.py compares bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import sys
+import zipfile
+import zlib
+from io import StringIO
+from os import PathLike
+from types import FunctionType
+from typing import Any
+
+from xlsxwriter import contenttypes, packager
+from xlsxwriter.app import App
+from xlsxwriter.contenttypes import ContentTypes
+from xlsxwriter.custom import Custom
+from xlsxwriter.packager import Packager
+from xlsxwriter.relationships import Relationships
+from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.styles import Styles
+from xlsxwriter.xmlwriter import XMLwriter
+
+CACHED_ENTRIES = 256  # entries each cache keeps
+# A shared string needing any of xlsxwriter's escapes (XML specials, control characters, literal
+# _xHHHH_, non-characters), whitespace kept at either end, or read as rich text ("<r>…</r>").
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+# parts that differ from workbook to workbook, never worth keeping deflated
+_OWN_PARTS = ("xl/worksheets/sheet", "xl/sharedStrings.xml", "docProps/core.xml", "xl/comments", "xl/drawings/")
+_CACHED_SIZE = 16384  # bytes: the largest part kept deflated (theme1.xml is ~7 KB)
+_DEFLATED: dict[bytes, tuple[int, bytes]] = {}
+# zipfile's records (local header, central directory entry, end of central directory), an entry's
+# date 1980-01-01 00:00 as DOS packs it, its attributes rw-------, made on this system.
+_LOCAL, _CENTRAL, _END = (struct.Struct(f) for f in ("<4s2B4HL2L2H", "<4s4B4HL2L5H2L", "<4s4H2LH"))
+_DOS_DATE = 1 << 5 | 1
+_ATTRIBUTES = 0o600 << 16
+_CREATE_SYSTEM = 0 if sys.platform == "win32" else 3
+_UTF8_NAME = 1 << 11
+
+
+class _Strings(SharedStrings):
+    """sharedStrings.xml with plain strings written directly; the rest by xlsxwriter."""
+
+    def _write_sst_strings(self) -> None:
+        out: list[str] = []
+        for string in self.string_table.string_array:
+            if _SPECIAL.search(string):
+                self.fh.write("".join(out))
+                out.clear()
+                self._write_si(string)
+            else:
+                out.append(f"<si><t>{string}</t></si>")
+        self.fh.write("".join(out))
+
+
+class _Memo:
+    """A small part's XML written once per process for each state of its writer (app.xml,
+    [Content_Types].xml, rels, custom.xml for each list of names and properties; styles.xml below).
+    A state whose repr shows an object's address is never memoized: it might be another object's."""
+
+    def _key(self) -> tuple[Any, ...]:  # the last item a repr
+        return (repr([item for item in vars(self).items() if item[0] not in _NOT_STATE]),)
+
+    def _assemble_xml_file(self) -> None:
+        if not isinstance(self.fh, StringIO) or self.fh.tell():  # type: ignore[attr-defined]
+            super()._assemble_xml_file()  # type: ignore[misc]
+            return
+        key = (type(self), *self._key())
+        xml = _XML.get(key)
+        if xml is not None:
+            self.fh.write(xml)  # type: ignore[attr-defined]
+            return
+        super()._assemble_xml_file()  # type: ignore[misc]
+        if " at 0x" not in key[-1]:
+            if len(_XML) >= CACHED_ENTRIES:
+                _XML.clear()
+            _XML[key] = self.fh.getvalue()  # type: ignore[attr-defined]
+
+
+class _App(_Memo, App):
+    def _key(self) -> tuple[Any, ...]:  # of the document properties app.xml shows only these
+        shown = {name: value for name, value in self.properties.items() if name in _APP_PROPERTIES}
+        return (repr([self.part_names, self.heading_pairs, shown, self.doc_security]),)
+
+
+class _Styles(_Memo, Styles):
+    def _key(self) -> tuple[Any, ...]:
+        # Each format's attributes as they are (a colour by identity: Book.add_format shares the
+        # colours of equal formats, so equal workbooks hit), cheaper than their repr.
+        formats = tuple(tuple([item for item in vars(fmt).items() if item[0] not in _NOT_STATE])
+                        for fmt in self.xf_formats + self.dxf_formats)
+        rest = repr([item for item in vars(self).items() if item[0] not in _NOT_STATE | _FORMAT_LISTS])
+        return len(self.xf_formats), formats, rest
+
+
+class _ContentTypes(_Memo, ContentTypes):
+    def __init__(self) -> None:  # xlsxwriter deep-copies these lists of pairs of strings: a copy will do
+        XMLwriter.__init__(self)
+        self.defaults = list(contenttypes.defaults)
+        self.overrides = list(contenttypes.overrides)
+
+
+_NOT_STATE = frozenset(("fh", "internal_fh", "xf_format_indices", "dxf_format_indices"))
+_FORMAT_LISTS = frozenset(("xf_formats", "dxf_formats"))
+_APP_PROPERTIES = ("company", "manager", "hyperlink_base")
+_XML: dict[tuple[Any, ...], str] = {}
+_WRITERS = {"App": _App, "ContentTypes": _ContentTypes, "Styles": _Styles} | {
+    cls.__name__: type(cls.__name__, (_Memo, cls), {}) for cls in (Custom, Relationships)}
+
+
+def _memoizing(method: Any) -> Any:
+    """A Packager method, its own code, making its parts with the memoizing writers above."""
+    return FunctionType(method.__code__, vars(packager) | _WRITERS, method.__name__, method.__defaults__)
+
+
+class FastPackager(Packager):
+    """xlsxwriter's packager, shared strings written the short way and the small parts memoized."""
+
+    _write_app_file = _memoizing(Packager._write_app_file)
+    _write_custom_file = _memoizing(Packager._write_custom_file)
+    _write_content_types_file = _memoizing(Packager._write_content_types_file)
+    _write_root_rels_file = _memoizing(Packager._write_root_rels_file)
+    _write_workbook_rels_file = _memoizing(Packager._write_workbook_rels_file)
+    _write_worksheet_rels_files = _memoizing(Packager._write_worksheet_rels_files)
+    _write_styles_file = _memoizing(Packager._write_styles_file)
+
+    def _write_shared_strings_file(self) -> None:
+        if not self.workbook.str_table.count:
+            return
+        sst = _Strings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+def _deflated(name: str, data: bytes) -> tuple[int, bytes]:
+    """data's CRC and raw deflate stream, as zipfile makes them; a part that is the same in every
+    workbook (theme, styles, rels, content types …) is deflated once per process."""
+    cacheable = len(data) <= _CACHED_SIZE and not name.startswith(_OWN_PARTS)
+    if cacheable and (hit := _DEFLATED.get(data)) is not None:
+        return hit
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    result = zlib.crc32(data), compressor.compress(data) + compressor.flush()
+    if cacheable:
+        if len(_DEFLATED) >= CACHED_ENTRIES:
+            _DEFLATED.clear()
+        _DEFLATED[data] = result
+    return result
+
+
+def write_zip(target: Any, parts: list[tuple[str, bytes]], allow_zip64: bool) -> None:
+    """The zip xlsxwriter writes in memory (entries dated 1980-01-01, deflated, no zip64), its
+    records packed here as zipfile packs them; a larger package is left to zipfile."""
+    entries = [(name, *_deflated(name, data), len(data)) for name, data in parts]
+    base = 0 if isinstance(target, str | PathLike) else target.tell()
+    local: list[bytes] = []
+    central: list[bytes] = []
+    offset = base
+    for name, crc, deflated, size in entries:
+        try:
+            encoded, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            encoded, flags = name.encode("utf-8"), _UTF8_NAME
+        local += (_LOCAL.pack(b"PK\003\004", 20, 0, flags, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, crc,
+                              len(deflated), size, len(encoded), 0), encoded, deflated)
+        central += (_CENTRAL.pack(b"PK\001\002", 20, _CREATE_SYSTEM, 20, 0, flags, zipfile.ZIP_DEFLATED, 0,
+                                  _DOS_DATE, crc, len(deflated), size, len(encoded), 0, 0, 0, 0,
+                                  _ATTRIBUTES, offset), encoded)
+        offset += _LOCAL.size + len(encoded) + len(deflated)
+        if max(size * 1.05, len(deflated), offset) > zipfile.ZIP64_LIMIT or len(entries) > 0xFFFF:
+            _write_zipfile(target, entries, allow_zip64)
+            return
+    directory = b"".join(central)
+    end = _END.pack(b"PK\005\006", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    package = b"".join(local) + directory + end
+    if base or not isinstance(target, str | PathLike):
+        target.write(package)
+        target.flush()
+    else:
+        with open(target, "wb") as file:
+            file.write(package)
+
+
+def _write_zipfile(target: Any, entries: list[tuple[str, int, bytes, int]], allow_zip64: bool) -> None:
+    """The same zip by zipfile, which adds zip64 records where sizes or offsets need them."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=allow_zip64) as archive:
+        out = archive.fp
+        for name, crc, deflated, size in entries:
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = _ATTRIBUTES
+            info.CRC, info.file_size, info.compress_size = crc, size, len(deflated)
+            if max(info.file_size * 1.05, info.compress_size) > zipfile.ZIP64_LIMIT:
+                raise zipfile.LargeZipFile("a part too large for this writer")
+            info.header_offset = out.tell()
+            archive._writecheck(info)
+            out.write(info.FileHeader(False))
+            out.write(deflated)
+            archive.filelist.append(info)
+            archive.NameToInfo[name] = info
+        archive.start_dir = out.tell()
+        archive._didModify = True
