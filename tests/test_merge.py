@@ -25,7 +25,7 @@ from toolkit.outputs.publish import merge
 from toolkit.outputs.receipts import receipt_name
 from toolkit.period import Period
 from toolkit.quarter import prefill
-from toolkit.quarter.collect import _needs_check
+from toolkit.quarter.takein import _needs_check
 from toolkit.quarter.store import open_store
 
 Q1 = Period.parse("2024Q1")

@@ -15,7 +15,7 @@ from toolkit.config import load_config
 from toolkit.intake import archive
 from toolkit.outputs.publish import merge
 from toolkit.period import Period
-from toolkit.quarter import collect
+from toolkit.quarter import takein
 from toolkit.quarter.store import Store
 
 
@@ -55,9 +55,9 @@ def test_every_file_is_recorded_only_after_its_archived_copy_was_flushed(issued,
     for path in sorted((root / "outbox" / "2024Q1").glob("*.xlsx"))[:7]:
         shutil.copy(path, drop / path.name)
     events: list[tuple[str, object]] = []
-    flush = collect.flush_files
-    monkeypatch.setattr(collect, "flush_files", lambda paths: (events.append(("flush", list(paths))), flush([]))[1])
-    monkeypatch.setattr(collect, "_FLUSH_EVERY", 3)
+    flush = takein.flush_files
+    monkeypatch.setattr(takein, "flush_files", lambda paths: (events.append(("flush", list(paths))), flush([]))[1])
+    monkeypatch.setattr(takein, "_FLUSH_EVERY", 3)
     record = Store.record
 
     def recording(self, result, period, archived, **kwargs):

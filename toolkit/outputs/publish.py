@@ -29,8 +29,9 @@ from toolkit.outputs.summary_book import BOOK_NAME, book_bytes
 from toolkit.outputs.warm import warm_up
 from toolkit.period import Period
 from toolkit.pool import parallel_map
-from toolkit.quarter.collect import Recheck, collect
+from toolkit.quarter.collect import collect
 from toolkit.quarter.frames import MergedQuarter, file_entries
+from toolkit.quarter.takein import Recheck
 
 
 @dataclass

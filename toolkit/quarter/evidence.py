@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-import pandas as pd
-
 from toolkit.config import Config
 from toolkit.intake import archive
 from toolkit.intake.codes import CODES
@@ -133,10 +131,3 @@ def names_match(named: str, file_name: str) -> bool:
     """A 佐证材料 entry names this file: the same name, or the same name without its extension."""
     a, b = compact(named).lower(), compact(file_name).lower()
     return a == b or a == PurePath(b).stem
-
-
-def evidence_frame(files: list[EvidenceFile], linked: dict[tuple[str, str], list[int]]) -> pd.DataFrame:
-    """汇总表 佐证材料: one row per file; linked: (unit, file name) → the task numbers naming it."""
-    rows = [(f.unit, f.name, f.format, round(f.size / 1024, 1), f.received.replace("T", " "),
-             "、".join(f"第{n}项" for n in linked.get((f.unit, f.name), [])), f.problem or TAKEN) for f in files]
-    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))

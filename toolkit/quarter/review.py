@@ -17,7 +17,7 @@ from toolkit.quarter.decisions import (
     closed_tasks,
     standing,
 )
-from toolkit.quarter.evidence import EvidenceFile, evidence_frame, evidence_of, names_match
+from toolkit.quarter.evidence import EVIDENCE_COLUMNS, TAKEN, EvidenceFile, evidence_of, names_match
 from toolkit.quarter.frames import MergedQuarter, summary_counts
 from toolkit.quarter.rules import LIGHT_GREEN, STATUS_CLOSED
 from toolkit.quarter.store import Store
@@ -97,3 +97,10 @@ def mark_closed(store: Store, merged: MergedQuarter, ledger: Ledger) -> None:
         tasks = tasks.sort_values("任务编号", kind="stable", ignore_index=True)
     merged.tasks = tasks
     merged.counts = summary_counts(merged.period, merged.unit_status, tasks)
+
+
+def evidence_frame(files: list[EvidenceFile], linked: dict[tuple[str, str], list[int]]) -> pd.DataFrame:
+    """汇总表 佐证材料: one row per file; linked: (unit, file name) → the task numbers naming it."""
+    rows = [(f.unit, f.name, f.format, round(f.size / 1024, 1), f.received.replace("T", " "),
+             "、".join(f"第{n}项" for n in linked.get((f.unit, f.name), [])), f.problem or TAKEN) for f in files]
+    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
