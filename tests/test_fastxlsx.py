@@ -243,6 +243,8 @@ SMALL_BOOKS = [
     ("局", ("甲", "乙"), [{"bold": True}, {"bg_color": "#C6EFCE", "border": 1}], ""),  # a colour
     ("局", ("甲", "乙"), [{"bold": True}, {"border": 1, "bg_color": "#FFC7CE"}], ""),  # same bytes as the first
     ("局", ("甲", "乙"), [{"bold": True, "italic": True}], ""),
+    ("局", ("甲", "乙"), [{"font_size": 12}], ""),
+    ("局", ("甲", "乙"), [{"font_size": 12.0}], ""),  # equal to 12, written "12.0"
     ("局", ("甲",), [], ""),
 ]
 
@@ -302,3 +304,44 @@ def test_a_package_past_the_zip64_limit_is_the_same_bytes(both, monkeypatch: pyt
 
     fast, stock = both(build)
     assert fast == stock and b"PK\x06\x06" in fast  # the zip64 end record
+
+
+# Workbook settings that workbook.xml shows, each varied from the plain workbook once.
+SETTINGS: list[Callable[[xlsxwriter.Workbook], object]] = [
+    lambda book: None,
+    lambda book: book.get_worksheet_by_name("乙").activate(),
+    lambda book: book.get_worksheet_by_name("乙").set_first_sheet(),
+    lambda book: book.get_worksheet_by_name("乙").hide(),
+    lambda book: book.get_worksheet_by_name("乙").very_hidden(),
+    lambda book: book.set_size(1600, 1000),
+    lambda book: book.set_tab_ratio(40),
+    lambda book: book.define_name("名称", "=甲!$A$1"),
+    lambda book: book.get_worksheet_by_name("甲").repeat_rows(0),
+    lambda book: book.get_worksheet_by_name("乙").autofilter(0, 0, 3, 2),
+    lambda book: book.read_only_recommended(),
+    lambda book: book.set_calc_mode("manual"),
+    lambda book: book.set_calc_mode("auto_except_tables"),
+    lambda book: book.set_calc_mode("auto", 191029),
+    lambda book: book.set_vba_name("册"),
+    lambda book: None,
+]
+
+
+@pytest.mark.parametrize("date_1904", [False, True])
+def test_workbook_xml_remembered_is_the_same_bytes(both, date_1904: bool):
+    def build() -> list[bytes]:
+        out = []
+        for setting in SETTINGS:
+            buffer = io.BytesIO()
+            book = fastxlsx.Book(buffer, {"in_memory": True, "date_1904": date_1904})
+            book.set_properties({"created": dt.datetime(2024, 1, 2)})
+            for name in ("甲", "乙"):
+                book.add_worksheet(name).write_string(0, 0, name)
+            setting(book)
+            book.close()
+            out.append(buffer.getvalue())
+        return out
+
+    fast, stock = both(build)
+    assert fast == stock
+    assert fast[0] == fast[-1] and len(set(fast)) == len(SETTINGS) - 1

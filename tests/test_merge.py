@@ -25,8 +25,8 @@ from toolkit.outputs.publish import merge
 from toolkit.outputs.receipts import receipt_name
 from toolkit.period import Period
 from toolkit.quarter import prefill
-from toolkit.quarter.takein import _needs_check
 from toolkit.quarter.store import open_store
+from toolkit.quarter.takein import _needs_check
 
 Q1 = Period.parse("2024Q1")
 

@@ -7,9 +7,11 @@ to drop customHeight from its answer rows (xlsx.let_rows_grow). Book and Sheet k
 API and data structures and replace only those inner loops: the cell writers store the same cell
 tuples without the decorator, the sheet data is assembled in one pass (strings, numbers, blanks;
 anything else goes to xlsxwriter's own code), plain shared strings skip the escaping regexes,
-rows marked to grow are written without customHeight in the first place, each zip entry's header
-is written once, and the parts every workbook shares (theme, styles, rels …) and the validations'
-formulas are worked out once per process.
+rows marked to grow are written without customHeight in the first place, and what repeats from
+workbook to workbook is worked out once per process: a format of the same properties is copied
+from the first one made, each validation's XML and formula, workbook.xml for the same sheets and
+settings, and the small parts of the package (toolkit.xlsxparts: styles, app, content types, rels,
+theme, and the zip's records).
 
 The inner loops mirror one xlsxwriter release (PINNED): under any other version Book is stock
 xlsxwriter and rows are let grow by the rewrite, so a library upgrade can cost speed, never bytes.
@@ -45,6 +47,7 @@ _COLUMNS: dict[int, str] = {}
 _FORMULAS: dict[tuple[str, bool, bool], str] = {}
 _VALIDATIONS: dict[tuple[str, bool], str] = {}
 _MADE_FORMATS: dict[str, dict[str, Any]] = {}
+_WORKBOOK_XML: dict[str, str] = {}
 
 
 def _column(col: int) -> str:
@@ -262,6 +265,30 @@ class Book(xlsxwriter.Workbook):
         vars(fmt).update(made, xf_format_indices=self.xf_format_indices, dxf_format_indices=self.dxf_format_indices)
         self.formats.append(fmt)
         return fmt
+
+    def _assemble_xml_file(self) -> None:
+        # workbook.xml, the same for every workbook of a run with the same sheets, made once per
+        # process for each of these inputs (all xlsxwriter's _write_* for it read); the formats
+        # prepared for styles.xml as xlsxwriter prepares them here.
+        if not FAST or not isinstance(self.fh, StringIO) or self.fh.tell():
+            super()._assemble_xml_file()
+            return
+        meta = self.worksheet_meta
+        key = repr((bool(self.vba_project), self.read_only, self.vba_codename, self.date_1904,
+                    self.default_theme_version, self.x_window, self.y_window, self.window_width,
+                    self.window_height, self.tab_ratio, meta.firstsheet, meta.activesheet,
+                    [(sheet.name, sheet.hidden) for sheet in self.worksheets()],
+                    self.calc_id, self.calc_mode, self.calc_on_load, self.defined_names))
+        xml = _WORKBOOK_XML.get(key)
+        if xml is not None:
+            self._prepare_format_properties()
+            self.fh.write(xml)
+            return
+        super()._assemble_xml_file()
+        if " at 0x" not in key:
+            if len(_WORKBOOK_XML) >= CACHED_ENTRIES:
+                _WORKBOOK_XML.clear()
+            _WORKBOOK_XML[key] = self.fh.getvalue()
 
     def _get_packager(self) -> Packager:
         return FastPackager() if FAST else super()._get_packager()

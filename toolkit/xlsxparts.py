@@ -1,11 +1,11 @@
 """The parts of an xlsx package around its sheets, for fastxlsx.Book: same bytes as xlsxwriter, less work.
 
-Of a receipt's few milliseconds, a third went into parts that are the same, or nearly, in every
-workbook of a run: styles.xml (the same dozen formats), app.xml and [Content_Types].xml (the same
-sheet names), the rels, custom.xml, theme. Each such part's XML is made by xlsxwriter's own writer
-the first time a state of that writer is seen and taken from memory after (_Memo), shared strings
-are written without the escaping regexes when none is needed, and the zip is written with each
-entry's header once, a part common to every workbook deflated once per process (write_zip).
+Of a receipt's 3 ms, about 0.4 ms went into parts that are the same in every workbook of a run
+(styles.xml of the same dozen formats, app.xml and [Content_Types].xml of the same sheet names, the
+rels, the theme) and into zipfile's bookkeeping. Each such part's XML is made by xlsxwriter's own
+writer the first time a state of that writer is seen and taken from memory after (_Memo); shared
+strings are written without the escaping regexes when none is needed; the zip's records are packed
+here as zipfile packs them, a part common to every workbook deflated once per process (write_zip).
 Only used under the xlsxwriter release fastxlsx is pinned to; tests/test_fastxlsx.py compares bytes.
 """
 
@@ -24,7 +24,6 @@ from typing import Any
 from xlsxwriter import contenttypes, packager
 from xlsxwriter.app import App
 from xlsxwriter.contenttypes import ContentTypes
-from xlsxwriter.custom import Custom
 from xlsxwriter.packager import Packager
 from xlsxwriter.relationships import Relationships
 from xlsxwriter.sharedstrings import SharedStrings
@@ -35,10 +34,12 @@ CACHED_ENTRIES = 256  # entries each cache keeps
 # A shared string needing any of xlsxwriter's escapes (XML specials, control characters, literal
 # _xHHHH_, non-characters), whitespace kept at either end, or read as rich text ("<r>…</r>").
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
-# parts that differ from workbook to workbook, never worth keeping deflated
-_OWN_PARTS = ("xl/worksheets/sheet", "xl/sharedStrings.xml", "docProps/core.xml", "xl/comments", "xl/drawings/")
+# parts that most often differ from workbook to workbook
+_OWN_PARTS = ("xl/worksheets/sheet", "xl/sharedStrings.xml", "docProps/core.xml", "docProps/custom.xml",
+              "xl/comments", "xl/drawings/")
 _CACHED_SIZE = 16384  # bytes: the largest part kept deflated (theme1.xml is ~7 KB)
 _DEFLATED: dict[bytes, tuple[int, bytes]] = {}
+_SIGHTED: set[int] = set()  # hashes of the own parts deflated once
 # zipfile's records (local header, central directory entry, end of central directory), an entry's
 # date 1980-01-01 00:00 as DOS packs it, its attributes rw-------, made on this system.
 _LOCAL, _CENTRAL, _END = (struct.Struct(f) for f in ("<4s2B4HL2L2H", "<4s4B4HL2L5H2L", "<4s4H2LH"))
@@ -65,8 +66,8 @@ class _Strings(SharedStrings):
 
 class _Memo:
     """A small part's XML written once per process for each state of its writer (app.xml,
-    [Content_Types].xml, rels, custom.xml for each list of names and properties; styles.xml below).
-    A state whose repr shows an object's address is never memoized: it might be another object's."""
+    [Content_Types].xml, rels for each list of names and properties; styles.xml below). A state
+    whose repr shows an object's address, or that does not hash, is never memoized."""
 
     def _key(self) -> tuple[Any, ...]:  # the last item a repr
         return (repr([item for item in vars(self).items() if item[0] not in _NOT_STATE]),)
@@ -76,7 +77,11 @@ class _Memo:
             super()._assemble_xml_file()  # type: ignore[misc]
             return
         key = (type(self), *self._key())
-        xml = _XML.get(key)
+        try:
+            xml = _XML.get(key)
+        except TypeError:  # a format attribute set to a list, say
+            super()._assemble_xml_file()  # type: ignore[misc]
+            return
         if xml is not None:
             self.fh.write(xml)  # type: ignore[attr-defined]
             return
@@ -95,12 +100,16 @@ class _App(_Memo, App):
 
 class _Styles(_Memo, Styles):
     def _key(self) -> tuple[Any, ...]:
-        # Each format's attributes as they are (a colour by identity: Book.add_format shares the
-        # colours of equal formats, so equal workbooks hit), cheaper than their repr.
-        formats = tuple(tuple([item for item in vars(fmt).items() if item[0] not in _NOT_STATE])
-                        for fmt in self.xf_formats + self.dxf_formats)
+        # Each format's attributes as they are, cheaper than their repr: with their types (11 and
+        # 11.0 are equal but written apart), a colour by identity (Book.add_format shares the
+        # colours of equal formats, so equal workbooks hit).
+        formats = []
+        for fmt in self.xf_formats + self.dxf_formats:
+            state = vars(fmt).copy()
+            del state["fh"], state["xf_format_indices"], state["dxf_format_indices"]
+            formats.append((tuple(state.items()), tuple(map(type, state.values()))))
         rest = repr([item for item in vars(self).items() if item[0] not in _NOT_STATE | _FORMAT_LISTS])
-        return len(self.xf_formats), formats, rest
+        return len(self.xf_formats), tuple(formats), rest
 
 
 class _ContentTypes(_Memo, ContentTypes):
@@ -114,8 +123,8 @@ _NOT_STATE = frozenset(("fh", "internal_fh", "xf_format_indices", "dxf_format_in
 _FORMAT_LISTS = frozenset(("xf_formats", "dxf_formats"))
 _APP_PROPERTIES = ("company", "manager", "hyperlink_base")
 _XML: dict[tuple[Any, ...], str] = {}
-_WRITERS = {"App": _App, "ContentTypes": _ContentTypes, "Styles": _Styles} | {
-    cls.__name__: type(cls.__name__, (_Memo, cls), {}) for cls in (Custom, Relationships)}
+_WRITERS = {"App": _App, "ContentTypes": _ContentTypes, "Relationships": type("Relationships", (_Memo, Relationships), {}),
+            "Styles": _Styles}
 
 
 def _memoizing(method: Any) -> Any:
@@ -127,7 +136,6 @@ class FastPackager(Packager):
     """xlsxwriter's packager, shared strings written the short way and the small parts memoized."""
 
     _write_app_file = _memoizing(Packager._write_app_file)
-    _write_custom_file = _memoizing(Packager._write_custom_file)
     _write_content_types_file = _memoizing(Packager._write_content_types_file)
     _write_root_rels_file = _memoizing(Packager._write_root_rels_file)
     _write_workbook_rels_file = _memoizing(Packager._write_workbook_rels_file)
@@ -144,18 +152,30 @@ class FastPackager(Packager):
 
 
 def _deflated(name: str, data: bytes) -> tuple[int, bytes]:
-    """data's CRC and raw deflate stream, as zipfile makes them; a part that is the same in every
-    workbook (theme, styles, rels, content types …) is deflated once per process."""
-    cacheable = len(data) <= _CACHED_SIZE and not name.startswith(_OWN_PARTS)
-    if cacheable and (hit := _DEFLATED.get(data)) is not None:
+    """data's CRC and raw deflate stream, as zipfile makes them, deflated once per process for a
+    part seen before: at once for a part most workbooks share (theme, styles, rels …), from its
+    second sighting for a part most make their own (sheets, shared strings; yet a receipt's
+    first sheet, and several sheets of every unit workbook, are alike from unit to unit)."""
+    small = len(data) <= _CACHED_SIZE
+    if small and (hit := _DEFLATED.get(data)) is not None:
         return hit
     compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
     result = zlib.crc32(data), compressor.compress(data) + compressor.flush()
-    if cacheable:
+    if small and (not name.startswith(_OWN_PARTS) or _seen_before(data)):
         if len(_DEFLATED) >= CACHED_ENTRIES:
             _DEFLATED.clear()
         _DEFLATED[data] = result
     return result
+
+
+def _seen_before(data: bytes) -> bool:
+    sighting = hash(data)
+    if sighting in _SIGHTED:
+        return True
+    if len(_SIGHTED) >= 16 * CACHED_ENTRIES:
+        _SIGHTED.clear()
+    _SIGHTED.add(sighting)
+    return False
 
 
 def write_zip(target: Any, parts: list[tuple[str, bytes]], allow_zip64: bool) -> None:
