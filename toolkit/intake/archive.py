@@ -71,12 +71,19 @@ def file_facts(path: Path, zone: dt.tzinfo | None = None) -> tuple[str, int, str
     the 28th."""
     digest = _sha256(path)
     stat = path.stat()
+    return digest, stat.st_size, _received(stat.st_mtime, zone)
+
+
+def received_at(path: Path, zone: dt.tzinfo | None = None) -> str:
+    """file_facts' received alone: the file is not read."""
+    return _received(path.stat().st_mtime, zone)
+
+
+def _received(mtime: float, zone: dt.tzinfo | None) -> str:
     try:
-        stamp = dt.datetime.fromtimestamp(stat.st_mtime, zone)
-        received = stamp.replace(microsecond=0, tzinfo=None).isoformat()
+        return dt.datetime.fromtimestamp(mtime, zone).replace(microsecond=0, tzinfo=None).isoformat()
     except (OverflowError, ValueError, OSError):  # a time stamp beyond what datetime holds
-        received = (dt.datetime.min if stat.st_mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
-    return digest, stat.st_size, received
+        return (dt.datetime.min if mtime < 0 else dt.datetime.max).replace(microsecond=0).isoformat()
 
 
 def _sha256(path: Path) -> str:

@@ -42,7 +42,7 @@ def check_file(
     source = Path(original_path) if original_path else path
     sha256, size, received = archive.file_facts(path)
     if source != path and source.exists():
-        received = archive.file_facts(source)[2]
+        received = archive.received_at(source)
     # The size bound comes first: sniffing reads a zip's central directory, which a huge file
     # could make huge.
     too_big = sniff.check_size(path, limits)
