@@ -3,7 +3,8 @@ workbooks, and rebuilds the quarter from the store, was made faster without chan
 
 Each test builds the output twice, once with today's code and once with the straightforward
 reference kept here (the code as it was before it was made faster), and compares the bytes or
-the frames: any difference, however small (a row height, a line of a receipt), fails."""
+the frames: any difference, however small (a row height, a line of a receipt), fails. Receipts are
+written by leanxlsx on both sides (their xlsxwriter equivalence is tests/test_leanxlsx.py's)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from toolkit import leanxlsx
 from toolkit.config import Bureau
 from toolkit.forms import layout
 from toolkit.forms.plan import file_name
@@ -45,6 +46,7 @@ from toolkit.quarter.store import FileRecord
 from toolkit.xlsx import as_text, row_height
 
 RECEIPT_DIR = "回执"
+WRITER = leanxlsx.Book  # receipts use only what the lean writer implements (tests compare with fastxlsx.Book)
 NOTE_HEADER, NOTE_WIDTH = "说明", 40  # the comments of a copied row, printed
 
 
@@ -205,7 +207,7 @@ def receipt_bytes(merged: MergedQuarter, unit: str, bureau: Bureau, fingerprint:
     latest = files[-1]
     buffer = io.BytesIO()
     wb = new_book(buffer, f"{merged.period.full_label}报表回执（{unit}）", bureau.name, document_time(merged.period),
-                   fingerprint)
+                  fingerprint, WRITER)
     formats = Formats(wb)
     _receipt_front(wb, merged, unit, files, bureau, formats)
     _receipt_issues(wb, files, formats)
