@@ -3,6 +3,7 @@
     make bench                                     # 66 and 1,000 units (a few minutes)
     BENCH_UNITS=66,1000,10000 make bench           # or: python scripts/bench.py --big (adds 10,000)
     python scripts/bench.py --sizes 1000 --json    # the measurements as JSON
+    BENCH_REPEAT=5 make bench                      # more rounds per size (default 3)
 
 For each size a workspace is made with a synthetic ledger (~15 tasks a unit, a third led, an
 indicator on every fifth task) written as master_ledger.xlsx. Then, each a whole process as the
@@ -10,8 +11,11 @@ clerk runs it: `ducha generate`; every unit's clean return is made in the drop f
 answers written while generating, the filler block typed into the sheet XML); the floor
 (../shared/bench/floor.py: unzip and parse every sheet) and the peer (peer.py: pandas + calamine
 concatenating every file, no validation, no receipts, no store) on that folder; `ducha merge` from
-scratch (wall clock and the main process's peak memory) and a rerun with nothing new. The ratios
-ducha ÷ peer and ducha ÷ floor are taken in the same run, so a loaded machine slows both sides.
+scratch (wall clock and the main process's peak memory) and a rerun with nothing new. These run in
+rounds (--repeat, default 3), one of each per round in turn; the times are the rounds' medians and
+the ratios ducha ÷ peer and ducha ÷ floor the medians of each round's ratio, so a machine that
+slows down for a while slows both sides of a ratio (on a shared 2-core machine single runs drift by
+a third).
 Then the merge's phases alone, in this process, on up to PART_SAMPLE files of the same workspace:
 reading + validating, recording in the store, rebuilding the quarter from the store, 汇总表, receipts.
 """
@@ -22,6 +26,8 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,23 +177,53 @@ def workspace(run: Run) -> Path:
     return root
 
 
-def whole(run: Run) -> dict[str, Any]:
+def _fresh(root: Path) -> None:
+    """The workspace as before its first merge: no store, archive, outputs or lock."""
+    for name in ("ducha.db", "ducha.db-wal", "ducha.db-shm"):
+        (root / name).unlink(missing_ok=True)
+    for folder in ("archive", "reports"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def whole(run: Run, repeat: int) -> dict[str, Any]:
     """ducha generate, merge from scratch and rerun, each a whole process, beside the floor and
-    the peer on the same drop folder."""
+    the peer on the same drop folder; `repeat` rounds, one of each per round in turn, so a machine
+    that slows down slows every command of a round. Times are medians of the rounds, ratios the
+    medians of each round's ratio."""
     root = workspace(run)
     period = ["--period", run.period.key]
-    generate = ducha(root, "generate", *period)
     drop = root / "drop"
     drop.mkdir()
     prepare = _seconds(lambda: returns(run, drop))
-    floor = yardstick("floor.py", drop)
-    peer = yardstick("peer.py", drop, run.folder / "peer.xlsx")
-    merge = ducha(root, "merge", *period, "--json")
-    rerun = ducha(root, "merge", *period, "--json")
-    return {"generate_s": generate.seconds, "prepare_returns_s": prepare, "floor_s": floor, "peer_s": peer,
-            "merge_s": merge.seconds, "merge_main_peak_mb": merge.peak_mb, "rerun_s": rerun.seconds,
-            "merge_vs_peer": floor and peer and round(merge.seconds / peer, 2),
-            "merge_vs_floor": floor and round(merge.seconds / floor, 2)}
+    rounds: list[dict[str, Any]] = []
+    for _ in range(repeat):
+        _fresh(root)
+        shutil.rmtree(root / "outbox", ignore_errors=True)
+        generate = ducha(root, "generate", *period)
+        floor = yardstick("floor.py", drop)
+        peer = yardstick("peer.py", drop, run.folder / "peer.xlsx")
+        merge = ducha(root, "merge", *period, "--json")
+        rerun = ducha(root, "merge", *period, "--json")
+        rounds.append({"generate": generate.seconds, "floor": floor, "peer": peer, "merge": merge.seconds,
+                       "peak": merge.peak_mb, "rerun": rerun.seconds})
+    seconds = {key: [r[key] for r in rounds] for key in rounds[0]}
+
+    def ratio(other: str) -> float | None:
+        if any(r[other] is None for r in rounds):
+            return None
+        return round(statistics.median(r["merge"] / r[other] for r in rounds), 2)
+
+    peaks = [p for p in seconds["peak"] if p is not None]
+    return {"rounds": len(rounds), "generate_s": _median(seconds["generate"]), "prepare_returns_s": prepare,
+            "floor_s": None if None in seconds["floor"] else _median(seconds["floor"]),
+            "peer_s": None if None in seconds["peer"] else _median(seconds["peer"]),
+            "merge_s": _median(seconds["merge"]), "merge_main_peak_mb": max(peaks) if peaks else None,
+            "rerun_s": _median(seconds["rerun"]), "merge_vs_peer": ratio("peer"), "merge_vs_floor": ratio("floor"),
+            "merge_each_s": seconds["merge"], "peer_each_s": seconds["peer"], "floor_each_s": seconds["floor"]}
 
 
 def phases(run: Run) -> dict[str, Any]:
@@ -271,13 +307,15 @@ def main() -> None:
                         help="synthetic ledger sizes, comma-separated (default: $BENCH_UNITS or 66,1000)")
     parser.add_argument("--big", action="store_true", help="add 10,000 units (several minutes)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
+                        help="rounds of whole-process runs per size, medians reported (default: $BENCH_REPEAT or 3)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()] + ([10000] if args.big else [])
     runs = []
     for n in dict.fromkeys(sizes):
         with tempfile.TemporaryDirectory(prefix="ducha-bench-") as folder:
             run = Run(f"synthetic-{n}", synthetic_ledger(n), Path(folder))
-            entry = {"units": n, "tasks": len(run.ledger.tasks), "whole": whole(run), "phases": phases(run)}
+            entry = {"units": n, "tasks": len(run.ledger.tasks), "whole": whole(run, args.repeat), "phases": phases(run)}
             runs.append(entry)
             print(json.dumps(entry, ensure_ascii=False), file=sys.stderr, flush=True)  # progress
     if args.json:
