@@ -48,6 +48,7 @@ DDE = "=cmd|' /C calc'!A0"
 AT_SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
 PLUS_LINK = '+HYPERLINK("http://evil.example/x","点我")'
 SCRIPT = "<script>alert('督查')</script>&amp;"
+RICH_LOOKALIKE = "<r></t></r>"
 FORMULA_TEXTS = (DDE, AT_SUM, PLUS_LINK, SCRIPT)
 
 
@@ -206,6 +207,14 @@ def formula_texts(wb: Workbook) -> None:
         cell.value = value
         if isinstance(value, str):
             cell.data_type = "s"  # openpyxl would otherwise store a leading "=" as a formula
+
+
+def rich_text_lookalike(wb: Workbook) -> None:
+    """xlsxwriter copies a string that starts with <r> and ends with </r> into the file as raw rich
+    text: this answer made 汇总表 and the receipt unreadable until every sheet wrote it as text."""
+    ws, row = wb[layout.SHEET_PROGRESS], _first_row(wb)
+    ws.cell(row, _col("done")).value = RICH_LOOKALIKE
+    ws.cell(row, _col("next")).value = "<r><t>已完成</t></r>"
 
 
 def insert_row_between(wb: Workbook) -> None:
@@ -477,6 +486,8 @@ class Corpus:
                 "formula_used", first("progress", FIRST))
         self.ok("formula-like text and <script> typed as answers", "公式文本.xlsx",
                 self.filled(u := self.unit(), [formula_texts]), u)
+        self.ok("text that looks like rich text (<r>…</r>) typed as answers", "富文本.xlsx",
+                self.filled(u := self.unit(), [rich_text_lookalike]), u)
         self.formula_cells()
         self.external_link()
         self.cell_xml("an error value (#DIV/0!) in the progress cell", "除零.xlsx", "progress",

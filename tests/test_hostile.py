@@ -243,6 +243,25 @@ def test_formula_like_text_stays_inert_in_the_merged_book_and_the_receipts(runs)
     assert files and all(c.data_type == "s" for c in files)
 
 
+def test_text_that_looks_like_rich_text_stays_text_and_every_output_opens(runs):
+    from python_calamine import CalamineWorkbook
+
+    out = runs["all"] / "reports" / "2024Q1"
+    [case] = [c for c in runs["cases"] if c.kind.startswith("text that looks like rich text")]
+    receipt = out / RECEIPT_DIR / receipt_name("2024Q1", case.unit)
+    cols = {c.key: i for i, c in enumerate(layout.PROGRESS_COLUMNS, start=1)}
+    progress = openpyxl.load_workbook(receipt)[layout.SHEET_PROGRESS]
+    assert progress.cell(layout.FIRST_DATA_ROW, cols["done"]).value == hostile.RICH_LOOKALIKE
+    assert progress.cell(layout.FIRST_DATA_ROW, cols["next"]).value == "<r><t>已完成</t></r>"
+    book = openpyxl.load_workbook(out / BOOK_NAME)  # raw rich text made this a ParseError
+    cells = {v for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)}
+    assert any(hostile.RICH_LOOKALIKE in v for v in cells)
+    for path in (out / BOOK_NAME, receipt):
+        with open(path, "rb") as fh:
+            workbook = CalamineWorkbook.from_filelike(fh)
+            assert all(workbook.get_sheet_by_name(n).to_python() is not None for n in workbook.sheet_names)
+
+
 def test_formula_like_text_is_escaped_in_the_briefing(runs):
     result = CliRunner().invoke(cli, ["--config", str(runs["all"]), "briefing", "--period", "2024Q1",
                                       "--date", "2024-03-30"])
