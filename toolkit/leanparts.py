@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
@@ -186,19 +186,19 @@ def _position(widths: Mapping[int, int], heights: Mapping[int, int], col: int, r
 
     x_abs = sum(map(col_px, range(col))) + x1
     y_abs = sum(map(row_px, range(row))) + y1
-    while x1 >= col_px(col):
-        x1 -= col_px(col)
-        col += 1
-    while y1 >= row_px(row):
-        y1 -= row_px(row)
-        row += 1
-    col_end, row_end = col, row
+    col, x1 = _advance(col_px, col, x1)
+    row, y1 = _advance(row_px, row, y1)
     width += x1 if col_px(col) > 0 else 0
     height += y1 if row_px(row) > 0 else 0
-    while width >= col_px(col_end):
-        width -= col_px(col_end)
-        col_end += 1
-    while height >= row_px(row_end):
-        height -= row_px(row_end)
-        row_end += 1
+    col_end, width = _advance(col_px, col, width)
+    row_end, height = _advance(row_px, row, height)
     return col, row, x1, y1, col_end, row_end, width, height, x_abs, y_abs
+
+
+def _advance(size: Callable[[int], int], index: int, offset: int) -> tuple[int, int]:
+    """The cell (column or row) an offset in pixels from the start of cell `index` falls in, and
+    the offset within it."""
+    while offset >= size(index):
+        offset -= size(index)
+        index += 1
+    return index, offset
