@@ -27,7 +27,6 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.packager import Packager
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellNumberTuple,
@@ -38,23 +37,15 @@ from xlsxwriter.worksheet import (
 from xlsxwriter.xmlwriter import XMLwriter
 
 from toolkit.xlsx import let_rows_grow
-from toolkit.xlsxparts import CACHED_ENTRIES, FastPackager, write_zip
+from toolkit.xlsxparts import CACHED_ENTRIES, FastPackager, column, write_zip
 
 PINNED = "3.3.1"
 FAST = xlsxwriter.__version__ == PINNED
 
-_COLUMNS: dict[int, str] = {}
 _FORMULAS: dict[tuple[str, bool, bool], str] = {}
 _VALIDATIONS: dict[tuple[str, bool], str] = {}
 _MADE_FORMATS: dict[str, dict[str, Any]] = {}
 _WORKBOOK_XML: dict[str, str] = {}
-
-
-def _column(col: int) -> str:
-    name = _COLUMNS.get(col)
-    if name is None:
-        name = _COLUMNS[col] = xl_col_to_name(col)
-    return name
 
 
 def _escape_attributes(writer: Any, attribute: Any) -> Any:
@@ -215,7 +206,7 @@ class Sheet(InertSheet):
                     continue
                 if not low <= col <= high:
                     continue
-                name = _COLUMNS.get(col) or _column(col)
+                name = column(col)
                 fmt = cell[-1] or row_format or col_formats.get(col)
                 if fmt is None:
                     out.append(f'<c r="{name}{number}"{end}')

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
+from xlsxwriter.utility import _preserve_whitespace
 from xlsxwriter.xmlwriter import XMLwriter
+
+from toolkit.xlsxparts import SPECIAL, column
 
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -26,7 +27,6 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument."
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 # a string needing one of xlsxwriter's escapes, or whitespace kept at either end
-SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _HIDDEN = ' hidden="1"'
 _COMMENT_RUN = ('<r><rPr><sz val="8"/><color indexed="81"/><rFont val="Tahoma"/><family val="2"/></rPr>'
                 '<t{space}>{text}</t></r>')
@@ -51,11 +51,6 @@ def escape(text: str) -> str:
 
 def _attribute(text: str) -> str:
     return escape(text).replace('"', "&quot;").replace("\n", "&#xA;")
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def column(col: int) -> str:
-    return xl_col_to_name(col)
 
 
 def rels(targets: list[tuple[str, str]]) -> str:

@@ -32,8 +32,6 @@ from toolkit.leanparts import (
     MAIN,
     REL,
     ROW_PX,
-    SPECIAL,
-    column,
     comments_xml,
     core,
     custom,
@@ -42,7 +40,7 @@ from toolkit.leanparts import (
     rels,
     vml,
 )
-from toolkit.xlsxparts import write_zip
+from toolkit.xlsxparts import SPECIAL, column, write_zip
 
 STRMAX = 32767  # UTF-16 units in a cell or a comment, as xlsxwriter counts them
 _HALF = STRMAX // 2  # a string of fewer characters fits whatever they are

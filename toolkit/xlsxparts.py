@@ -11,6 +11,7 @@ Only used under the xlsxwriter release fastxlsx is pinned to; tests/test_fastxls
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import sys
@@ -28,12 +29,13 @@ from xlsxwriter.packager import Packager
 from xlsxwriter.relationships import Relationships
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.styles import Styles
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
 CACHED_ENTRIES = 256  # entries each cache keeps
 # A shared string needing any of xlsxwriter's escapes (XML specials, control characters, literal
 # _xHHHH_, non-characters), whitespace kept at either end, or read as rich text ("<r>…</r>").
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 # parts that most often differ from workbook to workbook
 _OWN_PARTS = ("xl/worksheets/sheet", "xl/sharedStrings.xml", "docProps/core.xml", "docProps/custom.xml",
               "xl/comments", "xl/drawings/")
@@ -55,7 +57,7 @@ class _Strings(SharedStrings):
     def _write_sst_strings(self) -> None:
         out: list[str] = []
         for string in self.string_table.string_array:
-            if _SPECIAL.search(string):
+            if SPECIAL.search(string):
                 self.fh.write("".join(out))
                 out.clear()
                 self._write_si(string)
@@ -125,6 +127,13 @@ _APP_PROPERTIES = ("company", "manager", "hyperlink_base")
 _XML: dict[tuple[Any, ...], str] = {}
 _WRITERS = {"App": _App, "ContentTypes": _ContentTypes, "Relationships": type("Relationships", (_Memo, Relationships), {}),
             "Styles": _Styles}
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def column(col: int) -> str:
+    """A zero-based column's letters (0 → A), as xlsxwriter names it; the same few columns are
+    named in every cell of every workbook."""
+    return xl_col_to_name(col)
 
 
 def _memoizing(method: Any) -> Any:
