@@ -97,3 +97,20 @@ def test_parallel_map_keeps_order_and_uses_workers_only_past_the_threshold(monke
 def test_parallel_map_turns_a_dead_writer_into_a_chinese_error():
     with pytest.raises(DuchaError, match="写文件的子进程意外退出"):
         parallel_map(behave, ["a", "kill", "b"], "s", workers=2)
+
+
+def parent_and_shared(shared: object, item: str) -> tuple[int, bool]:
+    """Worker function: whose child this worker is, and whether shared is the very object the
+    parent meant (an object that pickle cannot carry proves it was not pickled)."""
+    return os.getppid(), shared is not None and shared.__class__.__name__ == "lock"
+
+
+@pytest.mark.skipif(not pool.OWN_WORK_FORKS, reason="own work is forked on Linux only")
+def test_own_work_is_forked_from_this_process_and_hostile_reading_never_is():
+    import threading
+
+    unpicklable = threading.Lock()
+    own = parallel_map(parent_and_shared, ["a", "b", "c"], unpicklable, workers=2)
+    assert own == [(os.getpid(), True)] * 3  # inherited as is: a lock cannot be pickled
+    reading = list(guarded_map(parent_and_shared, ["a", "b"], None, seconds=5, memory_mb=256, workers=2))
+    assert all(ppid != os.getpid() for ppid, _ in reading)  # the forkserver's children, not this process's

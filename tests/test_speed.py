@@ -138,6 +138,7 @@ class _Terminal:
 
 def test_progress_is_drawn_on_a_terminal_only_and_never_with_json(monkeypatch, capsys):
     import sys
+    import threading
 
     from toolkit import pool
     from toolkit.cli.progress import progress
@@ -147,9 +148,11 @@ def test_progress_is_drawn_on_a_terminal_only_and_never_with_json(monkeypatch, c
     monkeypatch.setattr(sys, "stdout", _Terminal())
     with progress(as_json=True):
         assert not pool._WATCHERS
+    threads = threading.active_count()
     with progress(as_json=False):
         assert len(pool._WATCHERS) == 1  # a person is watching: the pool's jobs drive the bars
         pool.parallel_map(_double, list(range(60)), 1)
+        assert threading.active_count() == threads  # no refresh thread: the pool may fork from here
     assert not pool._WATCHERS
     assert capsys.readouterr().out == ""  # the bars go to stderr, never into the result
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,7 +80,10 @@ def test_every_file_is_recorded_only_after_its_archived_copy_was_flushed(issued,
     assert all(p.parent == root / "archive" / "2024Q1" for p in recorded)
 
 
-def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("forks", [False, True])
+def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, monkeypatch, forks):
+    """The receipt writer is preloaded only for enough receipts, and only where their workers come
+    from the server: where they are forked from the merge itself they have it already."""
     from toolkit import pool
     from toolkit.intake import check
     from toolkit.outputs import publish, warm
@@ -87,6 +91,7 @@ def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, 
     assert (check.__name__, publish.__name__) == (warm.READ_MODULE, warm.WRITE_MODULE)
     started: list[tuple[str, ...]] = []
     monkeypatch.setattr(pool, "warm_up", lambda *modules: started.append(modules))
+    monkeypatch.setattr(pool, "OWN_WORK_FORKS", forks)
     (tmp_path / "drop").mkdir()
     for i in range(pool.POOL_THRESHOLD - 1):
         (tmp_path / "drop" / f"{i}.xlsx").write_bytes(b"")
@@ -94,7 +99,8 @@ def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, 
     (tmp_path / "drop" / "last.xlsx").write_bytes(b"")
     warm.warm_up(tmp_path / "drop")
     warm.warm_up(tmp_path / "no such folder")
-    assert started == [(check.__name__,), (check.__name__, publish.__name__), (check.__name__,)]
+    with_writer = (check.__name__,) if forks else (check.__name__, publish.__name__)
+    assert started == [(check.__name__,), with_writer, (check.__name__,)]
 
 
 PIECES = [b"<f>", b"<x:f ", b"<f/>", b"<c r=\"A1\" t=\"e\">", b"<v>1</v>", b"</c>", b"<fo>", b"x:f", b"t=\"e\"", b" ", b"<",

@@ -19,9 +19,19 @@ when the parent dies (its pipe closes). Where the platform has it (Linux, macOS)
 from a "forkserver": one clean interpreter, started once per process with the function's module
 already imported, so a worker costs a fork (~10 ms) rather than a fresh interpreter (~0.3 s) —
 at the start of each merge and each time a hostile file kills one. Forking the merge process
-itself ("fork") would be cheaper still but would hand the workers the lock and the store. Elsewhere
-(Windows) workers are spawned; there is no rlimit there, but the timeout and the bounds checked
-before parsing (intake.sniff.check_limits, intake.parts' extent checks) still apply.
+itself ("fork") would be cheaper still but would hand the workers the lock, the store and
+everything else it holds: no place for a worker that parses hostile files. Elsewhere (Windows)
+workers are spawned; there is no rlimit there, but the timeout and the bounds checked before
+parsing (intake.sniff.check_limits, intake.parts' extent checks) still apply.
+
+Our own work (parallel_map: writing receipts and workbooks from data this process already holds)
+is the other way round: on Linux its workers are forked from this process itself, so the data
+they share (the merged quarter, ~11 MB pickled at 1,000 units and ~110 MB at 10,000; the ledger)
+is inherited instead of pickled here and unpickled in every worker, and no server has to import
+the writers first. Such a worker only builds bytes and writes files, never touches the inherited
+store or lock, and ends with os._exit, so nothing it inherited is closed or flushed twice; this
+process runs no other thread when it forks (the cli's progress bar draws from this thread). Not
+on macOS, where forking a process that has loaded system frameworks is unsafe.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -48,6 +59,8 @@ _EXIT_MEMORY = 86  # a worker's exit status after a Python MemoryError
 _MIB = 1024 * 1024
 _STARTUP_SECONDS = 120.0  # a worker that cannot even start in this long is not going to
 _MAX_WORKERS = 8
+# Our own work's workers are forked from this process where that is safe (module docstring).
+OWN_WORK_FORKS = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 @dataclass(frozen=True)
@@ -80,15 +93,17 @@ def guarded_map(
     seconds: float | None,
     memory_mb: float | None,
     workers: int | None = None,
+    own: bool = False,
 ) -> Iterator[Any]:
     """fn(shared, item) for every item, in order, each in a bounded worker process; an item whose
     worker died or overran `seconds` yields a WorkerFailure. fn must be a module-level function
     (it is pickled by name); shared is pickled once per worker. An exception fn raises is raised
-    here, as map() would. None lifts a cap."""
+    here, as map() would. None lifts a cap. own: the items are our own work, not hostile files
+    (parallel_map), so the workers may be forked from this process (OWN_WORK_FORKS)."""
     if not items:
         return
     memory = math.inf if memory_mb is None else memory_mb * _MIB
-    pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory)
+    pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory, own and OWN_WORK_FORKS)
     try:
         for done, outcome in enumerate(pool.run(list(items), workers or worker_count(len(items))), start=1):
             _tell(fn, done, len(items))
@@ -133,16 +148,23 @@ def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: An
             results.append(fn(shared, item))
             _tell(fn, len(results), len(items))
         return results
-    results = list(guarded_map(fn, items, shared, seconds=None, memory_mb=None, workers=count))
+    results = list(guarded_map(fn, items, shared, seconds=None, memory_mb=None, workers=count, own=True))
     failed = next((r for r in results if isinstance(r, WorkerFailure)), None)
     if failed is not None:
         raise DuchaError(f"写文件的子进程意外退出（退出码 {failed.exitcode}），请重新运行")
     return results
 
 
+@dataclass(frozen=True)
+class _Inherited:
+    """Shared data a forked worker already holds: handed over as is, never pickled."""
+
+    value: Any
+
+
 class _Worker:
-    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes, memory_bytes: float) -> None:
-        context = _context(fn)
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes | _Inherited, memory_bytes: float) -> None:
+        context = multiprocessing.get_context("fork") if isinstance(shared, _Inherited) else _context(fn)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_work, args=(child, fn, shared, memory_bytes, os.getcwd()),
                                        daemon=True)
@@ -208,9 +230,11 @@ def _context(fn: Callable[[Any, Any], Any]) -> multiprocessing.context.BaseConte
 
 
 class _Pool:
-    def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, seconds: float, memory_bytes: float) -> None:
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, seconds: float, memory_bytes: float,
+                 fork: bool) -> None:
         # Pickled once, not once per worker: the ledger is ~2 MB at 1,000 units, ~20 MB at 10,000.
-        self.fn, self.shared, self.seconds, self.memory_bytes = fn, pickle.dumps(shared), seconds, memory_bytes
+        self.shared = _Inherited(shared) if fork else pickle.dumps(shared)
+        self.fn, self.seconds, self.memory_bytes = fn, seconds, memory_bytes
         self.workers: list[_Worker] = []
         self.waiting: list[int] = []  # indexes of items not yet given, next one last
         self.items: list[Any] = []
@@ -289,7 +313,8 @@ class _Pool:
         self.workers = []
 
 
-def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes, memory_bytes: float, cwd: str) -> None:
+def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes | _Inherited, memory_bytes: float,
+          cwd: str) -> None:
     """A worker's life: cap memory, silence its output (native code prints its own crash reports,
     the parent turns a crash into an issue, and stdout belongs to the parent's --json), then
     answer jobs until told to stop or the parent dies. It works in the parent's current folder,
@@ -298,7 +323,8 @@ def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes, memor
     parent = multiprocessing.parent_process()
     if parent is not None:  # a run killed mid-file must not leave its worker parsing on
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    shared = pickle.loads(pickled)  # our own data, from the parent; mapped before the cap is set
+    # Our own data, from the parent; mapped before the cap is set.
+    shared = pickled.value if isinstance(pickled, _Inherited) else pickle.loads(pickled)
     # Kept for the worker's life, so out of the cyclic collector's sight: a receipt or 汇总表 worker
     # holds the whole quarter, and each full collection walked it again (a fifth to a third of
     # writing them at 3,000 units).

@@ -5,11 +5,17 @@ A clerk watching 1,000 files go by wants to see that it moves; cron mail and a p
 --json is not given, on stderr, only for jobs of MIN_ITEMS or more, and it is gone when the run
 ends, so the summary printed after it reads as before. The library prints nothing itself: the pool
 tells a watcher how far each job has got (pool.watch).
+
+The bar is redrawn from this thread as the pool reports, at most every REDRAW seconds, not by
+rich's own refresh thread: the pool forks its writing workers from this process, and a process
+that forks must run no other thread (one holding a lock at the fork would leave it held forever
+in the child).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +23,7 @@ from toolkit import pool
 from toolkit.cli.text import PROGRESS_LABELS
 
 MIN_ITEMS = 50  # fewer go by too fast to be worth a bar
+REDRAW = 0.1  # seconds between redraws
 
 
 @contextmanager
@@ -29,8 +36,9 @@ def progress(as_json: bool) -> Iterator[None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bars:
+    with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bars:
         shown: dict[str, int] = {}
+        drawn = [0.0]
 
         def report(name: str, done: int, total: int) -> None:
             if total < MIN_ITEMS:
@@ -38,6 +46,9 @@ def progress(as_json: bool) -> Iterator[None]:
             if name not in shown:
                 shown[name] = bars.add_task(PROGRESS_LABELS.get(name, name), total=total)
             bars.update(shown[name], completed=done, total=total)
+            if done == total or time.monotonic() - drawn[0] >= REDRAW:
+                bars.refresh()
+                drawn[0] = time.monotonic()
 
         with pool.watch(report):
             yield

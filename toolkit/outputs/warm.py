@@ -9,6 +9,7 @@ import is the very thing it runs beside.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from toolkit import pool
@@ -21,10 +22,11 @@ WRITE_MODULE = "toolkit.outputs.publish"  # what the receipt workers run, when t
 
 def warm_up(drop: Path) -> None:
     """Start the workers' server with the reading module preloaded, and the receipt writer too
-    when there may be enough receipts for the pool (else it would be imported for nothing: the
-    receipts are then written in this process)."""
-    try:
-        many = len(scan(drop)) >= pool.POOL_THRESHOLD
-    except DuchaError:
-        many = False  # no drop folder: the merge says so
+    when the receipt workers will come from that server (where they are not forked from this
+    process) and there may be enough receipts for the pool (else it would be imported for nothing:
+    the receipts are then written in this process)."""
+    many = False
+    if not pool.OWN_WORK_FORKS:
+        with contextlib.suppress(DuchaError):  # no drop folder: the merge says so
+            many = len(scan(drop)) >= pool.POOL_THRESHOLD
     pool.warm_up(READ_MODULE, *([WRITE_MODULE] if many else []))
