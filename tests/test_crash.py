@@ -60,8 +60,9 @@ from toolkit.cli import app as cli
 from toolkit.quarter import store
 
 point, n = sys.argv[1], int(sys.argv[2])
-if len(sys.argv) > 4:  # receipts by a process pool from this many units on (default 200)
-    pool.POOL_THRESHOLD = int(sys.argv[4])
+# Receipts by a process pool from this many units on; by default none, so that the writes the hooks
+# below count happen in this process.
+pool.POOL_THRESHOLD = int(sys.argv[4]) if len(sys.argv) > 4 else 10**9
 seen = {"count": 0}
 
 def maybe_die(here, tmp=None):
