@@ -285,6 +285,8 @@ def _iso_date(text: str) -> dt.date | None:
 def _value(raw: Any) -> Value:
     """A cell as the ledger means it: text stripped, whole numbers as int, dates as ISO text (a
     date typed in Excel, at midnight, as 2024-06-30: what ducha writes reads back unchanged)."""
+    if type(raw) is str:  # most cells: the checks below are for the rest
+        return raw.strip()
     if isinstance(raw, bool):
         return str(raw)
     if isinstance(raw, float):
