@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -194,3 +195,23 @@ def test_a_rerun_rebuilds_a_receipt_the_clerk_deleted_or_replaced(tmp_path: Path
 
 def test_unsafe_unit_names_make_safe_receipt_names() -> None:
     assert receipt_name("2024Q1", "市委/市政府:督查") == "2024Q1_市委_市政府_督查_回执.xlsx"
+
+
+@pytest.mark.parametrize("frame", ["tasks", "units", "issues", "indicators", "suspects", "league", "score_details",
+                                   "requests", "evidence"])
+def test_the_book_is_rebuilt_when_any_frame_it_shows_changes(tmp_path: Path, frame: str) -> None:
+    """汇总表's fingerprint digests each frame's CSV as pandas writes it, chunk by chunk (no frame's
+    whole text held): a change anywhere in any of them, even a frame with no rows, rebuilds it."""
+    import dataclasses
+
+    from toolkit.outputs import publish
+
+    merged = _merged(tmp_path)
+    changed = dataclasses.replace(merged, **{frame: getattr(merged, frame).assign(changed=1)})
+    assert publish._book_inputs(changed, Bureau()) != publish._book_inputs(merged, Bureau())
+    tasks = merged.tasks
+    assert publish._frame_digest(tasks) == hashlib.sha256(tasks.to_csv().encode("utf-8")).hexdigest()
+    book = write_outputs(merged, tmp_path / "out", Bureau())[0]
+    before = book.read_bytes()
+    write_outputs(changed, tmp_path / "out", Bureau())
+    assert book.read_bytes() != before
