@@ -38,17 +38,18 @@ def progress(as_json: bool) -> Iterator[None]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bars:
         shown: dict[str, int] = {}
-        drawn = [0.0]
+        drawn = 0.0
 
         def report(name: str, done: int, total: int) -> None:
+            nonlocal drawn
             if total < MIN_ITEMS:
                 return
             if name not in shown:
                 shown[name] = bars.add_task(PROGRESS_LABELS.get(name, name), total=total)
             bars.update(shown[name], completed=done, total=total)
-            if done == total or time.monotonic() - drawn[0] >= REDRAW:
+            if done == total or time.monotonic() - drawn >= REDRAW:
                 bars.refresh()
-                drawn[0] = time.monotonic()
+                drawn = time.monotonic()
 
         with pool.watch(report):
             yield

@@ -235,8 +235,8 @@ class Store:
 
     def _task_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, TaskReport]]:
         """The task rows, each repeated value (a unit's name, a role, a status, the filler's name and
-        phone, one file's hash) one shared string: SQLite returns a new string for every row, and at
-        10,000 units the period's 300,000 rows held ~100 MB of copies of a few thousand values."""
+        phone) one shared string: SQLite returns a new string for every row, and at 10,000 units the
+        period's 300,000 rows kept ~50 MB of copies of a few thousand values."""
         same: dict[str, str] = {}
         one = same.setdefault
         for (sha, row, unit, no, role, status, progress, done, problems, nxt, person, phone,
@@ -247,8 +247,8 @@ class Store:
             tuple(args),
         ):
             request = Request(kind, date, reason, tuple(json.loads(evidence))) if kind else None
-            yield one(sha, sha), TaskReport(one(unit, unit), no, one(role, role), one(status, status), progress, done,
-                                            problems, nxt, one(person, person), one(phone, phone), row, request)
+            yield sha, TaskReport(one(unit, unit), no, one(role, role), one(status, status), progress, done,
+                                  problems, nxt, one(person, person), one(phone, phone), row, request)
 
     def _indicator_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, IndicatorReport]]:
         for sha, row, unit, no, name, value, note in self.conn.execute(
