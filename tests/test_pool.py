@@ -114,3 +114,16 @@ def test_own_work_is_forked_from_this_process_and_hostile_reading_never_is():
     assert own == [(os.getpid(), True)] * 3  # inherited as is: a lock cannot be pickled
     reading = list(guarded_map(parent_and_shared, ["a", "b"], None, seconds=5, memory_mb=256, workers=2))
     assert all(ppid != os.getpid() for ppid, _ in reading)  # the forkserver's children, not this process's
+
+
+def lock_item_held(shared: object, item: tuple[str, object]) -> str:
+    """Worker function: the item's name, if its second half is still the lock the parent made."""
+    return item[0] if item[1].__class__.__name__ == "lock" else "pickled"
+
+
+@pytest.mark.skipif(not pool.OWN_WORK_FORKS, reason="own work is forked on Linux only")
+def test_own_work_items_are_inherited_too_and_only_their_index_is_sent():
+    import threading
+
+    items = [(name, threading.Lock()) for name in "abcde"]  # a lock cannot be pickled
+    assert parallel_map(lock_item_held, items, None, workers=2) == list("abcde")
