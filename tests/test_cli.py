@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,45 @@ def test_python_dash_m_toolkit_runs_the_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True)
     assert done.returncode == 0
     assert done.stdout.startswith("ducha 版本 ")
+
+
+# The console script's main() under a watch: an atexit function, and an object freed only by the
+# interpreter's teardown (main skips that teardown, see cli.app._end).
+_WATCHED_MAIN = """
+import atexit, sys
+from toolkit.cli.app import main
+
+class Teardown:
+    def __del__(self):
+        sys.stderr.write("teardown ran")
+
+kept = Teardown()
+atexit.register(lambda: sys.stderr.write("atexit ran;"))
+atexit.register(lambda: sys.stdout.write("unflushed"))  # runs first; piped, so block-buffered
+sys.argv[0] = "ducha"
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--version"], 0, "ducha 版本 "),  # good
+        (["--config", "{tmp}", "generate", "--period", "2024Q1"], 1, "错误："),  # a data problem: no ledger
+        (["merge", "--period", "2024Q9"], 2, "2024Q9"),  # usage
+    ],
+)
+def test_the_console_script_keeps_exit_codes_output_and_atexit_but_skips_teardown(tmp_path, args, code, says):
+    args = [a.format(tmp=tmp_path) for a in args]
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a clerk's shell
+    done = subprocess.run([sys.executable, "-c", _WATCHED_MAIN, *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=buffered, timeout=60)
+    assert done.returncode == code
+    assert says in done.stdout + done.stderr
+    assert done.stderr.endswith("atexit ran;")  # said last: after every message, and nothing after
+    assert "teardown ran" not in done.stderr
+    assert done.stdout.endswith("unflushed")  # the streams are flushed after the atexit functions
+
 
 
 def test_data_problem_exits_1_with_chinese_message(tmp_path) -> None:

@@ -8,7 +8,9 @@ One module per family of commands; library modules are imported inside each comm
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -68,4 +70,30 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="replace")
-    cli(prog_name="ducha")
+    try:
+        cli(prog_name="ducha")  # click ends every run, good or bad, with SystemExit
+    except SystemExit as done:
+        _end(done.code)
+
+
+def _end(code: object) -> None:
+    """Exit as sys.exit(code) would, without the interpreter's teardown. A merge ends holding its
+    whole quarter, pandas and the writers; freeing them object by object on the way out took
+    0.09-0.13 s of a 66-unit merge (a tenth of it) and is work the operating system does at once.
+    What an exit must do still happens: every atexit function (the pool's, logging's), then the
+    streams flushed. Files are already closed by then: the store, the lock and every output are
+    written and closed by the library before the command returns, and no thread of ducha's is left
+    to wait for (the pool's are daemons in its workers). Only the console script ends this way;
+    the library, and a CliRunner in the tests, return as usual."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # as Python prints sys.exit("message")
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say to it
+            stream.flush()
+    os._exit(status)
