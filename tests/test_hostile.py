@@ -35,19 +35,19 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 # `ducha merge` in a child process, as the clerk runs it, reporting its peak memory and that of
 # its worker processes (ru_maxrss: KiB on Linux) into a file, so stdout and stderr stay the CLI's.
+# main() ends the process itself (cli.app._end), after the atexit functions: the report is one.
 _MEASURED_MERGE = """
-import json, resource, sys
+import atexit, json, resource, sys
 report, sys.argv = sys.argv[1], ["ducha", *sys.argv[2:]]
+
+def write_usage():
+    usage = {who: resource.getrusage(getattr(resource, who)).ru_maxrss for who in ("RUSAGE_SELF", "RUSAGE_CHILDREN")}
+    with open(report, "w") as fh:
+        json.dump(usage, fh)
+
+atexit.register(write_usage)
 from toolkit.cli.app import main
-try:
-    main()
-    code = 0
-except SystemExit as exc:
-    code = exc.code
-usage = {who: resource.getrusage(getattr(resource, who)).ru_maxrss for who in ("RUSAGE_SELF", "RUSAGE_CHILDREN")}
-with open(report, "w") as fh:
-    json.dump(usage, fh)
-sys.exit(code)
+main()
 """
 
 
