@@ -29,7 +29,8 @@ is the other way round: on Linux its workers are forked from this process itself
 they share (the merged quarter, ~11 MB pickled at 1,000 units and ~110 MB at 10,000; the ledger)
 is inherited instead of pickled here and unpickled in every worker, and so are the items (a job
 sent is just an item's index: 1,000 unit workbooks took 0.43-0.55 s of this process's CPU, beside
-its two workers on two cores, and take 0.26 s), and no server has to import the writers first. Such a worker only builds bytes and writes files, never touches the inherited
+its two workers on two cores, and take 0.26 s), and no server has to import the writers first.
+Such a worker only builds bytes and writes files, never touches the inherited
 store or lock, and ends with os._exit, so nothing it inherited is closed or flushed twice; this
 process runs no other thread when it forks (the cli's progress bar draws from this thread). Not
 on macOS, where forking a process that has loaded system frameworks is unsafe.
