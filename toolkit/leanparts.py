@@ -26,7 +26,6 @@ COL_PX, ROW_PX = 64, 20  # xlsxwriter's default column width and row height, in 
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument."
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-# a string needing one of xlsxwriter's escapes, or whitespace kept at either end
 _HIDDEN = ' hidden="1"'
 _COMMENT_RUN = ('<r><rPr><sz val="8"/><color indexed="81"/><rFont val="Tahoma"/><family val="2"/></rPr>'
                 '<t{space}>{text}</t></r>')

@@ -240,8 +240,8 @@ class _Pool:
     def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, seconds: float, memory_bytes: float,
                  fork: bool) -> None:
         # Pickled once, not once per worker: the ledger is ~2 MB at 1,000 units, ~20 MB at 10,000.
-        self.shared, self.fork = (shared, True) if fork else (pickle.dumps(shared), False)
-        self.fn, self.seconds, self.memory_bytes = fn, seconds, memory_bytes
+        self.shared = shared if fork else pickle.dumps(shared)
+        self.fn, self.fork, self.seconds, self.memory_bytes = fn, fork, seconds, memory_bytes
         self.workers: list[_Worker] = []
         self.waiting: list[int] = []  # indexes of items not yet given, next one last
         self.items: list[Any] = []
@@ -331,8 +331,10 @@ def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes | _Inh
     if parent is not None:  # a run killed mid-file must not leave its worker parsing on
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     # Our own data, from the parent; mapped before the cap is set.
-    inherited = pickled.items if isinstance(pickled, _Inherited) else None
-    shared = pickled.value if isinstance(pickled, _Inherited) else pickle.loads(pickled)
+    if isinstance(pickled, _Inherited):
+        shared, inherited = pickled.value, pickled.items
+    else:
+        shared, inherited = pickle.loads(pickled), None
     # Kept for the worker's life, so out of the cyclic collector's sight: a receipt or 汇总表 worker
     # holds the whole quarter, and each full collection walked it again (a fifth to a third of
     # writing them at 3,000 units).
