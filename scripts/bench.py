@@ -12,7 +12,8 @@ answers written while generating, the filler block typed into the sheet XML); th
 (../shared/bench/floor.py: unzip and parse every sheet) and the peer (peer.py: pandas + calamine
 concatenating every file, no validation, no receipts, no store) on that folder; `ducha merge` from
 scratch (wall clock and the main process's peak memory) and a rerun with nothing new. These run in
-rounds (--repeat, default 3), one of each per round in turn; the times are the rounds' medians and
+rounds (--repeat, default 3), one of each per round in turn, each round in a workspace of its own
+with nothing deleted before the end (see _round); the times are the rounds' medians and
 the ratios ducha ÷ peer and ducha ÷ floor the medians of each round's ratio, so a machine that
 slows down for a while slows both sides of a ratio (on a shared 2-core machine single runs drift by
 a third).
@@ -58,7 +59,7 @@ class Run:
     folder: Path
     period: Period = field(default_factory=lambda: Period.parse("2024Q1"))
     workers: int | None = None
-    outputs: dict[str, Any] = field(default_factory=dict)
+    merged: Path = Path()  # the workspace whole() merged last
 
 
 def synthetic_ledger(n_units: int, tasks_per_unit: int = 15) -> Ledger:
@@ -150,14 +151,19 @@ def _seconds(fn: Callable[[], Any]) -> float:
 
 
 def returns(run: Run, drop: Path) -> list[Path]:
-    """Every unit's clean return in the drop folder, received the day before the deadline."""
+    """Every unit's clean return in the drop folder, received the day before the deadline. The
+    workbooks are generated elsewhere and each return written anew, not over its workbook: see
+    _round for why nothing is deleted or replaced."""
     from toolkit.demo import unitsim
 
-    result = generate_from(run.ledger, run.period, Bureau(), SECRET, drop, now=NOW, workers=run.workers,
+    issued = run.folder / "issued"
+    result = generate_from(run.ledger, run.period, Bureau(), SECRET, issued, now=NOW, workers=run.workers,
                            answers=unitsim.answers_for(run.ledger))
-    paths = [w.path for w in result.workbooks]
+    issued_paths = [w.path for w in result.workbooks]
+    drop.mkdir()
     with ProcessPoolExecutor(min(os.cpu_count() or 1, 4)) as pool:
-        list(pool.map(unitsim.filler_xml, paths, chunksize=64))
+        paths = list(pool.map(unitsim.filler_xml, issued_paths, [None] * len(issued_paths),
+                              [drop / p.name for p in issued_paths], chunksize=64))
     received = dt.datetime.combine(run.period.deadline, dt.time(9)).timestamp() - 86400
     for path in paths:
         os.utime(path, (received, received))
@@ -177,12 +183,26 @@ def workspace(run: Run) -> Path:
     return root
 
 
-def _fresh(root: Path) -> None:
-    """The workspace as before its first merge: no store, archive, outputs or lock."""
-    for name in ("ducha.db", "ducha.db-wal", "ducha.db-shm"):
-        (root / name).unlink(missing_ok=True)
-    for folder in ("archive", "reports"):
-        shutil.rmtree(root / folder, ignore_errors=True)
+def _round(template: Path, root: Path) -> Path:
+    """A round's own workspace, as before its first merge: the template's settings, secret and
+    ledger copied, its returns linked (the same files, no copies).
+
+    Rounds used to share one workspace, deleting the last round's store, archive and outputs
+    first. Thousands of files deleted just before a timed run are what no clerk does, and they
+    slowed ducha alone: ext4 without a journal (as here) passes over every inode deleted in the
+    last minute or more when it picks one for a new file, and the merge creates two files a
+    unit (its archived copy and its receipt), the peer one in all. So nothing is deleted or
+    replaced until every size has run (main)."""
+    root.mkdir()
+    for name in ("ducha.toml", ".ducha_secret", "master_ledger.xlsx"):
+        shutil.copy2(template / name, root / name)
+    (root / "drop").mkdir()
+    for path in (template / "drop").iterdir():
+        try:
+            os.link(path, root / "drop" / path.name)
+        except OSError:  # a file system without hard links
+            shutil.copy2(path, root / "drop" / path.name)
+    return root
 
 
 def _median(values: list[float]) -> float:
@@ -193,19 +213,17 @@ def whole(run: Run, repeat: int) -> dict[str, Any]:
     """ducha generate, merge from scratch and rerun, each a whole process, beside the floor and
     the peer on the same drop folder; `repeat` rounds, one of each per round in turn, so a machine
     that slows down slows every command of a round. Times are medians of the rounds, ratios the
-    medians of each round's ratio."""
-    root = workspace(run)
+    medians of each round's ratio. Each round has its own workspace (_round); run.merged is the
+    last."""
+    template = workspace(run)
     period = ["--period", run.period.key]
-    drop = root / "drop"
-    drop.mkdir()
-    prepare = _seconds(lambda: returns(run, drop))
+    prepare = _seconds(lambda: returns(run, template / "drop"))
     rounds: list[dict[str, Any]] = []
-    for _ in range(repeat):
-        _fresh(root)
-        shutil.rmtree(root / "outbox", ignore_errors=True)
+    for n in range(1, repeat + 1):
+        root = run.merged = _round(template, run.folder / f"round{n}")
         generate = ducha(root, "generate", *period)
-        floor = yardstick("floor.py", drop)
-        peer = yardstick("peer.py", drop, run.folder / "peer.xlsx")
+        floor = yardstick("floor.py", root / "drop")
+        peer = yardstick("peer.py", root / "drop", run.folder / f"peer{n}.xlsx")
         merge = ducha(root, "merge", *period, "--json")
         rerun = ducha(root, "merge", *period, "--json")
         rounds.append({"generate": generate.seconds, "floor": floor, "peer": peer, "merge": merge.seconds,
@@ -228,14 +246,14 @@ def whole(run: Run, repeat: int) -> dict[str, Any]:
 
 def phases(run: Run) -> dict[str, Any]:
     """The merge's phases alone, in this process, on up to PART_SAMPLE files of the workspace
-    whole() merged: per file or unit, in milliseconds."""
+    whole() merged last: per file or unit, in milliseconds."""
     from toolkit.intake import check, sniff
     from toolkit.outputs.receipts import receipt_bytes
     from toolkit.outputs.summary_book import book_bytes
     from toolkit.quarter.collect import load_merged
     from toolkit.quarter.store import open_store
 
-    root = run.folder / "ws"
+    root = run.merged
     config = load_config(root)
     sample = sorted((root / "drop").glob("*.xlsx"))[:PART_SAMPLE]
     limits = sniff.Limits.from_config(config)
@@ -312,9 +330,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()] + ([10000] if args.big else [])
     runs = []
-    for n in dict.fromkeys(sizes):
-        with tempfile.TemporaryDirectory(prefix="ducha-bench-") as folder:
-            run = Run(f"synthetic-{n}", synthetic_ledger(n), Path(folder))
+    with tempfile.TemporaryDirectory(prefix="ducha-bench-") as folder:  # deleted after every size (_round)
+        for n in dict.fromkeys(sizes):
+            run = Run(f"synthetic-{n}", synthetic_ledger(n), Path(folder) / str(n))
+            run.folder.mkdir()
             entry = {"units": n, "tasks": len(run.ledger.tasks), "whole": whole(run, args.repeat), "phases": phases(run)}
             runs.append(entry)
             print(json.dumps(entry, ensure_ascii=False), file=sys.stderr, flush=True)  # progress

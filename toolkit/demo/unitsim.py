@@ -300,10 +300,11 @@ def answers_for(ledger: Ledger, seed: int = 0) -> Callable[[str], tuple[Answers,
     return answers
 
 
-def filler_xml(path: Path, filler: Mapping[str, str] | None = None) -> Path:
+def filler_xml(path: Path, filler: Mapping[str, str] | None = None, target: Path | None = None) -> Path:
     """Type the filler block (填报人, 联系电话, 单位负责人, 填报日期) into a workbook xlsxwriter
     generated, by editing 进展填报's sheet XML: the blank value cells become inline strings, as a
-    client may save them. Rewrites path in place (atomically); the _meta signature is untouched."""
+    client may save them. Writes target (atomically; default: path itself, rewritten in place);
+    the _meta signature is untouched."""
     filler = DEFAULT_FILLER if filler is None else filler
     with zipfile.ZipFile(path) as zf:
         members = [(info, zf.read(info)) for info in zf.infolist()]
@@ -329,7 +330,7 @@ def filler_xml(path: Path, filler: Mapping[str, str] | None = None) -> Path:
             for info, data in edited:
                 zf.writestr(info, data)
 
-    return write_atomic(path, save)
+    return write_atomic(target or path, save)
 
 
 def _sheet_member(zf: zipfile.ZipFile, name: str) -> str:
