@@ -53,6 +53,29 @@ def test_a_worker_over_time_is_killed_and_only_its_item_fails():
     assert [r.split(":")[1] for r in (out[0], *out[2:])] == ["a", "b", "c"]
 
 
+def test_the_items_a_worker_held_behind_one_that_overran_are_still_done():
+    out = results(["a", "sleep", "b", "c", "d"], seconds=1.0, workers=1)
+    assert isinstance(out[1], WorkerFailure) and out[1].timed_out
+    assert [r.split(":")[1] for r in (out[0], *out[2:])] == ["a", "b", "c", "d"]
+    assert out[0].split(":")[2] != out[2].split(":")[2]  # done by the worker started in its place
+
+
+def finished_at(shared: None, item: str) -> float:
+    return time.monotonic()  # system-wide on Linux, macOS and Windows: comparable between processes
+
+
+def test_workers_read_on_while_the_caller_is_busy_with_a_result():
+    """The caller stores each result in its own time; a worker does not wait for it to come back
+    for the next item. The worker that gave the first result holds _AHEAD - 1 more (the other may
+    not have been ready yet); before, each worker had one item at a time: 2 were done at most."""
+    outcomes = guarded_map(finished_at, [str(n) for n in range(20)], None, seconds=5, memory_mb=256, workers=2)
+    next(outcomes)
+    time.sleep(0.5)  # the caller busy storing the first result
+    resumed = time.monotonic()
+    done_meanwhile = sum(stamp < resumed for stamp in outcomes)
+    assert done_meanwhile >= pool._AHEAD - 1
+
+
 @pytest.mark.skipif(not POSIX, reason="no signals or rlimit on Windows")
 def test_a_worker_that_dies_or_runs_out_of_memory_is_replaced():
     out = results(["a", "exit", "kill", "hog", "b"], workers=1)

@@ -38,29 +38,28 @@ on macOS, where forking a process that has loaded system frameworks is unsafe.
 
 from __future__ import annotations
 
+import collections
 import contextlib
-import gc
 import math
 import multiprocessing
 import os
 import pickle
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import forkserver
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from typing import Any
 
 from toolkit.errors import DuchaError
+from toolkit.poolwork import EXIT_MEMORY, Inherited, work
 
-_READY = "ready"
-_EXIT_MEMORY = 86  # a worker's exit status after a Python MemoryError
 _MIB = 1024 * 1024
 _STARTUP_SECONDS = 120.0  # a worker that cannot even start in this long is not going to
 _MAX_WORKERS = 8
+_AHEAD = 8  # items a worker holds at once: the one it works on and those waiting in its pipe
 # Our own work's workers are forked from this process where that is safe (module docstring).
 OWN_WORK_FORKS = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
@@ -78,7 +77,7 @@ class WorkerFailure:
         native code (Rust aborts with SIGABRT when an allocation fails)."""
         sigabrt = getattr(signal, "SIGABRT", None)
         return not self.timed_out and (
-            self.exitcode == _EXIT_MEMORY or (sigabrt is not None and self.exitcode == -sigabrt)
+            self.exitcode == EXIT_MEMORY or (sigabrt is not None and self.exitcode == -sigabrt)
         )
 
 
@@ -159,31 +158,30 @@ def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: An
     return results
 
 
-@dataclass(frozen=True)
-class _Inherited:
-    """What a forked worker already holds, handed over as is, never pickled: the shared data and
-    the items, so each job it is given is just an item's index."""
-
-    value: Any
-    items: Sequence[Any]
-
-
 class _Worker:
-    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes | _Inherited, memory_bytes: float) -> None:
-        self.inherits = isinstance(shared, _Inherited)
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes | Inherited, memory_bytes: float) -> None:
+        self.inherits = isinstance(shared, Inherited)
         context = multiprocessing.get_context("fork") if self.inherits else _context(fn)
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child, fn, shared, memory_bytes, os.getcwd()),
+        self.process = context.Process(target=work, args=(child, fn, shared, memory_bytes, os.getcwd()),
                                        daemon=True)
         self.process.start()
         child.close()
         self.ready = False
-        self.job: int | None = None
+        self.jobs: collections.deque[int] = collections.deque()  # sent, in the order it works through them
         self.deadline = time.monotonic() + _STARTUP_SECONDS
 
     def give(self, index: int, item: Any, seconds: float) -> None:
-        self.job, self.deadline = index, time.monotonic() + seconds
+        if not self.jobs:
+            self.deadline = time.monotonic() + seconds
+        self.jobs.append(index)
         self.conn.send(index if self.inherits else (index, item))
+
+    def finished(self, seconds: float) -> int:
+        """The index of the job it was working on; the clock starts on the next one it holds."""
+        index = self.jobs.popleft()
+        self.deadline = time.monotonic() + seconds if self.jobs else math.inf
+        return index
 
     def ask_to_stop(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # already gone (or already asked)
@@ -247,11 +245,15 @@ class _Pool:
         self.items: list[Any] = []
 
     def _feed(self) -> None:
-        """Give every idle worker its next item."""
-        for worker in self.workers:
-            if worker.ready and worker.job is None and self.waiting:
-                index = self.waiting.pop()
-                worker.give(index, self.items[index], self.seconds)
+        """Keep every ready worker holding up to _AHEAD items, dealt round by round so that the
+        last ones spread over the workers. A worker that finishes an item finds the next in its
+        pipe, instead of idling until this process, storing a batch of results, comes round to
+        give it one."""
+        for held in range(_AHEAD):
+            for worker in self.workers:
+                if worker.ready and len(worker.jobs) <= held and self.waiting:
+                    index = self.waiting.pop()
+                    worker.give(index, self.items[index], self.seconds)
 
     def run(self, items: list[Any], count: int) -> Iterator[Any]:
         self.items, self.waiting = items, list(range(len(items)))[::-1]
@@ -270,10 +272,10 @@ class _Pool:
                 kind, value = outcome
                 if kind == "raise":
                     raise value
-                if worker.job is not None and kind in ("result", "failure"):
-                    done[worker.job] = value
-                    worker.job = None
-                if kind == "failure":
+                if worker.jobs and kind in ("result", "failure"):
+                    done[worker.finished(self.seconds)] = value
+                if kind == "failure":  # the items it held after the one it died on go to the others
+                    self.waiting.extend(reversed(worker.jobs))
                     worker.stop()
                     self.workers[position] = self._start()
             self._feed()  # before yielding: the workers read on while the caller stores results
@@ -288,13 +290,12 @@ class _Pool:
                 message = worker.conn.recv()
             except (EOFError, OSError):
                 message = None  # it died: the sentinel tells how
-            if isinstance(message, str):  # _READY
+            if isinstance(message, str):  # READY
                 worker.ready = True
                 worker.deadline = math.inf
                 return "ready", None
             if message is not None:
                 _index, ok, value = message
-                worker.deadline = math.inf
                 return ("result", value) if ok else ("raise", value)
         timed_out = time.monotonic() >= worker.deadline
         if worker.process.sentinel in events or worker.conn in events or timed_out:
@@ -310,7 +311,7 @@ class _Pool:
         return None
 
     def _start(self) -> _Worker:
-        return _Worker(self.fn, _Inherited(self.shared, self.items) if self.fork else self.shared, self.memory_bytes)
+        return _Worker(self.fn, Inherited(self.shared, self.items) if self.fork else self.shared, self.memory_bytes)
 
     def close(self) -> None:
         for worker in self.workers:  # all asked first: they wind down together
@@ -318,79 +319,3 @@ class _Pool:
         for worker in self.workers:
             worker.stop()
         self.workers = []
-
-
-def _work(conn: Connection, fn: Callable[[Any, Any], Any], pickled: bytes | _Inherited, memory_bytes: float,
-          cwd: str) -> None:
-    """A worker's life: cap memory, silence its output (native code prints its own crash reports,
-    the parent turns a crash into an issue, and stdout belongs to the parent's --json), then
-    answer jobs until told to stop or the parent dies. It works in the parent's current folder,
-    not the forkserver's (relative paths, such as a --drop given as one, mean the same in both)."""
-    os.chdir(cwd)
-    parent = multiprocessing.parent_process()
-    if parent is not None:  # a run killed mid-file must not leave its worker parsing on
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    # Our own data, from the parent; mapped before the cap is set.
-    if isinstance(pickled, _Inherited):
-        shared, inherited = pickled.value, pickled.items
-    else:
-        shared, inherited = pickle.loads(pickled), None
-    # Kept for the worker's life, so out of the cyclic collector's sight: a receipt or 汇总表 worker
-    # holds the whole quarter, and each full collection walked it again (a fifth to a third of
-    # writing them at 3,000 units).
-    gc.freeze()
-    _cap_memory(memory_bytes)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for fd in (1, 2):
-        os.dup2(devnull, fd)
-    conn.send(_READY)
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        index, item = (job, inherited[job]) if inherited is not None else job
-        try:
-            reply = (index, True, fn(shared, item))
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
-            reply = (index, False, exc)
-        try:
-            conn.send(reply)
-        except MemoryError:
-            os._exit(_EXIT_MEMORY)
-        except Exception as exc:  # noqa: BLE001 — the reply would not pickle
-            conn.send((index, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-def _exit_with(parent: Any) -> None:
-    parent.join()  # returns when the parent process has ended
-    os._exit(1)
-
-
-def _cap_memory(memory_bytes: float) -> None:
-    """Cap the address space at what the worker already maps plus memory_bytes. Relative, because
-    the start-up footprint depends on the parent: a worker carries the parent's main
-    module, and a script that imports pandas starts its workers at a few hundred MB of address
-    space, a plain `ducha merge` at about 30 MB."""
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimit; the timeout still holds
-        return
-    if memory_bytes == math.inf:
-        return
-    limit = _address_space() + int(memory_bytes)
-    with contextlib.suppress(ValueError, OSError):  # a platform may refuse (macOS): the timeout still holds
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _address_space() -> int:
-    """Bytes of address space this process maps now (Linux /proc; 0 where unknown)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return 0
