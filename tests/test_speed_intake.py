@@ -5,10 +5,11 @@ partial is made again rather than trusted for having the right size."""
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from toolkit import fsutil
@@ -121,3 +122,59 @@ def test_a_formula_or_an_error_cell_is_still_found():
     for data in (b'<c r="F7"><f>1/0</f><v>1</v></c>', b'<x:c r="F7"><x:f>A1</x:f></x:c>', b'<c r="F7" t="e"><v>#DIV/0!</v></c>'):
         assert _may_hold_details(data) and _DETAIL_MARK.search(data)
     assert not _may_hold_details(b'<c r="F7" s="3" t="s"><v>12</v></c><c r="G7"/>')
+
+
+_REF = st.tuples(st.text("ABCXYZabz", min_size=1, max_size=4), st.integers(1, 10**8))
+
+
+@st.composite
+def sheet_xml(draw) -> bytes:
+    """Sheet XML as a crafted file may write it: prefixed or not, rows and cells with or without
+    r=, blank styled cells, references in other attributes, <rowBreaks>."""
+    prefix = draw(st.sampled_from(["", "x:"]))
+    rows = []
+    for _ in range(draw(st.integers(0, 4))):
+        cells = []
+        for letters, number in draw(st.lists(_REF, max_size=4)):
+            space = draw(st.sampled_from([" ", "\n", "\t"]))
+            ref = draw(st.sampled_from([f'{space}r="{letters}{number}"', "", "", f' xr="{letters}{number}"']))
+            blank = draw(st.booleans())
+            cells.append(f"<{prefix}c{ref} s=\"1\"/>" if blank else f"<{prefix}c{ref}><{prefix}v>1</{prefix}v></{prefix}c>")
+        row_ref = draw(st.sampled_from(["", f' r="{draw(st.integers(1, 10**7))}"']))
+        rows.append(f"<{prefix}row{row_ref}>{''.join(cells)}</{prefix}row>")
+        if draw(st.booleans()):
+            rows.append(f'<{prefix}rowBreaks count="1"/>')
+    return f"<{prefix}worksheet><{prefix}sheetData>{''.join(rows)}</{prefix}sheetData></{prefix}worksheet>".encode()
+
+
+@given(sheet_xml())
+@example(b"<x:sheetData><x:row><x:c><x:v>1</x:v></x:c></x:row></x:sheetData>")  # counted rows, prefixed
+@example(b'<sheetData><row><c\nr="B9"><v>1</v></c></row></sheetData>')  # a reference after a line break
+def test_the_quick_bound_on_a_sheets_extent_is_never_below_the_exact_one(data):
+    """A sheet passes on the quick bound alone only when the exact count would pass it too."""
+    from toolkit.intake import parts
+
+    cells = data.count(b"</c>") + data.count(b"</x:c>")
+    rows, cols = parts._extent(parts._VALUE_CELL.findall(data), len(parts._ROW_WITHOUT_REF.findall(data)),
+                               1 if cells else 0)
+    assert parts._span_bound(data, cells) >= rows * cols
+
+
+def test_far_blank_cells_alone_do_not_make_a_sheet_too_large(tmp_path):
+    """A styled blank cell (<c r="K600000" s="1"/>, as Excel writes one) counts toward the quick
+    bound but not the exact extent, which decides: the file is read, not refused."""
+    from tests.hostile import before_sheet_data_end, rezip, sheet_member
+    from tests.return_fixtures import COMMERCE, issue
+    from toolkit.demo import unitsim
+    from toolkit.forms import layout
+    from toolkit.intake import parts, reader
+    from toolkit.intake.sniff import Limits
+
+    filled = unitsim.fill(issue(tmp_path / "outbox", COMMERCE), tmp_path / "filled.xlsx")
+    member = sheet_member(filled, layout.SHEET_PROGRESS)
+    far = before_sheet_data_end(b'<row r="600000"><c r="K600000" s="1"/></row>')
+    path = rezip(filled, tmp_path / "far.xlsx", {member: far})
+    with zipfile.ZipFile(path) as zf:
+        assert parts._span_bound(zf.read(member), 1) > Limits().max_cells  # so the exact count ran
+    sub = reader.read(path, "xlsx", Limits(), expected_rows=4, expected_indicators=1)
+    assert (sub.progress.sheet, [r.row for r in sub.progress.rows]) == (layout.SHEET_PROGRESS, [6, 7, 8])

@@ -116,6 +116,9 @@ _VALUE_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Za-z]+)([0-9]+)"[^>]*(?<
 _PREFIXED_CELL_END = re.compile(rb"</\w+:c>")
 # Rows and cells may omit r= (the reader then counts them in order): count those.
 _ROW_WITHOUT_REF = re.compile(rb"<(?:\w+:)?row(?![^>]*\br=)[\s>/]")
+# Every cell reference, blank cells' included and wherever it stands: a literal start, so a scan
+# at C speed (_span_bound).
+_ANY_CELL_REF = re.compile(rb'r="([A-Za-z]+)([0-9]+)"')
 # A formula, or a cell holding an error value (#DIV/0!, which calamine reads as empty).
 _DETAIL_MARK = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
 _PERCENT_BUILTIN = {9, 10}
@@ -126,6 +129,24 @@ def _may_hold_details(data: bytes) -> bool:
     """False when _DETAIL_MARK cannot match: none of the substrings any match contains is there.
     The regex tries every "<" of the sheet (0.3 ms a file); these tests run at C speed."""
     return b"<f" in data or b":f" in data or b't="e"' in data
+
+
+def _extent(refs: list[tuple[bytes, bytes]], rows: int, cols: int) -> tuple[int, int]:
+    """(rows, columns) reaching the farthest of refs, (letters, digits) pairs; at least (rows, cols)."""
+    if refs:
+        letters, numbers = zip(*refs, strict=True)  # distinct values first: C speed on big sheets
+        rows = max(rows, *map(int, set(numbers)))
+        cols = max(cols, *(_column_number(c.decode().upper()) for c in set(letters)))
+    return rows, cols
+
+
+def _span_bound(data: bytes, cells: int) -> int:
+    """Never less than the span check_extent measures exactly: its references (of cells that hold
+    something) are among these, and its rows without r= among all row elements (<rowBreaks counts
+    too). At 0.17 ms a returned workbook against 0.39 ms for the exact count, which now runs only
+    for a sheet this bound does not clear."""
+    rows, cols = _extent(_ANY_CELL_REF.findall(data), data.count(b"<row") + data.count(b":row"), 1 if cells else 0)
+    return rows * cols
 
 
 def _column_number(letters: str) -> int:
@@ -198,13 +219,10 @@ class XlsxParts:
         count = data.count(b"</c>") + (len(_PREFIXED_CELL_END.findall(data)) if b":c>" in data else 0)
         if count > self.limits.max_cells:
             raise SheetTooLarge(sheet, 0, 0, count)
-        rows = len(_ROW_WITHOUT_REF.findall(data))  # rows placed by counting, not by r=
-        cols = 1 if count else 0
-        cells = _VALUE_CELL.findall(data)
-        if cells:
-            letters, numbers = zip(*cells, strict=True)  # distinct values first: C speed on big sheets
-            rows = max(rows, *map(int, set(numbers)))
-            cols = max(_column_number(c.decode().upper()) for c in set(letters))
+        if _span_bound(data, count) <= self.limits.max_cells:
+            return  # the sheets ducha reads nearly all end here
+        # Rows placed by counting, not by r=, and the cells that hold something.
+        rows, cols = _extent(_VALUE_CELL.findall(data), len(_ROW_WITHOUT_REF.findall(data)), 1 if count else 0)
         if rows * cols > self.limits.max_cells:
             raise SheetTooLarge(sheet, rows, cols)
 
