@@ -178,6 +178,13 @@ def test_text_strips_full_width_spaces_and_unifies_line_breaks():
     assert normalize.text("\u3000 已完成\r\n验收 \u00a0").value == "已完成\n验收"
     assert normalize.text(13.0).value == "13"
     assert normalize.text(None).value == ""
+    assert normalize.text("\u200b \ufeff任务\u200b内容 \u200d\u2003").value == "任务\u200b内容"  # inner ones stay
+
+
+def test_the_edge_characters_text_strips_are_exactly_those_compact_removes():
+    """str.strip(EDGE_SPACES) stands for the regex class on every code point of this Python."""
+    class_ = normalize._SPACES
+    assert [c for c in map(chr, range(0x110000)) if (c in normalize.EDGE_SPACES) != bool(class_.fullmatch(c))] == []
 
 
 def test_number_reads_text_with_thousands_separator_and_full_width_digits():

@@ -105,7 +105,7 @@ def test_the_workers_server_preloads_the_modules_the_merge_runs_in_it(tmp_path, 
 
 
 PIECES = [b"<f>", b"<x:f ", b"<f/>", b"<c r=\"A1\" t=\"e\">", b"<v>1</v>", b"</c>", b"<fo>", b"x:f", b"t=\"e\"", b" ", b"<",
-          b"f", b":", b"\t", b"<row r=\"2\">", b"<is><t>f</t></is>", b"<sheetFormatPr/>", b"<x:fx", b"\nt=\"e\""]
+          b"f", b":", b"\t", b"<row r=\"2\">", b"<is><t>f</t></is>", b"<sheetFormatPr/>", b"<x:fx", b"\nt=\"e\"", b"<formula1>", b"\x0b", b"\x0c", b"\r", b"/", b">"]
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=12))
@@ -121,6 +121,8 @@ def test_a_formula_or_an_error_cell_is_still_found():
 
     for data in (b'<c r="F7"><f>1/0</f><v>1</v></c>', b'<x:c r="F7"><x:f>A1</x:f></x:c>', b'<c r="F7" t="e"><v>#DIV/0!</v></c>'):
         assert _may_hold_details(data) and _DETAIL_MARK.search(data)
+    drop_down = '<dataValidation type="list"><formula1>"已完成,正常推进"</formula1></dataValidation>'.encode()
+    assert not _may_hold_details(b'<c r="F7"><v>1</v></c>' + drop_down)  # a sheet as issued: no regex scan
     assert not _may_hold_details(b'<c r="F7" s="3" t="s"><v>12</v></c><c r="G7"/>')
 
 

@@ -125,10 +125,17 @@ _PERCENT_BUILTIN = {9, 10}
 _MAX_XML = 64 * 1024 * 1024  # never inflate a part beyond this, whatever its header says
 
 
+# Every match of _DETAIL_MARK holds one of these. Not "<f" alone: every issued workbook's
+# drop-down lists are <formula1> elements, and the regex then scanned the whole sheet in vain; a
+# pattern that starts with a letter is searched at C speed (memchr), one that starts with "<" tries
+# every tag.
+_F_END = re.compile(rb"f[\s>/]")
+
+
 def _may_hold_details(data: bytes) -> bool:
-    """False when _DETAIL_MARK cannot match: none of the substrings any match contains is there.
-    The regex tries every "<" of the sheet (0.3 ms a file); these tests run at C speed."""
-    return b"<f" in data or b":f" in data or b't="e"' in data
+    """False when _DETAIL_MARK cannot match: none of the substrings any match contains is there
+    (0.01 ms for an issued 进展填报, against 0.17 ms for the regex's search in vain)."""
+    return b't="e"' in data or _F_END.search(data) is not None
 
 
 def _extent(refs: list[tuple[bytes, bytes]], rows: int, cols: int) -> tuple[int, int]:
