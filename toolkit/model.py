@@ -269,7 +269,7 @@ VERDICT_REJECTED = "rejected"
 VERDICTS = (VERDICT_ACCEPTED, VERDICT_SUPERSEDED, VERDICT_DUPLICATE, VERDICT_REJECTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Request:
     """What a unit asked for one task in its 进展填报: 申请延期 (to `date`) or 申请办结."""
 
@@ -279,7 +279,7 @@ class Request:
     evidence: tuple[str, ...] = ()  # 佐证材料: file names as the unit wrote them
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskReport:
     """One row of 进展填报 as a unit filled it, values already normalised."""
 
@@ -297,7 +297,7 @@ class TaskReport:
     request: Request | None = None  # 申请事项 other than 无, when valid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorReport:
     """One row of 量化指标 as a unit filled it."""
 

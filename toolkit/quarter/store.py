@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from toolkit.errors import DuchaError
 from toolkit.model import VERDICT_ACCEPTED, CheckedFile, IndicatorReport, PlanRow, Request, TaskReport
@@ -234,10 +235,12 @@ class Store:
                 records[sha].plans.append(plan_row)
 
     def _task_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, TaskReport]]:
-        """The task rows, each repeated value (a unit's name, a role, a status, the filler's name and
-        phone) one shared string: SQLite returns a new string for every row, and at 10,000 units the
-        period's 300,000 rows kept ~50 MB of copies of a few thousand values."""
-        same: dict[str, str] = {}
+        """The task rows, each repeated value one shared object: a unit's name, a role, a status, the
+        filler's name and phone, and any answer written the same way more than once (存在问题 无, a
+        progress of 100). SQLite returns a new object for every row; at 10,000 units the period's
+        300,000 rows kept ~50 MB of copies of a few thousand values. Only the lookup table is
+        extra, and it goes when the rows are read."""
+        same: dict[str | float | None, Any] = {}  # text, or a progress (REAL: always a float)
         one = same.setdefault
         for (sha, row, unit, no, role, status, progress, done, problems, nxt, person, phone,
              kind, date, reason, evidence) in self.conn.execute(
@@ -247,8 +250,9 @@ class Store:
             tuple(args),
         ):
             request = Request(kind, date, reason, tuple(json.loads(evidence))) if kind else None
-            yield sha, TaskReport(one(unit, unit), no, one(role, role), one(status, status), progress, done,
-                                  problems, nxt, one(person, person), one(phone, phone), row, request)
+            yield sha, TaskReport(one(unit, unit), no, one(role, role), one(status, status), one(progress, progress),
+                                  one(done, done), one(problems, problems), one(nxt, nxt), one(person, person),
+                                  one(phone, phone), row, request)
 
     def _indicator_rows(self, where: str, args: Iterable[object]) -> Iterator[tuple[str, IndicatorReport]]:
         for sha, row, unit, no, name, value, note in self.conn.execute(
