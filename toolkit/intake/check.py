@@ -8,6 +8,7 @@ worker, so a file that defeats the parsers costs one worker, and its outcome is 
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path, PurePath
 
 from toolkit.errors import DuchaError
@@ -39,6 +40,12 @@ def check_file(
     original_path is where the clerk dropped it: its name is a fallback clue to the unit, its
     modification time is the received time, and it is the path the clerk sees in reports.
     strictness is the level of each code as the bureau set it ([checks]; default: as in CODES)."""
+    with sniff.opened_zip(path, limits) as zipped:
+        return _check_file(path, zipped, ledger, period, secret, limits, original_path, strictness)
+
+
+def _check_file(path: Path, zipped: zipfile.ZipFile | None, ledger: Ledger, period: Period | str, secret: bytes,
+                limits: Limits, original_path: Path | None, strictness: Strictness | None) -> CheckedFile:
     source = Path(original_path) if original_path else path
     sha256, size, received = archive.file_facts(path)
     if source != path and source.exists():
@@ -46,7 +53,7 @@ def check_file(
     # The size bound comes first: sniffing reads a zip's central directory, which a huge file
     # could make huge.
     too_big = sniff.check_size(path, limits)
-    fmt = "unread" if too_big else sniff.sniff(path)
+    fmt = "unread" if too_big else sniff.sniff(path, zipped)
     shown = archive.shown_path(source)
     checked = CheckedFile(path=shown, sha256=sha256, size=size, received=received, format=fmt)
     issues = (strictness or Strictness()).report()
@@ -54,11 +61,11 @@ def check_file(
     if not too_big and fmt not in sniff.READABLE:
         issues.add(_FORMAT_CODES.get(fmt, "not_workbook"), f"{sniff.REJECT_REASONS[fmt]}。{RESUBMIT}")
         return checked
-    reason = too_big or sniff.check_limits(path, fmt, limits)
+    reason = too_big or sniff.check_limits(path, fmt, limits, zipped)
     if reason:
         issues.add("over_limits", f"{reason}。{RESUBMIT}")
         return checked
-    submission = _read(path, fmt, limits, ledger, issues)
+    submission = _read(path, fmt, limits, ledger, issues, zipped)
     if submission is None:
         return checked
     issued = identity.identify(submission, ledger, str(period), secret, PurePath(shown), issues)
@@ -80,13 +87,14 @@ def check_file(
     return checked
 
 
-def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: Report) -> Submission | None:
+def _read(path: Path, fmt: str, limits: Limits, ledger: Ledger, issues: Report,
+          zipped: zipfile.ZipFile | None) -> Submission | None:
     """Parse the file; any failure of the parsers on a hostile or broken file becomes an issue."""
     from python_calamine import PasswordError
 
     # Before the unit is known, the whole ledger bounds how many rows any unit can have been issued.
     try:
-        return reader.read(path, fmt, limits, len(ledger.tasks), len(ledger.indicators))
+        return reader.read(path, fmt, limits, len(ledger.tasks), len(ledger.indicators), zipped)
     except SheetTooLarge as exc:
         extent = f"有内容的单元格达 {exc.cells} 个" if exc.cells is not None else f"数据范围达 {exc.rows} 行 × {exc.cols} 列"
         issues.add(

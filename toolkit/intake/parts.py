@@ -181,17 +181,20 @@ class XlsxParts:
     """Direct access to an xlsx's parts for the facts calamine hides: sheet extents (to refuse
     a huge sheet before it is built), formula cells and percent number formats."""
 
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: Limits, zipped: zipfile.ZipFile | None = None) -> None:
+        """zipped: path's zip if the caller has it open already (it closes it then)."""
         self.path, self.limits = path, limits
         self._xml: dict[str, bytes] = {}
-        self.zip = zipfile.ZipFile(path)
+        self.owns_zip = zipped is None
+        self.zip = zipfile.ZipFile(path) if zipped is None else zipped
         self.names = set(self.zip.namelist())
         book = ElementTree.fromstring(self._part("xl/workbook.xml"), forbid_dtd=True)
         rels = ElementTree.fromstring(self._part("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
         self.sheet_parts = self._sheet_parts(book, rels)
 
     def close(self) -> None:
-        self.zip.close()
+        if self.owns_zip:
+            self.zip.close()
 
     def _part(self, name: str) -> bytes:
         """A part's bytes. Office never writes a DTD, so one (an entity bomb, an external entity)

@@ -11,6 +11,7 @@ expected rows plus a margin are turned into Python values.
 from __future__ import annotations
 
 import contextlib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,14 @@ _OTHER_SHEETS = (layout.SHEET_GUIDE, layout.SHEET_INDICATORS, layout.SHEET_PLAN,
 _PLAN_ROWS_PER_TASK = 10  # 节点计划 rows read per task of the ledger (forms.plan_sheet issues at most 7 blank)
 
 
-def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indicators: int = 0) -> Submission:
-    """Read path (format as sniffed: xlsx, xls or ods). Raises on a file that cannot be parsed
-    (calamine errors, bad zip members, XML with a DTD) and SheetTooLarge; the caller turns those
-    into issues."""
+def read(path: Path, fmt: str, limits: Limits, expected_rows: int, expected_indicators: int = 0,
+         zipped: zipfile.ZipFile | None = None) -> Submission:
+    """Read path (format as sniffed: xlsx, xls or ods; zipped: its zip, if the caller has it open).
+    Raises on a file that cannot be parsed (calamine errors, bad zip members, XML with a DTD) and
+    SheetTooLarge; the caller turns those into issues."""
     from python_calamine import CalamineWorkbook
 
-    parts = XlsxParts(path, limits) if fmt == "xlsx" else None
+    parts = XlsxParts(path, limits, zipped) if fmt == "xlsx" else None
     if fmt == "ods":
         check_ods_extent(path, limits)
     # from_filelike judges the format from the content; from_path trusts the extension, and a
