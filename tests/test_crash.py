@@ -48,8 +48,9 @@ VARIANTS = ((0, "2024-03-10", False), (1, "2024-03-20", False), (2, "2024-03-25"
 TWICE = 10  # units whose corrected report is also saved a second time, under another name
 
 # A `ducha merge` in a child process that SIGKILLs itself at the n-th pass through a point:
-#   commit    — inside a store transaction, after its writes, before its commit
-#   committed — right after a store transaction commits
+#   commit    — inside a store transaction, after its writes, before its commit (a file's record
+#               inside a take-in batch: before the batch commits)
+#   committed — right after a store transaction commits (inside a batch: after a file's record)
 #   write     — an output half written to its temporary file, before it is renamed into place
 #   none      — never
 # Only this process counts; the sandbox workers reading files are separate interpreters.

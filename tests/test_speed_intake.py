@@ -4,6 +4,7 @@ partial is made again rather than trusted for having the right size."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import zipfile
 from pathlib import Path
@@ -67,18 +68,50 @@ def test_every_file_is_recorded_only_after_its_archived_copy_was_flushed(issued,
         return record(self, result, period, archived, **kwargs)
 
     monkeypatch.setattr(Store, "record", recording)
+    batch = Store.batch
+
+    @contextlib.contextmanager
+    def batching(self):
+        with batch(self):
+            yield
+        events.append(("commit", None))
+
+    monkeypatch.setattr(Store, "batch", batching)
     merge(load_config(root), Period.parse("2024Q1"))
     flushed: set[Path] = set()
     recorded = []
     for kind, what in events:
         if kind == "flush":
             flushed.update(what)
-        else:
+        elif kind == "record":
             assert what in flushed, f"{what} recorded before it was flushed"
             recorded.append(what)
     assert len(recorded) == 7
-    assert [kind for kind, _ in events] == ["flush"] + ["record"] * 3 + ["flush"] + ["record"] * 3 + ["flush", "record"]
+    batches = ["flush"] + ["record"] * 3 + ["commit"]  # each batch recorded in one transaction
+    assert [kind for kind, _ in events] == batches * 2 + ["flush", "record", "commit"]
     assert all(p.parent == root / "archive" / "2024Q1" for p in recorded)
+
+
+def test_a_batch_of_records_is_stored_all_or_nothing(tmp_path):
+    """A run killed or failing while it records a batch leaves none of the batch recorded, so
+    the next run reads those files again (their archived copies are on disk already)."""
+    from toolkit.model import CheckedFile
+    from toolkit.quarter.store import open_store
+
+    files = [CheckedFile(path=f"{n}.xlsx", sha256=f"{n:064x}", size=1, received="2024-03-20T09:00:00",
+                         format="xlsx") for n in range(3)]
+    with open_store(tmp_path / "ducha.db") as store:
+        with pytest.raises(RuntimeError), store.batch():
+            for checked in files[:2]:
+                store.record(checked, "2024Q1", checked.path)
+            raise RuntimeError("killed mid-batch")
+        assert store.load_period("2024Q1") == []
+        with store.batch():
+            for checked in files:
+                store.record(checked, "2024Q1", checked.path)
+        store.record(files[0], "2024Q1", "again.xlsx")  # outside a batch: its own transaction again
+    with open_store(tmp_path / "ducha.db") as store:
+        assert [r.path for r in store.load_period("2024Q1")] == ["0.xlsx", "1.xlsx", "2.xlsx"]
 
 
 @pytest.mark.parametrize("forks", [False, True])

@@ -78,14 +78,20 @@ class EarlierCheck:
 
 
 class Store:
-    """An open store. Use `with open_store(path) as store:`; every write is its own transaction."""
+    """An open store. Use `with open_store(path) as store:`; every write is its own transaction,
+    or part of the batch() it is made in."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._in_batch = False
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing: a kill or an exception inside leaves the store as it was before."""
+        """All-or-nothing: a kill or an exception inside leaves the store as it was before (inside
+        a batch(): as it was before the batch)."""
+        if self._in_batch:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -93,6 +99,18 @@ class Store:
             self.conn.rollback()
             raise
         self.conn.commit()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for every write inside: the take-in records each flushed batch of files
+        at once. A commit took 0.18 ms, over half of recording a file, and was paid in the merge's
+        own process, beside its two reading workers on two cores."""
+        with self.transaction():
+            outer, self._in_batch = self._in_batch, True
+            try:
+                yield
+            finally:
+                self._in_batch = outer
 
     # --- writing -------------------------------------------------------------------------
 

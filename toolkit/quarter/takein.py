@@ -114,8 +114,8 @@ def _unread(failure: pool.WorkerFailure, record_as: tuple[str, str, str], size: 
 
 def _take_in(store: Store, files: list[Path], period: Period, config: Config,
              common: check.Shared) -> tuple[list[str], list[str], list[archive.NotTaken]]:
-    """Archive every file not yet checked for the period, then check and record each (one
-    transaction per file, in the parent, in a fixed order); returns (paths checked, paths skipped
+    """Archive every file not yet checked for the period, then check and record each (in the
+    parent, in a fixed order, one transaction per flushed batch); returns (paths checked, paths skipped
     as another period's, files that could not be read). Files are read in capped pool workers: a
     file that exhausts a worker's time or memory, or crashes it, is recorded as rejected; one that
     cannot be read at all (gone, locked) is set aside with the reason; the others go on."""
@@ -147,11 +147,14 @@ def _take_in(store: Store, files: list[Path], period: Period, config: Config,
     pending: list[tuple[CheckedFile, tuple[str, str, str], str]] = []  # checked, their copies not yet flushed
 
     def record_pending() -> None:
-        """Flush the batch's archived copies in one go, then record each: a recorded file's copy
-        is always on disk, and a killed run loses at most one batch of reading."""
+        """Flush the batch's archived copies in one go, then record them in one transaction: a
+        recorded file's copy is always on disk, and a killed run loses at most one batch of
+        reading."""
         flush_files(Path(archived) for _, _, archived in pending)
-        for result, record_as, archived in pending:
-            _record(store, result, record_as, period.key, archived)
+        with store.batch():
+            for result, record_as, archived in pending:
+                _record(store, result, record_as, period.key, archived)
+        for _, record_as, _ in pending:
             taken[record_as[1]] = record_as[0]
         pending.clear()
 
