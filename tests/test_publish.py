@@ -12,6 +12,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.merge_fixtures import COMMERCE, LONGTING, NDRC, SHUNHE, checked, error, small_ledger, warning
+from toolkit import pool
 from toolkit.config import Bureau
 from toolkit.outputs.publish import write_outputs
 from toolkit.outputs.receipts import receipt_name
@@ -191,6 +192,24 @@ def test_a_rerun_rebuilds_a_receipt_the_clerk_deleted_or_replaced(tmp_path: Path
     receipt.write_bytes(book.read_bytes())  # another workbook saved over it (a new size and time)
     write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
     assert receipt.read_bytes() == good
+
+
+@pytest.mark.skipif(not pool.OWN_WORK_FORKS, reason="the fingerprints go to workers only where they are forked")
+def test_fingerprints_taken_in_workers_are_those_taken_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a job per unit and the pool used from 2 jobs on, the fingerprints come from forked
+    workers: written outputs carry them, and a rerun taking them here rewrites nothing."""
+    from toolkit.outputs import publish
+
+    with monkeypatch.context() as patched:
+        patched.setattr(publish, "_FINGERPRINTS_A_JOB", 1)
+        patched.setattr(pool, "POOL_THRESHOLD", 2)
+        told: list[tuple[str, int, int]] = []
+        with pool.watch(lambda *progress: told.append(progress)):
+            first = write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
+    assert ("_output_inputs", len(first), len(first)) in told  # one job for 汇总表, one a receipt
+    stamps = {p: p.stat().st_mtime_ns for p in first}
+    assert write_outputs(_merged(tmp_path), tmp_path / "out", Bureau()) == first
+    assert {p: p.stat().st_mtime_ns for p in first} == stamps
 
 
 def test_unsafe_unit_names_make_safe_receipt_names() -> None:

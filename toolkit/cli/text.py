@@ -241,4 +241,5 @@ def plans_lines(data: dict[str, Any], apply: bool) -> list[str]:
 
 # The progress bar of a long run on a terminal (cli.progress), by the pool job's function name.
 PROGRESS_LABELS = {"check_dropped": "审核收到的文件", "check_archived": "重新审核已收文件",
-                   "_write_output": "写汇总表和回执", "_write_job": "生成填报表"}
+                   "_output_inputs": "核对汇总表和回执是否要重写", "_write_output": "写汇总表和回执",
+                   "_write_job": "生成填报表"}
