@@ -232,3 +232,22 @@ def test_a_returned_workbooks_zip_directory_is_read_once(tmp_path, monkeypatch):
     checked = check(path)
     assert checked.unit == COMMERCE and not [i for i in checked.issues if i.level == "error"]
     assert opened == [str(path)]
+
+
+def test_a_dropped_file_is_read_once_for_its_hash(tmp_path, monkeypatch):
+    """The archived copy is hashed as it is written; its check does not read it again for that."""
+    from tests.return_fixtures import COMMERCE, PERIOD, SECRET, issue, small_ledger
+    from toolkit.demo import unitsim
+    from toolkit.intake import check
+    from toolkit.intake.codes import Strictness
+    from toolkit.intake.sniff import Limits
+
+    dropped = unitsim.fill(issue(tmp_path / "outbox", COMMERCE), tmp_path / "drop" / "商务局.xlsx")
+    sha256 = archive.file_facts(dropped)[0]
+    hashed: list[Path] = []
+    whole_file_hash = archive._sha256
+    monkeypatch.setattr(archive, "_sha256", lambda path: (hashed.append(path), whole_file_hash(path))[1])
+    common = (small_ledger(), PERIOD, SECRET, Limits(), Strictness())
+    archived, checked = check.check_dropped((common, tmp_path / "archive"), (dropped, sha256))
+    assert hashed == [] and archived.name == f"{sha256}.xlsx"
+    assert (checked.sha256, checked.size, checked.unit) == (sha256, dropped.stat().st_size, COMMERCE)

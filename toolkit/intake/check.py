@@ -34,20 +34,27 @@ def check_file(
     limits: Limits,
     original_path: Path | None = None,
     strictness: Strictness | None = None,
+    sha256: str | None = None,
 ) -> CheckedFile:
     """Check one returned file (the archived copy) against what was issued for the period.
 
     original_path is where the clerk dropped it: its name is a fallback clue to the unit, its
     modification time is the received time, and it is the path the clerk sees in reports.
-    strictness is the level of each code as the bureau set it ([checks]; default: as in CODES)."""
+    strictness is the level of each code as the bureau set it ([checks]; default: as in CODES).
+    sha256: the content's hash when the caller has just taken it (an archived copy is hashed as it
+    is written), so the file is not read again for it."""
     with sniff.opened_zip(path, limits) as zipped:
-        return _check_file(path, zipped, ledger, period, secret, limits, original_path, strictness)
+        return _check_file(path, zipped, ledger, period, secret, limits, original_path, strictness, sha256)
 
 
 def _check_file(path: Path, zipped: zipfile.ZipFile | None, ledger: Ledger, period: Period | str, secret: bytes,
-                limits: Limits, original_path: Path | None, strictness: Strictness | None) -> CheckedFile:
+                limits: Limits, original_path: Path | None, strictness: Strictness | None,
+                sha256: str | None) -> CheckedFile:
     source = Path(original_path) if original_path else path
-    sha256, size, received = archive.file_facts(path)
+    if sha256 is None:
+        sha256, size, received = archive.file_facts(path)
+    else:
+        size, received = path.stat().st_size, archive.received_at(path)
     if source != path and source.exists():
         received = archive.received_at(source)
     # The size bound comes first: sniffing reads a zip's central directory, which a huge file
@@ -127,19 +134,20 @@ def check_dropped(shared: tuple[Shared, Path], job: tuple[Path, str]) -> tuple[P
         archived = archive.archive(path, archive_dir, sha256, flush=False)  # the merge flushes a batch
     except (OSError, DuchaError) as exc:
         return archive.not_taken(path, exc)
-    return archived, check_archived(common, (archived, path))
+    return archived, check_archived(common, (archived, path), sha256)
 
 
-def check_archived(shared: Shared, job: tuple[Path, Path]) -> CheckedFile:
-    """Check an archived copy (job: the copy, and the path it was dropped under), at intake and
-    again for `ducha merge --recheck`. Runs in a sandbox worker. Any exception but running out of
+def check_archived(shared: Shared, job: tuple[Path, Path], sha256: str | None = None) -> CheckedFile:
+    """Check an archived copy (job: the copy, and the path it was dropped under; sha256: its hash,
+    when just taken by check_dropped), at intake and again for `ducha merge --recheck`. Runs in a
+    sandbox worker. Any exception but running out of
     memory is a bug met on this one file, so it becomes the file's read_failed issue rather than
     stopping the quarter's merge."""
     ledger, period, secret, limits, strictness = shared
     archived, dropped = job
     try:
         return check_file(archived, ledger=ledger, period=period, secret=secret, limits=limits,
-                          original_path=dropped, strictness=strictness)
+                          original_path=dropped, strictness=strictness, sha256=sha256)
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 — see the docstring
