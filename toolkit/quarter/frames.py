@@ -12,7 +12,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePath
 from statistics import fmean
 from typing import Any
 
@@ -64,6 +63,7 @@ from toolkit.quarter.rules import (
     light,
     overall_status,
     requirement,
+    shown_name,
     unit_standing,
     worst_light,
 )
@@ -229,7 +229,7 @@ def _unit_frame(ledger: Ledger, expected: dict[str, int], by_unit: dict[str, lis
         statuses = [r.status for r in accepted.get(name, {}).values()]
         rows.append((
             name, kinds.get(name, ""), standing[name],
-            PurePath(record.path).name if record else "", record.received.replace("T", " ") if record else "",
+            shown_name(record.path) if record else "", record.received.replace("T", " ") if record else "",
             sum(i.level == "error" for i in record.issues) if record else 0,
             sum(i.level == "warning" for i in record.issues) if record else 0,
             task_count, statuses.count(layout.STATUS_DONE), statuses.count(layout.STATUS_LAGGING),
@@ -238,7 +238,7 @@ def _unit_frame(ledger: Ledger, expected: dict[str, int], by_unit: dict[str, lis
 
 
 def _issue_frame(files: list[FileRecord]) -> pd.DataFrame:
-    rows = [(PurePath(f.path).name, f.unit or UNKNOWN_UNIT, f.received.replace("T", " "), VERDICT_LABELS[f.verdict],
+    rows = [(shown_name(f.path), f.unit or UNKNOWN_UNIT, f.received.replace("T", " "), VERDICT_LABELS[f.verdict],
              LEVEL_LABELS.get(i.level, i.level), i.code, i.where, i.message) for f in files for i in f.issues]
     return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -24,7 +23,7 @@ from toolkit.period import Period
 from toolkit.quarter.decisions import extended_deadlines
 from toolkit.quarter.frames import LEAGUE_COLUMNS, SCORE_DETAIL_COLUMNS, MergedQuarter, build_merged
 from toolkit.quarter.plans import MILESTONE_OVERDUE
-from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_REJECTED, figure
+from toolkit.quarter.rules import LIGHT_RED, UNIT_LATE, UNIT_MISSING, UNIT_REJECTED, figure, shown_name
 from toolkit.quarter.store import Store
 from toolkit.quarter.verify import confirmed_untrue
 
@@ -136,10 +135,6 @@ class ScoreItem:
 Untrue = tuple[str, int, str]  # (unit, task no, why): a report the clerk confirmed untrue
 
 
-def _file_name(path: str) -> str:
-    return PurePath(path).name
-
-
 def quarter_items(merged: MergedQuarter, rules: ScoringRules, untrue: Iterable[Untrue] = ()) -> list[ScoreItem]:
     """Every point of every scored unit for merged's quarter, in unit order. Before the deadline
     has passed, 未报送 and 退回未改 are not yet lapses and cost nothing."""
@@ -159,12 +154,12 @@ def quarter_items(merged: MergedQuarter, rules: ScoringRules, untrue: Iterable[U
         if standing == UNIT_LATE:
             first = min((f for f in files if f.verdict in (VERDICT_ACCEPTED, VERDICT_SUPERSEDED)),
                         key=lambda f: f.received)
-            lapse(unit, RULE_LATE, rules.late, f"文件 {_file_name(first.path)} 于 {first.received[:10]} 收到，"
+            lapse(unit, RULE_LATE, rules.late, f"文件 {shown_name(first.path)} 于 {first.received[:10]} 收到，"
                                                f"截止日为 {deadline}")
         elif standing == UNIT_MISSING and merged.past_deadline:
             lapse(unit, RULE_MISSING, rules.missing, f"截止日 {deadline} 已过，未收到报送文件")
         elif standing == UNIT_REJECTED and merged.past_deadline:
-            names = "、".join(_file_name(f.path) for f in files)
+            names = "、".join(shown_name(f.path) for f in files)
             lapse(unit, RULE_REJECTED, rules.rejected, f"文件 {names} 被退回修改，截止日 {deadline} 后仍未报送合格文件")
     leads: dict[int, list[str]] = {}
     for unit, assigned in ledger.assignments().items():
