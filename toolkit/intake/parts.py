@@ -182,10 +182,10 @@ class XlsxParts:
     a huge sheet before it is built), formula cells and percent number formats."""
 
     def __init__(self, path: Path, limits: Limits, zipped: zipfile.ZipFile | None = None) -> None:
-        """zipped: path's zip if the caller has it open already (it closes it then)."""
+        """zipped: path's zip if the caller has it open already (the caller then closes it)."""
         self.path, self.limits = path, limits
         self._xml: dict[str, bytes] = {}
-        self.owns_zip = zipped is None
+        self._owns_zip = zipped is None
         self.zip = zipfile.ZipFile(path) if zipped is None else zipped
         self.names = set(self.zip.namelist())
         book = ElementTree.fromstring(self._part("xl/workbook.xml"), forbid_dtd=True)
@@ -193,7 +193,7 @@ class XlsxParts:
         self.sheet_parts = self._sheet_parts(book, rels)
 
     def close(self) -> None:
-        if self.owns_zip:
+        if self._owns_zip:
             self.zip.close()
 
     def _part(self, name: str) -> bytes:
