@@ -22,7 +22,7 @@ from toolkit.config import Bureau, load_config
 from toolkit.forms import layout
 from toolkit.ledger.sheets import ledger_tables, write_tables
 from toolkit.model import Milestone
-from toolkit.outputs import receipts
+from toolkit.outputs import receipts, sheets
 from toolkit.outputs.receipts import receipt_bytes
 from toolkit.outputs.review_book import write_review
 from toolkit.outputs.summary_book import book_bytes
@@ -187,6 +187,28 @@ def test_cells_of_every_kind_are_the_same_bytes(both, tmp_path: Path):
         return path.read_bytes()
 
     fast, stock = both(build)
+    assert fast == stock
+
+
+def test_a_table_of_every_kind_of_value_is_the_same_bytes(both, monkeypatch: pytest.MonkeyPatch):
+    """sheets.table stores a fast sheet's rows a row at a time (Sheet.write_values), stock
+    xlsxwriter's a cell at a time through xlsx.write_value."""
+    values = [*HOSTILE, None, float("nan"), float("inf"), -float("inf"), True, False, 0, -1.5, 10**20, 2.5e-9,
+              dt.date(2024, 3, 1), "<r></t></r>"]
+    rows = [values, values[::-1], ["只有一格"] + [None] * (len(values) - 1)]
+    stored = []
+    monkeypatch.setattr(fastxlsx.Sheet, "write_values",
+                        lambda self, row, *args, write=fastxlsx.Sheet.write_values: stored.append(row) or write(self, row, *args))
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        wb = sheets.new_book(buffer, "表", "督查局", dt.datetime(2024, 3, 28), "fp")
+        sheets.table(wb.add_worksheet("表"), [f"列{i}" for i in range(len(values))], rows, sheets.Formats(wb), "表")
+        wb.close()
+        return buffer.getvalue()
+
+    fast, stock = both(build)
+    assert stored == [1, 2, 3]  # the fast build took the row writer, the stock one could not
     assert fast == stock
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import gc
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ from tests import forms_fixtures
 from tests.conftest import ledger_workspace
 from tests.merge_fixtures import checked, error, file_records, warning
 from tests.test_milestones import BUREAU_B, COUNTY, ROADS, SLIPPED_PLAN, answered, plan_ledger
-from toolkit import xlsx
+from toolkit import collector, fastxlsx, xlsx
 from toolkit.config import Bureau, load_config
 from toolkit.forms import plan_sheet, writer
 from toolkit.forms.generate import generate_from
@@ -33,7 +34,7 @@ from toolkit.outputs import receipts, sheets, summary_book
 from toolkit.outputs.receipts import receipt_bytes
 from toolkit.outputs.summary_book import book_bytes
 from toolkit.period import Period
-from toolkit.quarter import collect, frames, ownership, prefill
+from toolkit.quarter import frames, ownership, prefill
 from toolkit.quarter.frames import MergedQuarter, build_merged
 from toolkit.quarter.plans import MILESTONE_OVERDUE
 from toolkit.quarter.rules import figure
@@ -46,11 +47,22 @@ LONG = "召开专题会议三次，协调解决项目用地和资金问题，完
 
 # --- the reference: the per-cell and per-row code as it was --------------------------------------
 
+_WIDE = re.compile(xlsx._WIDE_RUNS.pattern.removesuffix("+"))  # one wide character
+
+
+def _display_width(text: str) -> float:
+    return 1.1 * (len(text) + len(_WIDE.findall(text)))
+
+
 def _line_count(text: str, width: float) -> int:
     usable = max(width - 1, 1)
     if 1.1 * (2 * len(text)) <= usable:
         return text.count("\n") + 1
-    return sum(max(1, math.ceil(xlsx._display_width(part) / usable)) for part in text.split("\n"))
+    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
+
+
+def _table_heights(rows, widths) -> list[float]:
+    return [xlsx.row_height(list(zip(values, widths, strict=True))) for values in rows]
 
 
 def _write_value(ws, row: int, col: int, value: object, fmt) -> None:
@@ -99,6 +111,9 @@ def reference(monkeypatch: pytest.MonkeyPatch):
 
     def use() -> None:
         monkeypatch.setattr(xlsx, "_line_count", _line_count)
+        monkeypatch.setattr(sheets, "table_heights", _table_heights)
+        monkeypatch.delattr(fastxlsx.Sheet, "write_values")  # tables written a cell at a time
+        monkeypatch.setattr(summary_book, "_rows", lambda frame: list(frame.itertuples(index=False)))
         for module in (sheets, writer, plan_sheet):
             monkeypatch.setattr(module, "write_value", _write_value)
         for module in (sheets, receipts, summary_book):
@@ -149,6 +164,18 @@ def test_receipts_and_the_summary_book_are_the_bytes_of_the_reference_code(refer
     now = _outputs(quarter)
     reference()
     assert _outputs(quarter) == now
+
+
+def test_table_heights_are_those_of_each_row_measured_alone() -> None:
+    widths = [9, 48, 60, 10, 1, 20]  # the last column's texts are short, one of them on four lines
+    rows = [[1, LONG, "短", 12.5, None, "a"], ["12", "", None, float("nan"), "", "一\n二\n三\n四"],
+            [3, "行一\n行二\n行三", LONG[:30], 0, "x", None], [4, "Ａ" * 23, "ascii " * 30, True, "宽", "b"],
+            [5, None, "", -1, None, ""]]
+    heights = xlsx.table_heights(rows, widths)
+    assert heights == _table_heights(rows, widths)
+    assert heights[1] == 4 * xlsx.LINE_HEIGHT + 3 and heights[2] == 3 * xlsx.LINE_HEIGHT + 3
+    assert heights[4] == xlsx.LINE_HEIGHT + 3 and max(heights) == heights[0]
+    assert xlsx.table_heights([], widths) == []
 
 
 def test_each_unit_gets_the_overdue_rows_a_scan_of_the_whole_plan_finds() -> None:
@@ -215,13 +242,13 @@ def test_each_job_gets_the_indicators_and_milestones_of_the_tasks_it_leads() -> 
 
 def test_the_collector_is_paused_only_while_the_quarter_is_built() -> None:
     assert gc.isenabled()
-    with pytest.raises(KeyError), collect._collector_paused():
+    with pytest.raises(KeyError), collector.paused():
         assert not gc.isenabled()
         raise KeyError("a failure while building")
     assert gc.isenabled()  # back on, even after a failure
     gc.disable()
     try:
-        with collect._collector_paused():
+        with collector.paused():
             pass
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:

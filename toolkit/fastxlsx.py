@@ -20,7 +20,9 @@ tests/test_fastxlsx.py builds each kind of workbook both ways and compares the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from io import StringIO
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,8 @@ from xlsxwriter.worksheet import (
 )
 from xlsxwriter.xmlwriter import XMLwriter
 
-from toolkit.xlsx import let_rows_grow
-from toolkit.xlsxparts import CACHED_ENTRIES, FastPackager, column, write_zip
+from toolkit.xlsx import is_number, let_rows_grow, write_value
+from toolkit.xlsxparts import CACHED_ENTRIES, SHORT, FastPackager, column, write_zip
 
 PINNED = "3.3.1"
 FAST = xlsxwriter.__version__ == PINNED
@@ -93,6 +95,30 @@ class Sheet(InertSheet):
         if kwargs or args[0].__class__ is not int:
             return super().write_blank(*args, **kwargs)
         return self._write_blank(*args)
+
+    def write_values(self, row: int, values: Sequence[Any], text_format: Format, number_format: Format) -> None:
+        """xlsx.write_value for each value from column 0, numbers in number_format and the rest in
+        text_format, storing what those calls store: the tables of 汇总表 are a million cells at
+        10,000 units. Anything else (a long or rich-looking string, a bool…) takes write_value."""
+        cells = self.table[row] if FAST and 0 <= row < self.xls_rowmax and not self.constant_memory else None
+        index = self.str_table._get_shared_string_index
+        for col, value in enumerate(values):
+            kind = value.__class__
+            if cells is None:
+                pass
+            elif kind is str and value and len(value) <= SHORT and not _looks_rich(value):
+                cells[col] = CellStringTuple(index(value), text_format)
+                continue
+            elif kind is int or (kind is float and isfinite(value)):
+                cells[col] = CellNumberTuple(value, number_format)
+                continue
+            elif value is None or (kind is str and not value) or kind is float:  # the float is NaN or ∞
+                cells[col] = CellBlankTuple(number_format if kind is float else text_format)
+                continue
+            write_value(self, row, col, value, number_format if is_number(value) else text_format)
+        if cells is not None and values:
+            self._check_dimensions(row, 0)
+            self._check_dimensions(row, len(values) - 1)
 
     def _escape_attributes(self, attribute: Any) -> Any:
         return _escape_attributes(self, attribute)

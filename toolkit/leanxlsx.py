@@ -40,11 +40,7 @@ from toolkit.leanparts import (
     rels,
     vml,
 )
-from toolkit.xlsxparts import SPECIAL, column, write_zip
-
-STRMAX = 32767  # UTF-16 units in a cell or a comment, as xlsxwriter counts them
-_HALF = STRMAX // 2  # a string of fewer characters fits whatever they are
-
+from toolkit.xlsxparts import SHORT, SPECIAL, STRMAX, column, write_zip
 
 _PROPERTIES: dict[str, dict[str, Any]] = {}  # a format's repr → its properties (a receipt has ten formats)
 
@@ -102,7 +98,7 @@ class Sheet:
     def write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> int:
         if not string:
             return self.write_blank(row, col, None, cell_format)
-        if len(string) > _HALF and _utf16_len(string) > STRMAX:
+        if len(string) > SHORT and _utf16_len(string) > STRMAX:
             string = _utf16_truncate(string, STRMAX)
         strings = self.book.strings
         index = strings.get(string)

@@ -33,6 +33,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
 CACHED_ENTRIES = 256  # entries each cache keeps
+STRMAX = 32767  # UTF-16 units in a cell or a comment, as xlsxwriter counts them
+SHORT = STRMAX // 2  # a string of no more characters than this fits whatever they are
 # A shared string needing any of xlsxwriter's escapes (XML specials, control characters, literal
 # _xHHHH_, non-characters), whitespace kept at either end, or read as rich text ("<r>…</r>").
 SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")

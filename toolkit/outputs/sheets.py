@@ -34,7 +34,7 @@ from toolkit.quarter.rules import (
     UNIT_REJECTED,
 )
 from toolkit.quarter.verify import PENDING, UNTRUE
-from toolkit.xlsx import row_height, write_value
+from toolkit.xlsx import is_number, row_height, table_heights, write_value
 
 FONT = "宋体"
 HEADER_FILL = "#D9E1F2"
@@ -113,7 +113,7 @@ def new_book(buffer: io.BytesIO, title: str, author: str, created: dt.datetime,
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, formats: Formats, fmt: Format | None = None) -> None:
     """Numbers as numbers, everything else as inert text (template's rule), missing values blank."""
     if fmt is None:
-        fmt = formats.number if isinstance(value, int | float) and not isinstance(value, bool) else formats.cell
+        fmt = formats.number if is_number(value) else formats.cell
     write_value(ws, row, col, value, fmt)
 
 
@@ -134,10 +134,14 @@ def table(ws: Worksheet, columns: Sequence[str], rows: Sequence[Sequence[Any]], 
     for col, name in enumerate(columns):
         ws.set_column(col, col, widths[col])
         ws.write_string(0, col, name, formats.header)
-    for r, values in enumerate(rows, start=1):
-        for col, value in enumerate(values):
-            write_cell(ws, r, col, value, formats)
-        ws.set_row(r, row_height(list(zip(values, widths, strict=True))))
+    write = getattr(ws, "write_values", None)  # fastxlsx's, a row at a time
+    for r, (values, height) in enumerate(zip(rows, table_heights(rows, widths), strict=True), start=1):
+        if write is None:
+            for col, value in enumerate(values):
+                write_cell(ws, r, col, value, formats)
+        else:
+            write(r, values, formats.cell, formats.number)
+        ws.set_row(r, height)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
     ws.freeze_panes(1, 0)
     print_setup(ws, 0, title)

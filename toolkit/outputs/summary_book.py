@@ -84,6 +84,12 @@ def _labelled(issues: pd.DataFrame) -> pd.DataFrame:
     return issues.assign(**{CODE_COLUMN: kinds}).rename(columns={CODE_COLUMN: "问题类型"})
 
 
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    """The frame's rows as plain values, read a column at a time: itertuples took ten times as
+    long (0.4 s for 任务进展 at 10,000 units)."""
+    return list(zip(*(frame[column].tolist() for column in frame.columns), strict=True))
+
+
 def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> bytes:
     """汇总表.xlsx as bytes: 总览, then the tables (任务进展 … 考评明细)."""
     buffer = io.BytesIO()
@@ -104,7 +110,7 @@ def book_bytes(merged: MergedQuarter, bureau: Bureau, fingerprint: str = "") -> 
         *([("佐证材料", merged.evidence, ())] if not merged.evidence.empty else []),
     ):
         ws = wb.add_worksheet(name)
-        table(ws, list(frame.columns), list(frame.itertuples(index=False)), formats, f"{title}·{name}")
+        table(ws, list(frame.columns), _rows(frame), formats, f"{title}·{name}")
         for column in coloured:
             colour(ws, frame, column, formats)
     wb.close()

@@ -6,13 +6,11 @@ same MergedQuarter the merge wrote its outputs from, for any quarter).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit import collector
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.intake import archive
@@ -64,25 +62,11 @@ def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop
     return Collected(merged, taken.new_files, taken.skipped, taken.unread, recheck, taken.drop, taken.dropped)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the quarter is built: the build makes hundreds of
-    thousands of objects, and each full collection walked all of them again (over a quarter of
-    _from_store at 1,000 units). What it left in a cycle is collected once collection resumes."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _from_store(store: Store, ledger: Ledger, period: Period, as_of: dt.date, config: Config) -> MergedQuarter:
     # A task closed (办结) for an earlier quarter expects nobody now; mark_closed shows it 已办结.
     # An extension approved for an earlier quarter's request moves the 时间节点 lights judge by;
     # a refused 佐证材料 is an issue on its unit's workbook.
-    with _collector_paused():
+    with collector.paused():  # over a quarter of this at 1,000 units was the collector's
         records = store.load_period(period.key)
         evidence.with_refusals(records, evidence.evidence_of(store, period.key))
         merged = build_merged(open_ledger(ledger, closed_earlier(store, period)), records, period, as_of,
