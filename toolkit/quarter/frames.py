@@ -125,6 +125,7 @@ class MergedQuarter:
     files: list[FileRecord]
     unit_status: dict[str, str]
     counts: dict[str, Any]
+    leads: dict[int, list[str]]  # task no → the units that lead it (a lead group's members), 单位名录 order
     indicator_rules: IndicatorRules = field(default_factory=IndicatorRules)
     plans: pd.DataFrame = field(default_factory=pd.DataFrame)
     # 考评明细 (SCORE_DETAIL_COLUMNS) and 考评排名 (LEAGUE_COLUMNS): set by quarter/scores.py from the store
@@ -373,6 +374,7 @@ def build_merged(ledger: Ledger, records: list[FileRecord], period: Period, as_o
         files=files,
         unit_status=standing,
         counts=summary_counts(period, standing, tasks),
+        leads={no: [unit for unit, role in entries if role == ROLE_LEAD] for no, entries in owners.items()},
         indicator_rules=indicator_rules,
         plans=plans,
     )

@@ -22,7 +22,6 @@ import pandas as pd
 
 from toolkit.config import Config, option
 from toolkit.errors import DuchaError
-from toolkit.model import ROLE_LEAD
 from toolkit.quarter.docnumbers import doc_number_text, next_number
 from toolkit.quarter.frames import MergedQuarter
 from toolkit.quarter.plans import MILESTONE_OVERDUE
@@ -116,11 +115,6 @@ def causes_of(merged: MergedQuarter) -> tuple[list[Cause], bool]:
                          f"确定事项推进情况（截止日期为{period.deadline_label}）",
                          "立即补报推进情况报表")
                    for unit, status in merged.unit_status.items() if status == UNIT_MISSING]
-    leads: dict[int, list[str]] = {}
-    for unit, assignments in merged.ledger.assignments().items():
-        for a in assignments:
-            if a.role == ROLE_LEAD:
-                leads.setdefault(a.task.no, []).append(unit)
     for _, row in merged.tasks.iterrows():
         no = int(row["任务编号"])
         if row["红黄绿灯"] != LIGHT_RED or row["逾期节点"]:
@@ -129,7 +123,7 @@ def causes_of(merged: MergedQuarter) -> tuple[list[Cause], bool]:
         text = (f"牵头的第{no}项任务“{row['任务内容']}”亮红灯（{row['综合状态']}，完成进度{progress}，"
                 f"序时进度{row['序时进度(%)']:g}%）")
         causes += [Cause(unit, KIND_RED, str(no), text, "查明滞后原因，制定整改措施，加快推进，确保达到序时进度",
-                         merged.task_by_no[no].leaders_text) for unit in leads.get(no, [])
+                         merged.task_by_no[no].leaders_text) for unit in merged.leads.get(no, [])
                    if merged.unit_status.get(unit) != UNIT_MISSING]  # its missing report is the cause
     plans = merged.plans
     overdue = plans[plans["节点状态"] == MILESTONE_OVERDUE] if "节点状态" in plans else plans

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.config import Config, Deadlines, option
-from toolkit.model import GROUP_KIND, ROLE_LEAD, UNIT_KINDS, VERDICT_ACCEPTED, VERDICT_SUPERSEDED, Ledger
+from toolkit.model import GROUP_KIND, UNIT_KINDS, VERDICT_ACCEPTED, VERDICT_SUPERSEDED, Ledger
 from toolkit.period import Period
 from toolkit.quarter.decisions import extended_deadlines
 from toolkit.quarter.frames import LEAGUE_COLUMNS, SCORE_DETAIL_COLUMNS, MergedQuarter, build_merged
@@ -161,15 +161,10 @@ def quarter_items(merged: MergedQuarter, rules: ScoringRules, untrue: Iterable[U
         elif standing == UNIT_REJECTED and merged.past_deadline:
             names = "、".join(shown_name(f.path) for f in files)
             lapse(unit, RULE_REJECTED, rules.rejected, f"文件 {names} 被退回修改，截止日 {deadline} 后仍未报送合格文件")
-    leads: dict[int, list[str]] = {}
-    for unit, assigned in ledger.assignments().items():
-        for a in assigned:
-            if a.role == ROLE_LEAD:
-                leads.setdefault(a.task.no, []).append(unit)
     for task in merged.tasks[merged.tasks["红黄绿灯"] == LIGHT_RED].to_dict("records"):
         progress = task["完成进度(%)"]
         shown = "未填" if pd.isna(progress) else f"{figure(progress)}%"
-        for unit in leads.get(task["任务编号"], []):
+        for unit in merged.leads.get(task["任务编号"], []):
             lapse(unit, RULE_RED, rules.red_task, f"第{task['任务编号']}项（牵头）亮红灯：综合状态{task['综合状态']}，"
                                                   f"完成进度{shown}，序时进度{figure(task['序时进度(%)'])}%")
     plans = merged.plans
