@@ -247,6 +247,7 @@ def whole(run: Run, repeat: int) -> dict[str, Any]:
 def phases(run: Run) -> dict[str, Any]:
     """The merge's phases alone, in this process, on up to PART_SAMPLE files of the workspace
     whole() merged last: per file or unit, in milliseconds."""
+    from toolkit import collector
     from toolkit.intake import check, sniff
     from toolkit.outputs.receipts import receipt_bytes
     from toolkit.outputs.summary_book import book_bytes
@@ -265,9 +266,10 @@ def phases(run: Run) -> dict[str, Any]:
     loaded: list[Any] = []
     rebuild = _seconds(lambda: loaded.append(load_merged(config, run.period, NOW.date())))
     merged = loaded[0]
-    book = _seconds(lambda: book_bytes(merged, config.bureau))
     units = sorted({f.unit for f in merged.files if f.unit})[:PART_SAMPLE]
-    receipts = _seconds(lambda: [receipt_bytes(merged, u, config.bureau) for u in units])
+    with collector.paused():  # as the merge builds them (outputs.publish._write_output)
+        book = _seconds(lambda: book_bytes(merged, config.bureau))
+        receipts = _seconds(lambda: [receipt_bytes(merged, u, config.bureau) for u in units])
     m = max(len(sample), 1)
     return {"sample": len(sample), "read_validate_ms": round(1000 * read / m, 2),
             "store_record_ms": round(1000 * record / m, 2), "rebuild_quarter_s": rebuild, "book_s": book,
