@@ -212,6 +212,17 @@ def test_a_table_of_every_kind_of_value_is_the_same_bytes(both, monkeypatch: pyt
     assert fast == stock
 
 
+def test_the_row_writer_stores_nothing_beyond_the_sheet():
+    """As xlsxwriter refuses a cell past the last row or column, so does a row written at once."""
+    book = fastxlsx.Book(io.BytesIO(), {"in_memory": True})
+    sheet, fmt = book.add_worksheet(), book.add_format()
+    sheet.write_values(sheet.xls_rowmax, ["甲", 1, None], fmt, fmt)
+    sheet.write_values(0, ["乙"] * (sheet.xls_colmax + 1), fmt, fmt)
+    assert sheet.xls_rowmax not in sheet.table
+    assert len(sheet.table[0]) == sheet.xls_colmax and sheet.xls_colmax not in sheet.table[0]
+    assert (sheet.dim_rowmin, sheet.dim_rowmax, sheet.dim_colmin, sheet.dim_colmax) == (0, 0, 0, sheet.xls_colmax - 1)
+
+
 @pytest.mark.parametrize("sheet_class", [fastxlsx.Sheet, fastxlsx.InertSheet], ids=["fast", "stock"])
 def test_text_that_looks_like_rich_text_stays_text(sheet_class, monkeypatch: pytest.MonkeyPatch):
     """xlsxwriter copies "<r>…</r>" into sharedStrings.xml as raw XML: "<r></t></r>" typed by a unit

@@ -100,21 +100,21 @@ class Sheet(InertSheet):
         """xlsx.write_value for each value from column 0, numbers in number_format and the rest in
         text_format, storing what those calls store: the tables of 汇总表 are a million cells at
         10,000 units. Anything else (a long or rich-looking string, a bool…) takes write_value."""
-        cells = self.table[row] if FAST and 0 <= row < self.xls_rowmax and not self.constant_memory else None
+        fits = 0 <= row < self.xls_rowmax and len(values) <= self.xls_colmax and not self.constant_memory
+        cells = self.table[row] if FAST and fits else None
         index = self.str_table._get_shared_string_index
         for col, value in enumerate(values):
             kind = value.__class__
-            if cells is None:
-                pass
-            elif kind is str and value and len(value) <= SHORT and not _looks_rich(value):
-                cells[col] = CellStringTuple(index(value), text_format)
-                continue
-            elif kind is int or (kind is float and isfinite(value)):
-                cells[col] = CellNumberTuple(value, number_format)
-                continue
-            elif value is None or (kind is str and not value) or kind is float:  # the float is NaN or ∞
-                cells[col] = CellBlankTuple(number_format if kind is float else text_format)
-                continue
+            if cells is not None:
+                if kind is str and value and len(value) <= SHORT and not _looks_rich(value):
+                    cells[col] = CellStringTuple(index(value), text_format)
+                    continue
+                if kind is int or (kind is float and isfinite(value)):
+                    cells[col] = CellNumberTuple(value, number_format)
+                    continue
+                if value is None or (kind is str and not value) or kind is float:  # the float is NaN or ∞
+                    cells[col] = CellBlankTuple(number_format if kind is float else text_format)
+                    continue
             write_value(self, row, col, value, number_format if is_number(value) else text_format)
         if cells is not None and values:
             self._check_dimensions(row, 0)
