@@ -216,8 +216,9 @@ def test_the_row_writer_stores_nothing_beyond_the_sheet():
     """As xlsxwriter refuses a cell past the last row or column, so does a row written at once."""
     book = fastxlsx.Book(io.BytesIO(), {"in_memory": True})
     sheet, fmt = book.add_worksheet(), book.add_format()
-    sheet.write_values(sheet.xls_rowmax, ["甲", 1, None], fmt, fmt)
-    sheet.write_values(0, ["乙"] * (sheet.xls_colmax + 1), fmt, fmt)
+    sheet.write_values(sheet.xls_rowmax, ["甲", 1, None], [fmt] * 3, [fmt] * 3)
+    wide = sheet.xls_colmax + 1
+    sheet.write_values(0, ["乙"] * wide, [fmt] * wide, [fmt] * wide)
     assert sheet.xls_rowmax not in sheet.table
     assert len(sheet.table[0]) == sheet.xls_colmax and sheet.xls_colmax not in sheet.table[0]
     assert (sheet.dim_rowmin, sheet.dim_rowmax, sheet.dim_colmin, sheet.dim_colmax) == (0, 0, 0, sheet.xls_colmax - 1)

@@ -96,10 +96,12 @@ class Sheet(InertSheet):
             return super().write_blank(*args, **kwargs)
         return self._write_blank(*args)
 
-    def write_values(self, row: int, values: Sequence[Any], text_format: Format, number_format: Format) -> None:
-        """xlsx.write_value for each value from column 0, numbers in number_format and the rest in
-        text_format, storing what those calls store: the tables of 汇总表 are a million cells at
-        10,000 units. Anything else (a long or rich-looking string, a bool…) takes write_value."""
+    def write_values(self, row: int, values: Sequence[Any], formats: Sequence[Format],
+                     number_formats: Sequence[Format]) -> None:
+        """xlsx.write_row on this sheet: each value from column 0 in formats[col], a number in
+        number_formats[col], stored as xlsx.write_value would store it, the row's dimensions checked
+        once (汇总表's tables are a million cells at 10,000 units). Anything else (a long or
+        rich-looking string, a bool…) takes write_value."""
         fits = 0 <= row < self.xls_rowmax and len(values) <= self.xls_colmax and not self.constant_memory
         cells = self.table[row] if FAST and fits else None
         index = self.str_table._get_shared_string_index
@@ -107,15 +109,15 @@ class Sheet(InertSheet):
             kind = value.__class__
             if cells is not None:
                 if kind is str and value and len(value) <= SHORT and not _looks_rich(value):
-                    cells[col] = CellStringTuple(index(value), text_format)
+                    cells[col] = CellStringTuple(index(value), formats[col])
                     continue
                 if kind is int or (kind is float and isfinite(value)):
-                    cells[col] = CellNumberTuple(value, number_format)
+                    cells[col] = CellNumberTuple(value, number_formats[col])
                     continue
                 if value is None or (kind is str and not value) or kind is float:  # the float is NaN or ∞
-                    cells[col] = CellBlankTuple(number_format if kind is float else text_format)
+                    cells[col] = CellBlankTuple(number_formats[col] if kind is float else formats[col])
                     continue
-            write_value(self, row, col, value, number_format if is_number(value) else text_format)
+            write_value(self, row, col, value, number_formats[col] if is_number(value) else formats[col])
         if cells is not None and values:
             self._check_dimensions(row, 0)
             self._check_dimensions(row, len(values) - 1)

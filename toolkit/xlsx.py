@@ -103,6 +103,19 @@ def let_rows_grow(path: Path, first_rows: dict[int, int]) -> None:
             dst.writestr(info, data)
 
 
+def write_row(ws: Worksheet, row: int, values: Sequence[object], formats: Sequence[Format],
+              number_formats: Sequence[Format] | None = None) -> None:
+    """write_value for each value from column 0 in formats[col] (a number in number_formats[col]
+    when given); a fastxlsx sheet stores the whole row in one call (Sheet.write_values)."""
+    numbers = formats if number_formats is None else number_formats
+    write = getattr(ws, "write_values", None)
+    if write is not None:
+        write(row, values, formats, numbers)
+        return
+    for col, value in enumerate(values):
+        write_value(ws, row, col, value, numbers[col] if is_number(value) else formats[col])
+
+
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
     """Numbers as numbers; everything else as an inert string, never a formula or a link."""
     if type(value) is str and value:  # most cells: skip the checks below

@@ -30,7 +30,7 @@ from toolkit.forms.plan import IndicatorPrefill, Prefill, workbook_title
 from toolkit.forms.requests import request_validations
 from toolkit.model import KIND_AMOUNT, KIND_APPROX, KIND_CAP, KIND_RATE, Assignment, Indicator, Milestone
 from toolkit.period import Period
-from toolkit.xlsx import row_height, write_value
+from toolkit.xlsx import row_height, write_row
 
 FONT = "宋体"  # present on every Chinese Windows, in Excel and WPS alike
 INPUT_LINES = 3  # room every task row opens with for the unit's answer (it grows as the unit types)
@@ -218,13 +218,14 @@ def _write_progress(
         ws, columns, layout.HEADER_ROW, formats, f"&L{_header_text(unit)}&R{period.full_label}"
     )
     cell_formats = [_cell_format(formats, c) for c in columns]
+    widths = [c.width for c in columns]
     for r, a in enumerate(assignments, start=layout.FIRST_DATA_ROW - 1):
         answers = prefill.get(a.task.no, {})
         values = {"no": a.task.no, "content": a.task.content, "leaders": a.task.leaders_text, "role": a.role}
         values |= {c.key: answers.get(c.key) for c in columns if not c.locked}
-        for col, column in enumerate(columns):
-            write_value(ws, r, col, values[column.key], cell_formats[col])
-        ws.set_row(r, row_height([(values[c.key], c.width) for c in columns], INPUT_LINES))
+        row = [values[c.key] for c in columns]
+        write_row(ws, r, row, cell_formats)
+        ws.set_row(r, row_height(list(zip(row, widths, strict=True)), INPUT_LINES))
 
     choices = "、".join(layout.STATUSES)
     rows = (layout.FIRST_DATA_ROW, len(assignments))
@@ -278,6 +279,7 @@ def _write_indicators(
         ws, columns, layout.INDICATOR_HEADER_ROW, formats, f"&L{_header_text(unit)}&R{period.full_label}"
     )
     cell_formats = [_cell_format(formats, c) for c in columns]
+    widths = [c.width for c in columns]
     for r, ind in enumerate(indicators, start=layout.INDICATOR_FIRST_ROW - 1):
         answers = prefill.get((ind.task_no, ind.name), {})
         values = {
@@ -288,9 +290,9 @@ def _write_indicators(
             "direction": ind.direction,
         }
         values |= {c.key: answers.get(c.key) for c in columns if not c.locked}
-        for col, column in enumerate(columns):
-            write_value(ws, r, col, values[column.key], cell_formats[col])
-        ws.set_row(r, row_height([(values[c.key], c.width) for c in columns], 2))
+        row = [values[c.key] for c in columns]
+        write_row(ws, r, row, cell_formats)
+        ws.set_row(r, row_height(list(zip(row, widths, strict=True)), 2))
         _validate(
             ws,
             columns,

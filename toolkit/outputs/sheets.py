@@ -34,7 +34,7 @@ from toolkit.quarter.rules import (
     UNIT_REJECTED,
 )
 from toolkit.quarter.verify import PENDING, UNTRUE
-from toolkit.xlsx import is_number, row_height, table_heights, write_value
+from toolkit.xlsx import is_number, row_height, table_heights, write_row, write_value
 
 FONT = "宋体"
 HEADER_FILL = "#D9E1F2"
@@ -134,13 +134,9 @@ def table(ws: Worksheet, columns: Sequence[str], rows: Sequence[Sequence[Any]], 
     for col, name in enumerate(columns):
         ws.set_column(col, col, widths[col])
         ws.write_string(0, col, name, formats.header)
-    write = getattr(ws, "write_values", None)  # fastxlsx's, a row at a time
+    texts, numbers = [formats.cell] * len(columns), [formats.number] * len(columns)
     for r, (values, height) in enumerate(zip(rows, table_heights(rows, widths), strict=True), start=1):
-        if write is None:
-            for col, value in enumerate(values):
-                write_cell(ws, r, col, value, formats)
-        else:
-            write(r, values, formats.cell, formats.number)
+        write_row(ws, r, values, texts, numbers)
         ws.set_row(r, height)
     ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
     ws.freeze_panes(1, 0)
