@@ -217,7 +217,7 @@ def test_the_gitignore_keeps_the_secret_and_the_store_out(tmp_path: Path) -> Non
     assert init(str(tmp_path))[0] == 0
     lines = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert [line for line in lines if not line.startswith("#")] == [
-        ".ducha_secret", "ducha.db", "ducha.db-*", ".ducha.lock", ".*.tmp"]
+        ".ducha_secret", "ducha.db", "ducha.db-*", ".ducha.lock", ".ducha_ledger.cache", ".*.tmp"]
 
 
 # --- after init: ducha doctor points to the next step --------------------------------------------

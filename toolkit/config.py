@@ -110,6 +110,11 @@ class Paths:
         """One lock file per workspace, so two commands cannot interleave writes."""
         return self.store.with_name(".ducha.lock")
 
+    @property
+    def ledger_cache(self) -> Path:
+        """The ledger as last loaded (ledger/cache.py), beside the store; safe to delete."""
+        return self.store.with_name(".ducha_ledger.cache")
+
     def under(self, root: Path) -> Paths:
         return Paths(**{name: root / value for name, value in asdict(self).items()})
 

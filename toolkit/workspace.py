@@ -138,6 +138,7 @@ def _ignore(config: Config) -> Item:
         ("密钥：签名下发的填报表，泄露后他人可伪造各单位的报表；请单独备份", config.paths.secret, ("{}",)),
         ("数据库：历次收件与填报记录；请定期备份", config.paths.store, ("{}", "{}-*")),
         ("运行时的锁文件", config.paths.lock, ("{}",)),
+        ("总台账缓存：上次读总台账的结果，可随时删除，下次运行时重建", config.paths.ledger_cache, ("{}",)),
     ):
         if target.is_relative_to(config.root):
             shown = target.relative_to(config.root).as_posix()

@@ -21,7 +21,7 @@ from typing import Any
 from toolkit.config import Config
 from toolkit.errors import LedgerError
 from toolkit.fsutil import workspace_lock, write_atomic
-from toolkit.ledger import indicators, units
+from toolkit.ledger import cache, indicators, units
 from toolkit.ledger.check import check_ledger, parse_tables
 from toolkit.ledger.notice import Line, ParsedNotice, parse_lines, parse_notice
 from toolkit.ledger.sheets import (
@@ -79,9 +79,15 @@ def load_ledger(config: Config) -> Ledger:
     """The ledger every command works from; raises LedgerError listing the errors (with cells)
     when the check finds any, so no command runs on a broken ledger."""
     path = config.paths.ledger
-    if not path.exists():
-        raise LedgerError(f"找不到总台账 {path}，请先运行 ducha ledger build")
-    ledger, report = parse_tables(read_tables(path), config.bureau.year)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LedgerError(f"找不到总台账 {path}，请先运行 ducha ledger build") from None
+    except OSError as exc:
+        raise LedgerError(f"无法读取总台账 {path}：{exc}") from exc
+    if (ledger := cache.kept(config, data, config.bureau.year)) is not None:
+        return ledger
+    ledger, report = parse_tables(read_tables(path, data), config.bureau.year)
     if report.errors:
         shown = report.errors[:20]
         lines = [f"  {i.message}" for i in shown]
@@ -91,6 +97,7 @@ def load_ledger(config: Config) -> Ledger:
             f"总台账 {path.name} 有 {len(report.errors)} 处错误，请在 Excel 中改正后再运行"
             "（ducha ledger check 可列出全部问题）：\n" + "\n".join(lines)
         )
+    cache.keep(config, data, config.bureau.year, ledger)
     return ledger
 
 

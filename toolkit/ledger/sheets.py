@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,10 +301,11 @@ def _value(raw: Any) -> Value:
     return str(raw).strip() if raw is not None else ""
 
 
-def read_tables(path: Path) -> dict[str, Table]:
-    """All sheets as rows of values (calamine: fast, and indifferent to the file's extension)."""
+def read_tables(path: Path, data: bytes | None = None) -> dict[str, Table]:
+    """All sheets as rows of values (calamine: fast, and indifferent to the file's extension);
+    data: the file's bytes, already read (what the ledger cache is keyed on)."""
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
         tables = {}
         for name in book.sheet_names:
             rows = [

@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import toolkit
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.intake.archive import scan
+from toolkit.ledger.cache import source_digest
 from toolkit.outputs.warm import warm_up
 from toolkit.period import Period
 
@@ -40,14 +40,6 @@ def _stamp(path: Path) -> list[int] | None:
     return [s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino]
 
 
-def _source() -> str:
-    """A digest of ducha's own code: another version may answer differently."""
-    digest = hashlib.sha256(toolkit.__version__.encode())
-    for path in sorted(Path(toolkit.__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def key(config: Config, period_key: str, drop: Path, as_of: dt.date) -> str | None:
     """The key of the state a merge of period_key from drop would answer from; None when it cannot
     be taken (no drop folder: the merge says so)."""
@@ -59,7 +51,7 @@ def key(config: Config, period_key: str, drop: Path, as_of: dt.date) -> str | No
     paths = config.paths
     files = [paths.store, paths.store.with_name(paths.store.name + "-wal"), paths.ledger, paths.secret]
     outputs = sorted(p for p in out.rglob("*") if p.is_file() and p.name != _KEPT) if out.is_dir() else []
-    state = [period_key, str(drop), as_of.isoformat(), _source(), repr(config.raw), str(config.root), dropped,
+    state = [period_key, str(drop), as_of.isoformat(), source_digest(), repr(config.raw), str(config.root), dropped,
              [(str(p), _stamp(p)) for p in files + outputs]]
     return hashlib.sha256(json.dumps(state).encode("ascii")).hexdigest()  # ASCII: a name may hold surrogates
 
