@@ -122,17 +122,25 @@ def test_an_unwritable_cache_only_costs_the_next_load(ws: Path, reads: list[Path
     assert len(reads) == 2
 
 
-def test_without_the_readers_versions_nothing_is_kept(ws: Path, reads: list[Path], monkeypatch) -> None:
-    """A frozen build without package metadata cannot tell a python-calamine upgrade: no cache."""
-
-    def unknown(name: str) -> str:
-        raise cache.metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(cache.metadata, "version", unknown)
+def test_without_the_readers_files_nothing_is_kept(ws: Path, reads: list[Path], monkeypatch) -> None:
+    """A build whose reader modules have no file to tell an upgrade by keeps no cache."""
+    monkeypatch.setattr(cache._python_calamine, "__file__", None)
     cache._versions.cache_clear()
     try:
         config = load_config(ws)
         assert load_ledger(config) == load_ledger(config)
         assert len(reads) == 2 and not config.paths.ledger_cache.exists()
+    finally:
+        cache._versions.cache_clear()
+
+
+def test_an_upgraded_reader_reads_the_ledger_again(ws: Path, reads: list[Path], monkeypatch) -> None:
+    config = load_config(ws)
+    load_ledger(config)
+    monkeypatch.setattr(cache.chinese_calendar, "__version__", "99.0")
+    cache._versions.cache_clear()
+    try:
+        load_ledger(config)
+        assert len(reads) == 2
     finally:
         cache._versions.cache_clear()
