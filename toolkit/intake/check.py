@@ -140,9 +140,8 @@ def check_dropped(shared: tuple[Shared, Path], job: tuple[Path, str]) -> tuple[P
 def check_archived(shared: Shared, job: tuple[Path, Path], sha256: str | None = None) -> CheckedFile:
     """Check an archived copy (job: the copy, and the path it was dropped under; sha256: its hash,
     when just taken by check_dropped), at intake and again for `ducha merge --recheck`. Runs in a
-    sandbox worker. Any exception but running out of
-    memory is a bug met on this one file, so it becomes the file's read_failed issue rather than
-    stopping the quarter's merge."""
+    sandbox worker. Any exception but running out of memory is a bug met on this one file, so it
+    becomes the file's read_failed issue rather than stopping the quarter's merge."""
     ledger, period, secret, limits, strictness = shared
     archived, dropped = job
     try:

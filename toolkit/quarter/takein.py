@@ -3,8 +3,9 @@ the quarter back).
 
 This is the only step that changes the store, and it must survive being killed at any point: every
 new file is archived before it is read, read in a capped pool worker (pool.guarded_map; the files
-are hostile), and recorded one file per transaction once its archived copy is on disk, so a killed
-run resumes where it stopped and a rerun re-reads nothing. Files are recorded with their verdict
+are hostile), and recorded once its archived copy is on disk, each flushed batch of files in one
+transaction, so a killed run resumes where it stopped (losing at most one batch of reading) and a
+rerun re-reads nothing. Files are recorded with their verdict
 pending; collect decides every verdict of the period at the end in one transaction, so nobody
 reading verdicts sees a killed run's files as accepted. A file that cannot be read at all (gone,
 locked) is set aside with the reason rather than stopping the run.
