@@ -207,6 +207,9 @@ def _check_groups(sheet: _Sheet, found: list[Unit], report: Report) -> None:
 def _read_tasks(sheet: _Sheet, known: Callable[[str], Unit | None], report: Report) -> list[Task]:
     found: list[Task] = []
     first_row: dict[int, Cell] = {}
+    # Tasks share their equal name lists (the same leaders on thousands of rows): one tuple each.
+    same: dict[tuple[str, ...], tuple[str, ...]] = {}
+    one = same.setdefault
     # 责任领导 is required only in a ledger that names leaders at all: some notices name none.
     required = [("content", "task_content_empty", "任务内容"), ("lead", "task_lead_empty", "牵头单位")]
     if any(sheet.text(row, "leaders") for _, row in sheet.data()):
@@ -267,11 +270,11 @@ def _read_tasks(sheet: _Sheet, known: Callable[[str], Unit | None], report: Repo
                 category=sheet.text(row, "category"),
                 section=sheet.text(row, "section"),
                 content=sheet.text(row, "content"),
-                leaders=_split(sheet.text(row, "leaders")),
+                leaders=one(leaders := _split(sheet.text(row, "leaders")), leaders),
                 units_text=sheet.text(row, "units_text"),
                 lead=canonical(names["lead"][0]) if names["lead"] else "",
-                co=tuple(canonical(n) for n in names["co"]),
-                county=tuple(canonical(n) for n in names["county"]),
+                co=one(co := tuple(canonical(n) for n in names["co"]), co),
+                county=one(county := tuple(canonical(n) for n in names["county"]), county),
                 deadline=sheet.text(row, "deadline"),
                 person=sheet.text(row, "person"),
                 note=sheet.text(row, "note"),

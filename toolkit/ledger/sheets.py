@@ -307,9 +307,13 @@ def read_tables(path: Path, data: bytes | None = None) -> dict[str, Table]:
     try:
         book = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
         tables = {}
+        # Equal texts become one object (a section or a leader's name on thousands of rows): at
+        # 10,000 units the loaded ledger holds 36 MB of objects instead of 63 MB (29 MB with slots).
+        same: dict[Value, Value] = {}
+        one = same.setdefault
         for name in book.sheet_names:
             rows = [
-                [_value(v) for v in row]
+                [one(value, value) if type(value) is str else value for value in map(_value, row)]
                 for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             ]
             tables[name] = _trim(rows)
