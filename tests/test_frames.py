@@ -91,6 +91,8 @@ def test_task_rows_combine_units_lead_first() -> None:
     assert units.loc[COMMERCE, ["任务数", "已完成", "进度滞后"]].tolist() == [2, 0, 1]
     assert merged.reports[["单位", "任务编号"]].values.tolist() == [
         [NDRC, 1], [NDRC, 2], [COMMERCE, 2], [COMMERCE, 3], [LONGTING, 3]]
+    assert merged.leads == {1: (NDRC,), 2: (COMMERCE,), 3: (COMMERCE,)}
+    assert merged.leads[2] is merged.leads[3]  # one tuple for every task a unit leads
 
 
 def test_nobody_reporting_turns_red_only_after_the_deadline() -> None:

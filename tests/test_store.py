@@ -167,3 +167,19 @@ def test_a_periods_task_rows_share_their_repeated_values(tmp_path: Path) -> None
     for field in ("unit", "role", "status", "person", "phone"):
         values = [getattr(t, field) for t in rows]
         assert len({id(v) for v in values}) == len(set(values)), field
+    fillers = [value for r in records for pair in r.filler.items() for value in pair]
+    assert len({id(v) for v in fillers}) == len(set(fillers)) < len(fillers)
+
+
+def test_task_numbers_are_shared_and_never_become_a_progress(tmp_path: Path) -> None:
+    """A task number is one int across the period's rows, and 300 stays the int 300 beside a
+    progress of 300.0 (equal keys in one lookup table would have swapped them)."""
+    files = [checked(unit, f"2024-03-2{i}T10:00:00", {300: ("正常推进", 300.0), 301: ("正常推进", 301.0)})
+             for i, unit in enumerate((NDRC, COMMERCE))]
+    with open_store(tmp_path / "ducha.db") as store:
+        for cf in files:
+            store.record(cf, "2024Q1", "/archive/2024Q1/x.xlsx", "accepted")
+        records = store.load_period("2024Q1")
+    rows = [t for r in records for t in r.tasks]
+    assert [(type(t.task_no), type(t.progress)) for t in rows] == [(int, float)] * 4
+    assert rows[0].task_no is rows[2].task_no and rows[1].task_no is rows[3].task_no
