@@ -58,3 +58,15 @@ def test_each_round_gets_its_own_workspace_with_the_returns_linked_not_copied(be
         assert (root / "drop" / "甲.xlsx").stat().st_ino == (template / "drop" / "甲.xlsx").stat().st_ino
         assert sorted(p.name for p in root.iterdir()) == [".ducha_secret", "drop", "ducha.toml", "master_ledger.xlsx"]
     assert (template / "drop" / "甲.xlsx").read_bytes() == b"return"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM is Linux's")
+def test_the_merges_peak_memory_is_its_own_not_the_benchs(bench, tmp_path):
+    """A process started from one holding 300 MB begins its ru_maxrss at 300 MB (the kernel keeps
+    the parent's high-water mark over the exec): at 10,000 units that was the bench's memory, not
+    ducha's, that `make bench` reported."""
+    held = bytearray(300 * 1024 * 1024)
+    held[::4096] = b"x" * len(held[::4096])  # touched: resident
+    timed = bench.ducha(tmp_path, "--help")
+    assert timed.peak_mb is not None and timed.peak_mb < 150
+    del held
