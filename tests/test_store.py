@@ -153,15 +153,19 @@ def test_latest_indicator_values_keep_the_last_known_number(tmp_path: Path) -> N
         assert store.latest_indicator_values("2024Q4") == {(NDRC, 1, "经济增长"): (6.3, "2024Q2")}
 
 
-def test_a_periods_task_rows_share_their_repeated_values(tmp_path: Path) -> None:
-    """Each unit name, role, status, filler name and phone is one string however many rows hold it
-    (at 10,000 units the copies SQLite returns per row were ~50 MB of the merge's memory)."""
-    files = [checked(unit, f"2024-03-2{i}T10:00:00", {1: ("正常推进", 30.0), 2: ("正常推进", 40.0)})
-             for i, unit in enumerate((NDRC, COMMERCE))]
+def _two_units_stored(tmp_path: Path, answers: dict) -> tuple[list, list]:
+    """Two units' files with the same answers, recorded for 2024Q1, and the period read back."""
+    files = [checked(unit, f"2024-03-2{i}T10:00:00", answers) for i, unit in enumerate((NDRC, COMMERCE))]
     with open_store(tmp_path / "ducha.db") as store:
         for cf in files:
             store.record(cf, "2024Q1", "/archive/2024Q1/x.xlsx", "accepted")
-        records = store.load_period("2024Q1")
+        return files, store.load_period("2024Q1")
+
+
+def test_a_periods_task_rows_share_their_repeated_values(tmp_path: Path) -> None:
+    """Each unit name, role, status, filler name and phone is one string however many rows hold it
+    (at 10,000 units the copies SQLite returns per row were ~50 MB of the merge's memory)."""
+    files, records = _two_units_stored(tmp_path, {1: ("正常推进", 30.0), 2: ("正常推进", 40.0)})
     assert [r.tasks for r in records] == [cf.tasks for cf in files]
     rows = [t for r in records for t in r.tasks]
     for field in ("unit", "role", "status", "person", "phone"):
@@ -174,12 +178,7 @@ def test_a_periods_task_rows_share_their_repeated_values(tmp_path: Path) -> None
 def test_task_numbers_are_shared_and_never_become_a_progress(tmp_path: Path) -> None:
     """A task number is one int across the period's rows, and 300 stays the int 300 beside a
     progress of 300.0 (equal keys in one lookup table would have swapped them)."""
-    files = [checked(unit, f"2024-03-2{i}T10:00:00", {300: ("正常推进", 300.0), 301: ("正常推进", 301.0)})
-             for i, unit in enumerate((NDRC, COMMERCE))]
-    with open_store(tmp_path / "ducha.db") as store:
-        for cf in files:
-            store.record(cf, "2024Q1", "/archive/2024Q1/x.xlsx", "accepted")
-        records = store.load_period("2024Q1")
+    _, records = _two_units_stored(tmp_path, {300: ("正常推进", 300.0), 301: ("正常推进", 301.0)})
     rows = [t for r in records for t in r.tasks]
     assert [(type(t.task_no), type(t.progress)) for t in rows] == [(int, float)] * 4
     assert rows[0].task_no is rows[2].task_no and rows[1].task_no is rows[3].task_no
