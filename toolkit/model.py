@@ -21,9 +21,10 @@ ROLES = (ROLE_LEAD, ROLE_CO, ROLE_COUNTY)
 
 def _by_init(self: Any) -> tuple[type, tuple]:
     """Pickle a frozen ledger record as a call of its class with its fields: unpickling the
-    ledger cache (ledger.cache) then runs the dataclass __init__, several times faster than the
-    field-by-field __setstate__ dataclasses give a frozen class with slots (10,000 units: 0.6 →
-    0.5 s). Every field of these records is an __init__ argument, so __match_args__ names them all."""
+    ledger cache (ledger.cache) then runs the dataclass __init__ instead of the field-by-field
+    __setstate__ dataclasses give a frozen class with slots (a 10,000-unit cache loads in 0.47
+    instead of 0.60 s). Every field of these records is an __init__ argument, so __match_args__
+    names them all."""
     return type(self), tuple(getattr(self, name) for name in self.__match_args__)
 
 
