@@ -42,6 +42,10 @@ report, sys.argv = sys.argv[1], ["ducha", *sys.argv[2:]]
 
 def write_usage():
     usage = {who: resource.getrusage(getattr(resource, who)).ru_maxrss for who in ("RUSAGE_SELF", "RUSAGE_CHILDREN")}
+    # Its own peak: ru_maxrss starts at pytest's, carried over the exec (scripts/bench.py _DUCHA).
+    if sys.platform == "linux":
+        with open("/proc/self/status", encoding="ascii") as status:
+            usage["RUSAGE_SELF"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     with open(report, "w") as fh:
         json.dump(usage, fh)
 
