@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from tests.merge_fixtures import (
@@ -20,7 +21,7 @@ from tests.merge_fixtures import (
 )
 from toolkit.period import Period
 from toolkit.problems import Issue
-from toolkit.quarter.frames import build_merged, file_entries
+from toolkit.quarter.frames import REPORT_COLUMNS, build_merged, file_entries
 
 Q1 = Period.parse("2024Q1")
 BEFORE = dt.date(2024, 3, 20)
@@ -122,3 +123,21 @@ def test_issue_frame_names_file_unit_verdict_and_cell() -> None:
         [records[1].path.rsplit("/", 1)[1], "（无法识别）", "2024-03-21 10:00:00", "退回修改", "错误", "unknown_unit",
          "", "无法识别报送单位"],
     ]
+
+
+@pytest.mark.parametrize("progress", [None, 30.0])
+def test_the_reports_frame_types_its_columns_as_a_frame_of_its_rows_would(progress: float | None) -> None:
+    # 各单位进展 is built a column at a time (less memory); a column of blanks stays blanks, numbers stay numbers.
+    records = file_records(checked(NDRC, "2024-03-20T10:00:00", {1: ("未启动", progress), 2: ("未启动", None)}),
+                           checked(COMMERCE, "2024-03-21T10:00:00", {2: ("未启动", None), 3: ("未启动", progress)}))
+    reports = build_merged(small_ledger(), records, Q1, BEFORE).reports
+    rows = [(t.unit, t.task_no, t.role, t.status, t.progress, t.done, t.problems, t.next, t.person, t.phone)
+            for record in records for t in record.tasks]
+    pd.testing.assert_frame_equal(reports, pd.DataFrame(rows, columns=list(REPORT_COLUMNS)), check_exact=True)
+    assert str(reports["完成进度(%)"].dtype) == ("object" if progress is None else "float64")
+
+
+def test_a_quarter_nobody_reported_has_an_empty_reports_frame_with_its_columns() -> None:
+    reports = build_merged(small_ledger(), [], Q1, BEFORE).reports
+    assert reports.columns.tolist() == list(REPORT_COLUMNS) and reports.empty
+    assert set(reports.dtypes.astype(str)) == {"object"}
