@@ -64,6 +64,16 @@ def test_suspects_of_many_units_are_found_in_one_pass(monkeypatch):
     assert _Key.compared < 60_000, _Key.compared
 
 
+def test_pasted_answers_are_found_whatever_the_order_of_the_rows():
+    # Pattern E is compared one unit at a time; a unit's rows need not be next to each other.
+    merged, earlier = _pasting_quarter(30, 4)
+    in_order = verify.find_suspects(merged, earlier)
+    merged.reports = merged.reports.sample(frac=1, random_state=7).reset_index(drop=True)
+    assert merged.reports["单位"].iloc[0] != merged.reports["单位"].iloc[1]
+    assert verify.find_suspects(merged, earlier) == in_order
+    assert sum(s.pattern == verify.PATTERN_PASTED for s in in_order) == 30 * 4
+
+
 def _frozen(shared: list, item: int) -> int:
     """In a pool worker: how many objects the cyclic collector leaves alone for good."""
     return gc.get_freeze_count()
