@@ -21,7 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 from toolkit.forms import layout
 from toolkit.model import ROLE_LEAD, Assignment, Milestone
 from toolkit.period import Period
-from toolkit.xlsx import write_value
+from toolkit.xlsx import write_row
 
 BLANK_ROWS = 5  # rows offered for a task without a plan
 EXTRA_ROWS = 2  # blank rows after the bureau's milestones, for the unit's own
@@ -86,17 +86,18 @@ def write_plan_sheet(ws: Worksheet, rows: Sequence[IssuedRow], period: Period, f
     cell = {"no": formats.locked_center, "seq": formats.entry_center, "content": formats.entry,
             "due": formats.entry_date, "progress": formats.entry_center, "person": formats.entry_text,
             "state": formats.entry_center, "actual": formats.entry_date}
+    row_formats = [cell[column.key] for column in columns]
     for r, issued in enumerate(rows, start=layout.PLAN_FIRST_ROW - 1):
         m = issued.milestone
         values: dict[str, Any] = {"no": issued.task_no, "seq": issued.seq}
         if m is not None:
             values |= {"content": m.content, "due": m.due, "progress": m.progress, "person": m.person}
-        for col, column in enumerate(columns):
-            value = values.get(column.key)
+        row = [values.get(column.key) for column in columns]
+        # The row at once (most rows of a first quarter are blank, 200 cells a unit), then its dates.
+        write_row(ws, r, [None if isinstance(value, dt.date) else value for value in row], row_formats)
+        for col, value in enumerate(row):
             if isinstance(value, dt.date):
-                ws.write_datetime(r, col, dt.datetime.combine(value, dt.time()), cell[column.key])
-            else:
-                write_value(ws, r, col, value, cell[column.key])
+                ws.write_datetime(r, col, dt.datetime.combine(value, dt.time()), row_formats[col])
         ws.set_row(r, 30)
     if not rows:
         return
