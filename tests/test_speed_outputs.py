@@ -24,7 +24,6 @@ from tests.merge_fixtures import checked, error, file_records, warning
 from tests.test_milestones import BUREAU_B, COUNTY, ROADS, SLIPPED_PLAN, answered, plan_ledger
 from toolkit import collector, fastxlsx, xlsx
 from toolkit.config import Bureau, load_config
-from toolkit.forms import plan_sheet
 from toolkit.forms.generate import generate_from
 from toolkit.forms.meta import load_secret
 from toolkit.forms.plan import plan
@@ -114,7 +113,7 @@ def reference(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(sheets, "table_heights", _table_heights)
         monkeypatch.delattr(fastxlsx.Sheet, "write_values")  # rows written a cell at a time
         monkeypatch.setattr(summary_book, "_rows", lambda frame: list(frame.itertuples(index=False)))
-        for module in (sheets, plan_sheet, xlsx):  # xlsx: write_row's, a cell at a time without write_values
+        for module in (sheets, xlsx):  # xlsx: write_row's (节点计划 too), a cell at a time without write_values
             monkeypatch.setattr(module, "write_value", _write_value)
         for module in (sheets, receipts, summary_book):
             if hasattr(module, "write_cell"):
