@@ -57,6 +57,32 @@ def test_lookups_see_a_replaced_or_edited_list():
     assert ledger.plan(3) == []
 
 
+def test_plans_are_looked_up_by_index_and_ordered_as_the_scan_orders_them():
+    ledger = _ledger(10, 2_000)
+    # Dates and 节点序号 out of order, ties on both kept in list order, tasks interleaved.
+    plan = [Milestone(no, seq, f"{no}-{seq}-{k}", dt_(day), 10.0 * seq)
+            for k, (seq, day) in enumerate([(3, 9), (1, 9), (2, 4), (1, 9)]) for no in range(1, 2_001, 2)]
+    ledger.milestones = _Counted(plan)
+    _Counted.walks = 0
+    for task in ledger.tasks:
+        expected = sorted((m for m in list.__iter__(plan) if m.task_no == task.no), key=lambda m: (m.due, m.seq))
+        assert ledger.plan(task.no) == expected
+    assert _Counted.walks == 1  # once, to build the index; a scan per task would be 2,000 walks
+    assert [m.content for m in ledger.plan(1)] == ["1-2-2", "1-1-1", "1-1-3", "1-3-0"]
+    ledger.plan(1).clear()  # a caller's copy: the index keeps its own
+    assert len(ledger.plan(1)) == 4
+
+
+def test_a_plan_follows_its_list_being_replaced_or_grown():
+    ledger = _ledger(3, 3)
+    ledger.milestones = [Milestone(1, 1, "先", dt_(3), 20)]
+    assert [m.content for m in ledger.plan(1)] == ["先"]
+    ledger.milestones.append(Milestone(1, 2, "更先", dt_(2), 10))
+    assert [m.content for m in ledger.plan(1)] == ["更先", "先"]
+    ledger.milestones = [Milestone(3, 1, "别的", dt_(4), 50)]
+    assert ledger.plan(1) == [] and [m.content for m in ledger.plan(3)] == ["别的"]
+
+
 def test_the_first_of_two_units_with_one_name_wins_as_in_the_scan():
     ledger = Ledger([], [Unit("甲", "市直部门", aliases=("同名",)), Unit("乙", "市直部门", aliases=("同名",))])
     assert ledger.unit("同名").name == "甲"

@@ -164,7 +164,7 @@ class Ledger:
 
     # Lookup indexes, built on first use: a scan per lookup made reading a 1,000-unit ledger
     # (30,000 names) take 2 s. Not data: no part of equality, repr or a copy.
-    _indexes: dict[str, tuple[int, int, dict]] = field(default_factory=dict, init=False, repr=False,
+    _indexes: dict[str, tuple[Any, int, dict]] = field(default_factory=dict, init=False, repr=False,
                                                         compare=False)
 
     def _find(self, kind: str, items: list, keys: Callable[[Any], tuple], key: Any) -> Any | None:
@@ -188,8 +188,21 @@ class Ledger:
         return found
 
     def plan(self, no: int) -> list[Milestone]:
-        """The task's milestones by date (then 节点序号); [] when the task has no plan."""
-        return sorted((m for m in self.milestones if m.task_no == no), key=lambda m: (m.due, m.seq))
+        """The task's milestones by date (then 节点序号); [] when the task has no plan. From an index
+        by task, built once per list: a scan per task made rebuilding a quarter O(tasks ×
+        milestones), 1.8 s at 1,000 units with three milestones a task, ~210 s at 10,000, and each
+        returned file's check scanned them once per task its unit leads. The index follows the list
+        being replaced or resized; milestones are frozen and their lists replaced whole (the
+        ledger check, decisions), never edited in place at the same length."""
+        built = self._indexes.get("plan")
+        if built is None or built[0] is not self.milestones or built[1] != len(self.milestones):
+            plans: dict[int, list[Milestone]] = defaultdict(list)
+            for m in self.milestones:
+                plans[m.task_no].append(m)
+            for plan in plans.values():
+                plan.sort(key=lambda m: (m.due, m.seq))
+            built = self._indexes["plan"] = (self.milestones, len(self.milestones), plans)
+        return list(built[2].get(no, ()))
 
     def task(self, no: int) -> Task:
         found = self.find_task(no)
