@@ -216,3 +216,25 @@ def test_generate_lists_many_workbooks_as_plain_lines_and_few_as_a_table(tmp_pat
     assert lines[1].startswith("市商务局　牵头 ") and "　配合 " in lines[1] and "　指标 " in lines[1]
     assert lines[2].startswith("市财政局　牵头 ")
     assert lines[3].startswith("已生成 2 个填报表")
+
+
+def test_a_returned_plan_row_left_to_its_lead_looks_no_unit_up(tmp_path):
+    # A blank 责任单位 (the lead's) used to be looked up, and a lookup that finds nothing scans every
+    # unit: 15 such rows a file, O(files × units) over a merge (14.9 → 5.1 ms a file at 1,000 units).
+    from tests.return_fixtures import COMMERCE, SECRET
+    from tests.test_unit_plans import Q1, issue, plan_rows, planned_ledger
+    from toolkit.demo.unitsim import fill
+    from toolkit.intake.check import check_file
+    from toolkit.intake.sniff import Limits
+
+    ledger = planned_ledger()
+    src = issue(tmp_path / "out", COMMERCE, Q1, ledger)
+    back = fill(src, tmp_path / "back" / src.name, mutate=[plan_rows(
+        (7, None, None, "完成活动方案", dt_(30).replace(month=4), 30, "赵六"),
+        (8, None, None, "开展系列活动", dt_(30).replace(month=11), 100, "赵六"))])
+    ledger.units = _Counted(ledger.units)
+    _Counted.walks = 0
+    checked = check_file(back, ledger=ledger, period=Q1, secret=SECRET, limits=Limits())
+    assert checked.issues == []
+    assert [(p.task_no, p.seq) for p in checked.plans] == [(2, 1), (2, 2), (2, 3), (3, 1), (3, 2)]
+    assert _Counted.walks == 1  # the index, once
