@@ -4,6 +4,7 @@
     BENCH_UNITS=66,1000,10000 make bench           # or: python scripts/bench.py --big (adds 10,000)
     python scripts/bench.py --sizes 1000 --json    # the measurements as JSON
     BENCH_REPEAT=5 make bench                      # more rounds per size (default 3)
+    BENCH_MILESTONES=3 make bench                  # a 节点计划 of three milestones a task (default none)
 
 For each size a workspace is made with a synthetic ledger (~15 tasks a unit, a third led, an
 indicator on every fifth task) written as master_ledger.xlsx. Then, each a whole process as the
@@ -41,7 +42,7 @@ from typing import Any
 
 from toolkit.config import Bureau, load_config
 from toolkit.forms.generate import generate_from
-from toolkit.model import Indicator, Ledger, Task, Unit
+from toolkit.model import Indicator, Ledger, Milestone, Task, Unit
 from toolkit.period import Period
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +63,10 @@ class Run:
     merged: Path = Path()  # the workspace whole() merged last
 
 
-def synthetic_ledger(n_units: int, tasks_per_unit: int = 15) -> Ledger:
+def synthetic_ledger(n_units: int, tasks_per_unit: int = 15, milestones: int = 0) -> Ledger:
     """n units, each owning about tasks_per_unit tasks (a third as lead), with realistic text
-    lengths and an indicator on every fifth task."""
+    lengths, an indicator on every fifth task and `milestones` milestones a task (节点计划: spread
+    over the year, the last at 100 %; none by default, as in the runs before it existed)."""
     units = [Unit(f"测试单位{i:05d}", "市直部门") for i in range(n_units)]
     n_tasks = max(1, n_units * tasks_per_unit // (1 + CO_PER_TASK))
     text = "围绕高质量发展目标，统筹推进重点项目建设，确保年底前完成各项目标任务，新增城镇就业6.24万人以上。"
@@ -89,7 +91,9 @@ def synthetic_ledger(n_units: int, tasks_per_unit: int = 15) -> Ledger:
         for t in tasks
         if t.no % 5 == 0
     ]
-    return Ledger(tasks, units, indicators)
+    plan = [Milestone(t.no, i, "完成项目前期手续和阶段建设任务", dt.date(2024, 1, 1) + dt.timedelta(days=365 * i // milestones - 1),
+                      round(100 * i / milestones, 1)) for t in tasks for i in range(1, milestones + 1)]
+    return Ledger(tasks, units, indicators, plan)
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -341,20 +345,23 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
                         help="rounds of whole-process runs per size, medians reported (default: $BENCH_REPEAT or 3)")
+    parser.add_argument("--milestones", type=int, default=int(os.environ.get("BENCH_MILESTONES", "0")),
+                        help="节点计划 milestones a task in the synthetic ledger (default: $BENCH_MILESTONES or 0)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()] + ([10000] if args.big else [])
     runs = []
     with tempfile.TemporaryDirectory(prefix="ducha-bench-") as folder:  # deleted after every size (_round)
         for n in dict.fromkeys(sizes):
-            run = Run(f"synthetic-{n}", synthetic_ledger(n), Path(folder) / str(n))
+            run = Run(f"synthetic-{n}", synthetic_ledger(n, milestones=args.milestones), Path(folder) / str(n))
             run.folder.mkdir()
-            entry = {"units": n, "tasks": len(run.ledger.tasks), "whole": whole(run, args.repeat), "phases": phases(run)}
+            entry = {"units": n, "tasks": len(run.ledger.tasks), "milestones": len(run.ledger.milestones),
+                     "whole": whole(run, args.repeat), "phases": phases(run)}
             runs.append(entry)
             print(json.dumps(entry, ensure_ascii=False), file=sys.stderr, flush=True)  # progress
     if args.json:
         print(json.dumps({"cpu_count": os.cpu_count(), "runs": runs}, ensure_ascii=False, indent=2))
     else:
-        print(f"cpu_count {os.cpu_count()}; yardsticks {YARDSTICKS}")
+        print(f"cpu_count {os.cpu_count()}; yardsticks {YARDSTICKS}; milestones a task {args.milestones}")
         print("\n".join(report(runs)))
 
 

@@ -82,3 +82,22 @@ def test_the_merges_peak_memory_is_its_own_not_the_benchs(tmp_path):
     done = subprocess.run([sys.executable, "-c", _HOLDING_PARENT, str(ROOT / "scripts" / "bench.py"), str(tmp_path)],
                           capture_output=True, text=True, check=True, cwd=ROOT)
     assert float(done.stdout) < 150
+
+
+def test_a_synthetic_plan_passes_the_ledger_check_and_reaches_the_unit_workbooks(bench, tmp_path):
+    # BENCH_MILESTONES: the scans that grow with 节点计划 never showed in a bench without one.
+    from python_calamine import CalamineWorkbook
+
+    from toolkit.config import load_config
+    from toolkit.ledger.build import load_ledger
+
+    ledger = bench.synthetic_ledger(3, milestones=3)
+    assert [(m.seq, m.due.isoformat(), m.progress) for m in ledger.plan(1)] == [
+        (1, "2024-04-30", 33.3), (2, "2024-08-30", 66.7), (3, "2024-12-30", 100.0)]
+    assert len(ledger.milestones) == 3 * len(ledger.tasks)
+    run = bench.Run("tiny", ledger, tmp_path, workers=1)
+    assert load_ledger(load_config(bench.workspace(run))).milestones == ledger.milestones
+    bench.returns(run, tmp_path / "drop")
+    lead = next(p for p in (tmp_path / "issued").iterdir() if p.stem.endswith(ledger.tasks[0].lead))
+    rows = CalamineWorkbook.from_path(lead).get_sheet_by_name("节点计划").to_python()
+    assert [r[:5] for r in rows[1:4]] == [[1.0, float(m.seq), m.content, m.due, m.progress] for m in ledger.plan(1)]
