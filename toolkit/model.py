@@ -350,7 +350,7 @@ PLAN_CHANGE = "change"  # a milestone of the ledger's plan the unit changed: a r
 REQUEST_PLAN = "申请调整计划"  # the PLAN_CHANGE rows of one task, as one request in the review
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanRow:
     """One row of a returned 节点计划, checked. For PLAN_FOLLOW the plan columns are the ledger's;
     for PLAN_NEW and PLAN_CHANGE what the unit wrote."""
@@ -367,6 +367,8 @@ class PlanRow:
     actual: str  # 实际完成日期, ISO or ""
     row: int  # the Excel row it came from
     was: str = ""  # PLAN_CHANGE: the accepted milestone it changes, as the 审核表 shows it ("" when new)
+
+    __reduce__ = _by_init
 
 
 @dataclass
