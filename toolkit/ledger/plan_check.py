@@ -136,7 +136,7 @@ def read_plan(sheet: _Sheet, ledger: Ledger, year: int, deadlines: dict[int, dt.
             error("plan_progress_invalid", r, "progress",
                   f"第{no}项的计划累计进度“{progress}”应为 0 到 100 之间的数字（不带 %）")
         unit = sheet.text(row, "unit")
-        owner = ledger.unit(unit) if unit else None  # blank: the lead (a lookup that misses scans every unit)
+        owner = ledger.unit(unit)
         if unit and (owner is None or owner.name not in _owners(ledger, task)):
             error("plan_unit_not_owner", r, "unit", f"第{no}项的责任单位“{unit}”不承担该任务，"
                   f"请填写该任务的牵头、配合或县区单位（留空为牵头单位 {task.lead}）")
