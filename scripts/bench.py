@@ -102,14 +102,15 @@ def synthetic_ledger(n_units: int, tasks_per_unit: int = 15, milestones: int = 0
 # --- measuring -------------------------------------------------------------------------------
 
 YARDSTICKS = ROOT.parent / "shared" / "bench"  # peer.py and floor.py
-# The main process's peak resident memory in KiB, written when it exits; -c keeps the workers from
-# importing a main module, as with the `ducha` console script. On Linux the peak is VmHWM, its own
+# The `ducha` console script, run as the clerk runs it (the reading workers re-run a main script
+# on starting, so how ducha was started shows in their start), recording the main process's peak
+# resident memory in KiB when it exits. On Linux the peak is VmHWM, its own
 # address space's: ru_maxrss of a process started from this one begins at this process's peak (the
 # kernel carries the parent's high-water mark over the exec), and at 10,000 units this bench holds
 # more than the merge does. Elsewhere ru_maxrss, the only measure there is.
 _DUCHA = """
-import atexit, sys
-out = sys.argv.pop(1)
+import atexit, runpy, sys
+out, script = sys.argv.pop(1), sys.argv.pop(1)
 
 def peak():
     try:
@@ -124,10 +125,10 @@ try:
     atexit.register(lambda: open(out, "w").write(str(peak())))
 except ImportError:
     pass
-from toolkit.cli.app import main
-sys.argv[0] = "ducha"
-main()
+sys.argv[0] = script
+runpy.run_path(script, run_name="__main__")
 """
+SCRIPT = Path(sys.executable).with_name("ducha.exe" if os.name == "nt" else "ducha")  # on Windows a zip runpy runs
 
 
 @dataclass
@@ -141,7 +142,9 @@ def ducha(workspace: Path, *args: str) -> Timed:
     peak = workspace / ".bench_peak"
     peak.unlink(missing_ok=True)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _DUCHA, str(peak), "--config", str(workspace), *args],
+    if not SCRIPT.exists():
+        raise SystemExit(f"{SCRIPT} is missing: run the bench from the project's virtualenv (make bench)")
+    done = subprocess.run([sys.executable, "-c", _DUCHA, str(peak), str(SCRIPT), "--config", str(workspace), *args],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode:

@@ -19,7 +19,8 @@ LATIN_WORDS = re.compile(r"\b[a-z]{3,}\b")
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
+        command = group.get_command(click.Context(group), name)
         if isinstance(command, click.Group):
             found += all_commands(command, (*prefix, name))
         else:

@@ -19,7 +19,8 @@ ENGLISH = re.compile(r"[A-Za-z]{4,}")
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
     found: list[tuple[tuple[str, ...], click.Command]] = [(prefix, group)]
-    for name, command in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
+        command = group.get_command(click.Context(group), name)
         if isinstance(command, click.Group):
             found += all_commands(command, (*prefix, name))
         else:
@@ -156,7 +157,7 @@ def test_a_file_where_a_folder_is_wanted(tmp_path: Path) -> None:
 def test_an_unknown_command_lists_the_commands_when_nothing_is_close(tmp_path: Path) -> None:
     result = run(["--config", str(tmp_path), "xyz"])
     assert result.exit_code == 2
-    listed = "、".join(sorted(name for name in cli.commands))
+    listed = "、".join(sorted(cli.list_commands(click.Context(cli))))
     assert result.stderr.endswith(f"错误：没有命令“xyz”。可用的命令：{listed}\n")
     assert run(["--config", str(tmp_path)]).stderr.endswith(f"错误：缺少命令。可用的命令：{listed}\n")
 

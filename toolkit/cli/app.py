@@ -16,25 +16,22 @@ from pathlib import Path
 
 import click
 
-from toolkit import __version__
-from toolkit.cli import (
-    briefing,
-    doctor,
-    fetch,
-    init,
-    ledger,
-    mail,
-    notices,
-    plans,
-    quarter,
-    review,
-    routine,
-    verify,
-)
+from toolkit import __version__, pool
 from toolkit.cli.base import CONTEXT, Group
 
+_HERE = "toolkit.cli."
+COMMANDS = {name: _HERE + where for name, where in {
+    "init": "init:init_command", "generate": "quarter:generate", "merge": "quarter:merge", "send": "mail:send",
+    "remind": "mail:remind", "receipts": "mail:receipts", "fetch": "fetch:fetch_command",
+    "calendar": "routine:calendar_command", "schedule": "routine:schedule_command",
+    "briefing": "briefing:briefing_command", "notices": "notices:notices_command", "doctor": "doctor:doctor_command",
+    "verify": "verify:verify_group", "review": "review:review_group"}.items()}
+LEDGER_COMMANDS = {name: _HERE + where for name, where in {
+    "build": "ledger:ledger_build", "import": "ledger:ledger_import", "template": "ledger:ledger_template",
+    "check": "ledger:ledger_check", "plans": "plans:ledger_plans"}.items()}
 
-@click.group(cls=Group, context_settings=CONTEXT)
+
+@click.group(cls=Group, context_settings=CONTEXT, lazy=COMMANDS)
 @click.option(
     "--config",
     "config_path",
@@ -51,21 +48,16 @@ def cli(config_path: Path | None) -> None:
     """
 
 
-@cli.group("ledger", cls=Group)
+@cli.group("ledger", cls=Group, lazy=LEDGER_COMMANDS)
 def ledger_group() -> None:
     """总台账：从通知导入、空白模板、检查 / import, start blank and check the master ledger."""
 
 
-
-for command in (init.init_command, quarter.generate, quarter.merge, mail.send, mail.remind, mail.receipts, fetch.fetch_command,
-                routine.calendar_command, routine.schedule_command, briefing.briefing_command, notices.notices_command,
-                doctor.doctor_command, verify.verify_group, review.review_group):
-    cli.add_command(command)
-for command in (ledger.ledger_build, ledger.ledger_import, ledger.ledger_template, ledger.ledger_check, plans.ledger_plans):
-    ledger_group.add_command(command)
-
-
 def main() -> None:
+    # No command does linear algebra, and numpy's OpenBLAS, on being imported with pandas, starts a
+    # thread a core that spins for a while: ~0.1 s of CPU taken from the merge's own workers.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _spare_the_workers()
     # Windows consoles default to a legacy code page; Chinese output must not crash.
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError):
@@ -74,6 +66,18 @@ def main() -> None:
         cli(prog_name="ducha")  # click ends every run, good or bad, with SystemExit
     except SystemExit as done:
         _end(done.code)
+
+
+def _spare_the_workers() -> None:
+    """Have the pool's server import this module once, when ducha was started from a script (the
+    `ducha` console script). Each worker re-runs the parent's main script on starting, and Python
+    3.11's forkserver, though it means to, never runs it in the server first (it looks the path up
+    under a key the parent does not fill in); the script's one import, this module, then cost every
+    reading worker ~50 ms before its first file. Started by module name (`python -m toolkit`) or
+    from -c, the workers run nothing of it."""
+    main_module = sys.modules.get("__main__")
+    if getattr(main_module, "__spec__", None) is None and getattr(main_module, "__file__", None):
+        pool.preload(__name__)
 
 
 def _end(code: object) -> None:

@@ -9,7 +9,11 @@ import click
 
 from toolkit.cli.base import Command, config_from, emit, json_option, names, period_option
 from toolkit.cli.progress import progress
-from toolkit.cli.text import TABLE_ROWS, generated_lines, summary_lines
+
+# `ducha generate` lists more workbooks than this as plain lines, not a table. The text module
+# (cli.text) is imported by each command for its printing only, after the run: it brings the mail's
+# and the calendar's modules, which `ducha merge` would otherwise import before starting its workers.
+TABLE_ROWS = 100
 
 
 @click.command(cls=Command)
@@ -32,6 +36,7 @@ def generate(ctx: click.Context, period: Any, units: str | None, out: Path | Non
 
     with progress(as_json):
         result = generate_workbooks(config_from(ctx), period, names(units), out)
+    from toolkit.cli.text import generated_lines
 
     def render(data: dict[str, Any]) -> None:
         console = Console(markup=False, highlight=False)
@@ -76,6 +81,7 @@ def merge(ctx: click.Context, period: Any, drop: Path | None, recheck: bool, as_
 
     with progress(as_json):
         summary = merge_summary(config_from(ctx), period, drop, recheck=recheck)
+    from toolkit.cli.text import summary_lines
 
     def render(data: dict[str, Any]) -> None:
         for line in summary_lines(data):

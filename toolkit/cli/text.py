@@ -36,9 +36,6 @@ def echo_issues(issues: list[dict[str, str]]) -> None:
         click.echo(f"  [{LEVEL_LABELS.get(issue['level'], issue['level'])}] {issue['message']}")
 
 
-TABLE_ROWS = 100  # `ducha generate` lists more workbooks than this as plain lines, not a table
-
-
 def generated_lines(workbooks: list[dict[str, Any]]) -> list[str]:
     """One line a generated workbook, for a list too long for a table."""
     return [f"{w['unit']}　牵头 {w['lead']}　配合 {w['co']}　县区落实 {w['county']}　指标 {w['indicators']}"
@@ -237,9 +234,3 @@ def plans_lines(data: dict[str, Any], apply: bool) -> list[str]:
     else:
         lines.append(f"将写入 {added} 项任务的节点计划，冲突 {conflicts} 项不改动。确认后运行 ducha ledger plans --apply")
     return lines
-
-
-# The progress bar of a long run on a terminal (cli.progress), by the pool job's function name.
-PROGRESS_LABELS = {"check_dropped": "审核收到的文件", "check_archived": "重新审核已收文件",
-                   "_output_inputs": "核对汇总表和回执是否要重写", "_write_output": "写汇总表和回执",
-                   "_write_job": "生成填报表"}

@@ -1,0 +1,56 @@
+"""Speed (issue 18): how a command starts. `ducha merge` at 66 files is mostly start-up: imports,
+the reading workers' server, pandas. A command imports only its own module, the workers do not
+import the command line again each."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("ducha.exe" if os.name == "nt" else "ducha")
+
+
+def test_a_command_imports_none_of_the_other_commands_modules():
+    """`ducha merge` starts its workers after importing the command line: the mail's, the
+    calendar's and every other command's modules are not imported for it."""
+    code = ("import sys; from toolkit.cli.app import cli; cli(['merge', '--help'], standalone_mode=False); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('toolkit.cli.', 'toolkit.mail', 'toolkit.routine')))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1].split() == ["toolkit.cli.app", "toolkit.cli.base", "toolkit.cli.chinese",
+                                        "toolkit.cli.progress", "toolkit.cli.quarter"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not CONSOLE_SCRIPT.exists(),
+                    reason="the console script's workers come from a forkserver (Linux, in the project's virtualenv)")
+def test_the_reading_workers_do_not_import_the_command_line_each(tmp_path, built):
+    """Each worker re-runs the `ducha` script it was started from; its import of the command line is
+    done once, in the workers' server, instead of once a worker (two workers here)."""
+    shutil.copy(built, tmp_path / "master_ledger.xlsx")
+    (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
+    (tmp_path / "drop").mkdir()
+    for name in ("一", "二", "三"):
+        (tmp_path / "drop" / f"{name}.xlsx").write_text(f"不是工作簿{name}", encoding="utf-8")  # each read by a worker
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run([str(CONSOLE_SCRIPT), "--config", str(tmp_path), "merge", "--period", "2024Q1", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imports = [line for line in done.stderr.splitlines() if line.endswith("| toolkit.cli.app")]
+    assert len(imports) == 2  # this process and the workers' server
+
+
+def test_main_keeps_numpy_to_one_thread_unless_told(monkeypatch):
+    from toolkit.cli import app
+
+    monkeypatch.setattr(sys, "argv", ["ducha", "--version"])
+    monkeypatch.setattr(app, "_end", lambda code: None)  # no os._exit in the test's process
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    app.main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    app.main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
