@@ -214,7 +214,7 @@ def _interrupt(*_args, **_kwargs):
 
 
 def test_ctrl_c_in_merge_says_what_was_kept_and_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("toolkit.outputs.publish.merge_locked", _interrupt)
+    monkeypatch.setattr("toolkit.outputs.rerun._merge", _interrupt)
     result = run(["--config", str(tmp_path), "merge", "--period", "2024Q1"])
     assert result.exit_code == 130
     assert result.stdout == ""

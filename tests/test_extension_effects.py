@@ -104,9 +104,10 @@ def test_the_summary_uses_the_extension_from_the_next_quarter_on(tmp_path, monke
 
 
 def test_the_merge_names_the_original_date_beside_the_extension(tmp_path, monkeypatch):
-    """`ducha merge` (collect) checks new files against the moved 时间节点, but 序时依据 still names
+    """`ducha merge` (take_in) checks new files against the moved 时间节点, but 序时依据 still names
     the ledger's own date as the original, as reading the quarter back does."""
-    from toolkit.quarter.collect import collect
+    from toolkit.quarter.collect import settle
+    from toolkit.quarter.takein import take_in
 
     ledger = due(small_ledger(), t1="2024年5月31日")
     use_ledger(monkeypatch, ledger)
@@ -118,7 +119,7 @@ def test_the_merge_names_the_original_date_beside_the_extension(tmp_path, monkey
         asked_and_approved(store, NDRC, 1, "2024-09-30")
         store.record(checked(NDRC, "2024-06-20T10:00:00", {1: ("正常推进", 60.0)}, period=Q2.key), Q2.key,
                      "archive/q2.xlsx", VERDICT_ACCEPTED)
-    q2 = collect(config, ledger, Q2, dt.date(2024, 7, 1)).merged.tasks.set_index("任务编号")
+    q2 = settle(config, ledger, Q2, dt.date(2024, 7, 1), take_in(config, ledger, Q2)).merged.tasks.set_index("任务编号")
     assert q2.loc[1, "序时依据"] == "按季度平均\n时间节点（已延期至2024年9月30日，原为2024年5月31日）"
 
 @pytest.fixture

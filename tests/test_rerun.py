@@ -21,13 +21,13 @@ from toolkit.outputs.receipts import receipt_name
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Counts the merges that took the drop folder in (the full ones)."""
     done: list[str] = []
-    real = publish.collect
+    real = publish.merge_taken
 
     def counted(*args, **kwargs):
         done.append("full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(publish, "collect", counted)
+    monkeypatch.setattr(publish, "merge_taken", counted)
     return done
 
 

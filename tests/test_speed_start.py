@@ -1,6 +1,6 @@
 """Speed (issue 18): how a command starts. `ducha merge` at 66 files is mostly start-up: imports,
 the reading workers' server, pandas. A command imports only its own module, the workers do not
-import the command line again each."""
+import the command line again each, and pandas is imported while the reading goes on."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+
+from toolkit.outputs.warm import imported_beside
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("ducha.exe" if os.name == "nt" else "ducha")
 
@@ -54,3 +57,30 @@ def test_main_keeps_numpy_to_one_thread_unless_told(monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
     app.main()
     assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_a_module_is_imported_on_another_thread_while_the_block_runs(tmp_path, monkeypatch):
+    """The module's import waits for the block to let it finish: it can only finish if it runs
+    beside the block, not before it."""
+    (tmp_path / "beside_gate.py").write_text("import threading\nreached, go = threading.Event(), threading.Event()\n",
+                                             encoding="utf-8")
+    (tmp_path / "beside_slow.py").write_text(
+        "import threading, beside_gate\nTHREAD = threading.current_thread().name\n"
+        "beside_gate.reached.set()\nassert beside_gate.go.wait(10)\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import beside_gate
+
+    with imported_beside("beside_slow"):
+        assert beside_gate.reached.wait(10)
+        beside_gate.go.set()
+    assert sys.modules["beside_slow"].THREAD == "import beside_slow"  # not this thread
+    assert "import beside_slow" not in [t.name for t in threading.enumerate()]  # joined
+
+
+def test_an_import_that_fails_beside_fails_again_in_the_callers_own_import(tmp_path, monkeypatch):
+    (tmp_path / "beside_broken.py").write_text("raise ValueError('损坏的模块')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with imported_beside("beside_broken"):
+        pass
+    with pytest.raises(ValueError, match="损坏的模块"):
+        import beside_broken  # noqa: F401

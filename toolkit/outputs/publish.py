@@ -30,9 +30,9 @@ from toolkit.outputs.summary_book import BOOK_NAME, book_bytes
 from toolkit.outputs.warm import warm_up
 from toolkit.period import Period
 from toolkit.pool import OWN_WORK_FORKS, parallel_map
-from toolkit.quarter.collect import collect
+from toolkit.quarter.collect import settle
 from toolkit.quarter.frames import MergedQuarter, file_entries
-from toolkit.quarter.takein import Recheck
+from toolkit.quarter.takein import Recheck, TakenIn, take_in
 
 
 @dataclass
@@ -75,21 +75,22 @@ def merge(config: Config, period: Period, drop: Path | None = None,
     rewrites no output byte; a run killed at any point leaves the store and the previous outputs
     intact, and the next run completes the work."""
     with workspace_lock(config.paths.lock):
-        return merge_locked(config, period, drop, now, recheck)
-
-
-def merge_locked(config: Config, period: Period, drop: Path | None = None, now: dt.datetime | None = None,
-                 recheck: bool = False) -> MergeResult:
-    """merge() for a caller that holds the workspace lock (outputs.rerun.merge_summary)."""
-    warm_up(drop or config.paths.drop)  # a no-op when the caller has started the server already
-    return merge_with(config, load_ledger(config), period, drop, now, recheck)
+        warm_up(drop or config.paths.drop)
+        return merge_with(config, load_ledger(config), period, drop, now, recheck)
 
 
 def merge_with(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
                now: dt.datetime | None = None, recheck: bool = False) -> MergeResult:
     """merge() on a Ledger already in memory (the bench, tests); the caller holds the lock."""
     now = config.bureau.local(now)
-    collected = collect(config, ledger, period, now.date(), drop, now if recheck else None)
+    return merge_taken(config, ledger, period, take_in(config, ledger, period, drop, now if recheck else None), now)
+
+
+def merge_taken(config: Config, ledger: Ledger, period: Period, taken: TakenIn, now: dt.datetime) -> MergeResult:
+    """The rest of a merge once the drop folder is taken in: verdicts, then 汇总表 and the receipts
+    (outputs.rerun takes in while this module is still being imported). now is on the bureau's
+    clock; the caller holds the lock."""
+    collected = settle(config, ledger, period, now.date(), taken)
     outputs = write_outputs(collected.merged, config.paths.reports, config.bureau)
     return MergeResult(collected.merged, collected.new_files, collected.skipped, outputs, collected.unread,
                        collected.recheck, collected.drop, collected.dropped)

@@ -19,17 +19,21 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.intake.archive import scan
 from toolkit.ledger.cache import source_digest
-from toolkit.outputs.warm import warm_up
+from toolkit.outputs.warm import imported_beside, warm_up
 from toolkit.period import Period
 
+if TYPE_CHECKING:
+    from toolkit.outputs.publish import MergeResult
+
 _KEPT = ".ducha_merge.json"  # in reports/<period>/, beside the outputs' index
+_PUBLISH = "toolkit.outputs.publish"  # the rest of the merge: pandas and the writers
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -88,11 +92,24 @@ def merge_summary(config: Config, period: Period, drop: Path | None = None, now:
         as_of = config.bureau.local(now).date()
         if not recheck and (summary := kept(out, key(config, period.key, drop, as_of))) is not None:
             return summary
-        # Imported only now: the merge brings pandas and the readers (~0.5 s), a quiet rerun needs
-        # neither; the reading workers' server starts first, beside that import.
-        warm_up(drop)
-        from toolkit.outputs.publish import merge_locked
-
-        summary = merge_locked(config, period, drop, now, recheck).summary()
+        summary = _merge(config, period, drop, now, recheck).summary()
         keep(out, key(config, period.key, drop, as_of), summary)
     return summary
+
+
+def _merge(config: Config, period: Period, drop: Path, now: dt.datetime | None, recheck: bool) -> MergeResult:
+    """publish.merge_with, begun before its module is imported. The merge brings pandas and the
+    writers (~0.4 s), a quiet rerun needs neither, so they are imported only now: the reading
+    workers' server starts first, then they are imported on a second thread while the take-in
+    (which needs neither) reads the drop folder."""
+    warm_up(drop)
+    with imported_beside(_PUBLISH):
+        from toolkit.ledger.build import load_ledger
+        from toolkit.quarter.takein import take_in
+
+        now = config.bureau.local(now)
+        ledger = load_ledger(config)
+        taken = take_in(config, ledger, period, drop, now if recheck else None)
+    from toolkit.outputs.publish import merge_taken
+
+    return merge_taken(config, ledger, period, taken, now)

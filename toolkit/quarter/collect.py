@@ -28,7 +28,7 @@ from toolkit.quarter.review import attach_reviews
 from toolkit.quarter.rules import IndicatorRules
 from toolkit.quarter.scores import ScoringRules, attach_scores
 from toolkit.quarter.store import VERDICT_PENDING, Store, open_store
-from toolkit.quarter.takein import Recheck, take_in
+from toolkit.quarter.takein import Recheck, TakenIn
 
 
 @dataclass
@@ -44,18 +44,15 @@ class Collected:
     dropped: int = 0  # files found in it: none is worth a warning (a wrong folder, or not yet saved)
 
 
-def collect(config: Config, ledger: Ledger, period: Period, as_of: dt.date, drop: Path | None = None,
-            recheck_at: dt.datetime | None = None) -> Collected:
-    """Take in the drop folder (default: the configured one), decide the verdicts and store them;
-    returns the quarter as of `as_of`. With recheck_at (`ducha merge --recheck`, run at that time)
-    the files already stored for the period are first checked again against this ledger and
-    [checks]. The caller holds the workspace lock."""
-    taken = take_in(config, ledger, period, drop, recheck_at)
+def settle(config: Config, ledger: Ledger, period: Period, as_of: dt.date, taken: TakenIn) -> Collected:
+    """After a take-in (quarter.takein, apart so that a merge can take in before this module's
+    imports, pandas, are done: outputs.rerun): decide every verdict of the period, store them and
+    read the quarter back as of `as_of`. The caller holds the workspace lock."""
     with open_store(config.paths.store) as store:
         merged = _from_store(store, ledger, period, as_of, config)
         store.set_verdicts(period.key, {f.sha256: f.verdict for f in merged.files})
     recheck = None
-    if recheck_at:
+    if taken.recheck:
         before = {r.sha256: r.verdict for r in taken.before}
         recheck = Recheck(taken.rechecked, [(f.path, f.unit, before[f.sha256], f.verdict) for f in merged.files
                                             if before.get(f.sha256, f.verdict) not in (f.verdict, VERDICT_PENDING)])

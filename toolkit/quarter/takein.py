@@ -63,6 +63,7 @@ class TakenIn:
     dropped: int = 0  # files found in it
     before: list[FileRecord] = field(default_factory=list)  # with --recheck only
     rechecked: int = 0
+    recheck: bool = False  # --recheck: the period's stored files were checked again first
 
 
 def take_in(config: Config, ledger: Ledger, period: Period, drop: Path | None = None,
@@ -88,7 +89,7 @@ def take_in(config: Config, ledger: Ledger, period: Period, drop: Path | None = 
         evidence.take_in(store, drop, beside, period, config)
     # Every reading worker has stopped: a temporary copy left in the archive is a killed run's.
     remove_stale_temps(*(p for p in config.paths.archive.glob("*") if p.is_dir()))
-    return TakenIn(checked, skipped, unread + not_read, drop, len(files), records, rechecked)
+    return TakenIn(checked, skipped, unread + not_read, drop, len(files), records, rechecked, bool(recheck_at))
 
 
 def _needs_check(checked: dict[str, bool], period: str) -> bool:
