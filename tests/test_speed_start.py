@@ -46,6 +46,17 @@ def test_the_reading_workers_do_not_import_the_command_line_each(tmp_path, built
     assert len(imports) == 2  # this process and the workers' server
 
 
+def test_the_reading_workers_server_imports_no_more_than_reading_needs():
+    """The server starts while the merge imports; the merge's readers wait for it. It imports the
+    command line and the reading module, and neither pandas, the writers nor the lock library."""
+    from toolkit.outputs.warm import READ_MODULE
+
+    code = (f"import sys, toolkit.cli.app, {READ_MODULE}; "
+            "print(' '.join(m for m in ('pandas', 'openpyxl', 'filelock', 'jinja2', 'docx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == []
+
+
 def test_main_keeps_numpy_to_one_thread_unless_told(monkeypatch):
     from toolkit.cli import app
 

@@ -18,8 +18,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from toolkit.errors import BusyError
 
 _UMASK = os.umask(0o022)
@@ -89,6 +87,10 @@ def write_text_atomic(target: Path, text: str) -> Path:
 @contextlib.contextmanager
 def workspace_lock(lock_path: Path, wait: float = 0) -> Iterator[None]:
     """Hold the workspace lock, or raise BusyError with a message the clerk understands."""
+    # Imported here: the reading workers' server imports this module for its file helpers, and
+    # filelock (with logging) was a tenth of its start-up, which a merge of 66 files waits for.
+    from filelock import FileLock, Timeout
+
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_path), timeout=wait)
     try:
