@@ -4,6 +4,7 @@ import the command line again each, and pandas is imported while the reading goe
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,52 @@ def test_an_import_that_fails_beside_fails_again_in_the_callers_own_import(tmp_p
         pass
     with pytest.raises(ValueError, match="损坏的模块"):
         import beside_broken  # noqa: F401
+
+
+# The merge's main thread while pandas is imported beside it, in a fresh interpreter: the names of
+# the modules it looked for (modules not yet imported) during that block.
+_WATCHED_MERGE = """
+import contextlib, importlib.abc, json, sys, threading
+found, watching = set(), []
+
+class Spy(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if watching and threading.current_thread() is threading.main_thread():
+            found.add(name)
+
+sys.meta_path.insert(0, Spy())
+from toolkit.config import load_config
+from toolkit.outputs import rerun
+from toolkit.period import Period
+beside = rerun.imported_beside
+
+@contextlib.contextmanager
+def watched(module):
+    with beside(module):
+        watching.append(module)
+        yield
+    watching.clear()
+
+rerun.imported_beside = watched
+summary = rerun.merge_summary(load_config(sys.argv[1]), Period.parse("2024Q1"))
+print(json.dumps([sorted(found), len(summary["new_files"])]))
+"""
+
+
+def test_the_merge_imports_nothing_on_its_own_thread_while_pandas_is_imported_beside(tmp_path, issued):
+    """Two threads importing one package at once can each find the other's half made: two merges
+    at once once met `cannot import name 'Format' from partially initialized module
+    'xlsxwriter.format'`. So the take-in's modules are imported before the second thread starts,
+    and meanwhile this thread looks for no module but multiprocessing's process starters (which
+    pandas does not import)."""
+    shutil.copytree(issued, tmp_path / "ws")
+    workspace = tmp_path / "ws"
+    (workspace / "drop").mkdir(exist_ok=True)
+    for workbook in sorted((workspace / "outbox" / "2024Q1").glob("*.xlsx"))[:3]:
+        shutil.copy(workbook, workspace / "drop" / workbook.name)
+    done = subprocess.run([sys.executable, "-c", _WATCHED_MERGE, str(workspace)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found, new_files = json.loads(done.stdout)
+    assert new_files == 3
+    assert set(found) <= {"encodings.ascii", "multiprocessing.popen_fork", "multiprocessing.popen_forkserver"}, found

@@ -100,13 +100,13 @@ def merge_summary(config: Config, period: Period, drop: Path | None = None, now:
 def _merge(config: Config, period: Period, drop: Path, now: dt.datetime | None, recheck: bool) -> MergeResult:
     """publish.merge_with, begun before its module is imported. The merge brings pandas and the
     writers (~0.4 s), a quiet rerun needs neither, so they are imported only now: the reading
-    workers' server starts first, then they are imported on a second thread while the take-in
-    (which needs neither) reads the drop folder."""
+    workers' server starts first, then the take-in's own modules are imported here, and then the
+    rest on a second thread while the take-in (which needs none of it) reads the drop folder."""
     warm_up(drop)
-    with imported_beside(_PUBLISH):
-        from toolkit.ledger.build import load_ledger
-        from toolkit.quarter.takein import take_in
+    from toolkit.ledger.build import load_ledger
+    from toolkit.quarter.takein import take_in
 
+    with imported_beside(_PUBLISH):
         now = config.bureau.local(now)
         ledger = load_ledger(config)
         taken = take_in(config, ledger, period, drop, now if recheck else None)

@@ -41,8 +41,11 @@ def imported_beside(module: str) -> Iterator[None]:
     """Import module on a second thread while the block runs; joined when the block ends, so this
     process runs one thread again before its pool forks (pool.OWN_WORK_FORKS). An import that
     fails here is left for the caller's own import after the block to raise, with its message.
-    Imports are safe on two threads at once (each module has its own import lock); the block should
-    wait more than it computes, or the two only take turns."""
+    The block must import nothing the module's import may import too, so it imports its own
+    modules before: two threads importing one package at once can each find the other's half made
+    (Python's import locks break a would-be deadlock by handing one of them the unfinished module;
+    two merges at once met xlsxwriter.format that way). And the block should wait more than it
+    computes, or the two threads only take turns."""
     thread = threading.Thread(target=_import_quietly, args=(module,), name=f"import {module}", daemon=True)
     thread.start()
     try:
