@@ -26,14 +26,13 @@ from toolkit.errors import DuchaError
 from toolkit.fsutil import workspace_lock, write_bytes_atomic
 from toolkit.intake.archive import scan
 from toolkit.ledger.cache import source_digest
-from toolkit.outputs.warm import imported_beside, warm_up
+from toolkit.outputs.warm import WRITE_MODULE, imported_beside, warm_up
 from toolkit.period import Period
 
 if TYPE_CHECKING:
     from toolkit.outputs.publish import MergeResult
 
 _KEPT = ".ducha_merge.json"  # in reports/<period>/, beside the outputs' index
-_PUBLISH = "toolkit.outputs.publish"  # the rest of the merge: pandas and the writers
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -106,7 +105,7 @@ def _merge(config: Config, period: Period, drop: Path, now: dt.datetime | None, 
     from toolkit.ledger.build import load_ledger
     from toolkit.quarter.takein import take_in
 
-    with imported_beside(_PUBLISH):
+    with imported_beside(WRITE_MODULE):  # publish: the rest of the merge, pandas and the writers
         now = config.bureau.local(now)
         ledger = load_ledger(config)
         taken = take_in(config, ledger, period, drop, now if recheck else None)
