@@ -19,16 +19,30 @@ import click
 from toolkit import __version__, pool
 from toolkit.cli.base import CONTEXT, Group
 
-_HERE = "toolkit.cli."
-COMMANDS = {name: _HERE + where for name, where in {
-    "init": "init:init_command", "generate": "quarter:generate", "merge": "quarter:merge", "send": "mail:send",
-    "remind": "mail:remind", "receipts": "mail:receipts", "fetch": "fetch:fetch_command",
-    "calendar": "routine:calendar_command", "schedule": "routine:schedule_command",
-    "briefing": "briefing:briefing_command", "notices": "notices:notices_command", "doctor": "doctor:doctor_command",
-    "verify": "verify:verify_group", "review": "review:review_group"}.items()}
-LEDGER_COMMANDS = {name: _HERE + where for name, where in {
-    "build": "ledger:ledger_build", "import": "ledger:ledger_import", "template": "ledger:ledger_template",
-    "check": "ledger:ledger_check", "plans": "plans:ledger_plans"}.items()}
+# Each command's module is imported when the command runs (cli.base.Group's lazy).
+COMMANDS = {
+    "init": "toolkit.cli.init:init_command",
+    "generate": "toolkit.cli.quarter:generate",
+    "merge": "toolkit.cli.quarter:merge",
+    "send": "toolkit.cli.mail:send",
+    "remind": "toolkit.cli.mail:remind",
+    "receipts": "toolkit.cli.mail:receipts",
+    "fetch": "toolkit.cli.fetch:fetch_command",
+    "calendar": "toolkit.cli.routine:calendar_command",
+    "schedule": "toolkit.cli.routine:schedule_command",
+    "briefing": "toolkit.cli.briefing:briefing_command",
+    "notices": "toolkit.cli.notices:notices_command",
+    "doctor": "toolkit.cli.doctor:doctor_command",
+    "verify": "toolkit.cli.verify:verify_group",
+    "review": "toolkit.cli.review:review_group",
+}
+LEDGER_COMMANDS = {
+    "build": "toolkit.cli.ledger:ledger_build",
+    "import": "toolkit.cli.ledger:ledger_import",
+    "template": "toolkit.cli.ledger:ledger_template",
+    "check": "toolkit.cli.ledger:ledger_check",
+    "plans": "toolkit.cli.plans:ledger_plans",
+}
 
 
 @click.group(cls=Group, context_settings=CONTEXT, lazy=COMMANDS)
