@@ -15,6 +15,7 @@ import pytest
 from toolkit import pool
 from toolkit.errors import DuchaError
 from toolkit.pool import WorkerFailure, guarded_map, parallel_map
+from toolkit.poolwork import READER_NICENESS
 
 POSIX = sys.platform != "win32"
 
@@ -150,3 +151,16 @@ def test_own_work_items_are_inherited_too_and_only_their_index_is_sent():
 
     items = [(name, threading.Lock()) for name in "abcde"]  # a lock cannot be pickled
     assert parallel_map(lock_item_held, items, None, workers=2) == list("abcde")
+
+
+def niceness(shared: object, item: str) -> int:
+    """Worker function: the worker's scheduling priority (POSIX niceness; higher runs later)."""
+    return os.nice(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priority to lower on this platform")
+def test_readers_of_returned_files_run_below_the_merge_and_its_own_writers_do_not():
+    here = os.nice(0)
+    reading = list(guarded_map(niceness, ["a", "b"], None, seconds=5, memory_mb=256, workers=2))
+    assert reading == [min(here + READER_NICENESS, 19)] * 2
+    assert parallel_map(niceness, ["a", "b"], None, workers=2) == [here, here]

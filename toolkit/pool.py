@@ -104,7 +104,7 @@ def guarded_map(
     if not items:
         return
     memory = math.inf if memory_mb is None else memory_mb * _MIB
-    pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory, own and OWN_WORK_FORKS)
+    pool = _Pool(fn, shared, math.inf if seconds is None else seconds, memory, own)
     try:
         for done, outcome in enumerate(pool.run(list(items), workers or worker_count(len(items))), start=1):
             _tell(fn, done, len(items))
@@ -159,11 +159,12 @@ def parallel_map(fn: Callable[[Any, Any], Any], items: Sequence[Any], shared: An
 
 
 class _Worker:
-    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes | Inherited, memory_bytes: float) -> None:
+    def __init__(self, fn: Callable[[Any, Any], Any], shared: bytes | Inherited, memory_bytes: float,
+                 own: bool) -> None:
         self.inherits = isinstance(shared, Inherited)
         context = multiprocessing.get_context("fork") if self.inherits else _context(fn)
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=work, args=(child, fn, shared, memory_bytes, os.getcwd()),
+        self.process = context.Process(target=work, args=(child, fn, shared, memory_bytes, os.getcwd(), not own),
                                        daemon=True)
         self.process.start()
         child.close()
@@ -236,10 +237,11 @@ def _context(fn: Callable[[Any, Any], Any]) -> multiprocessing.context.BaseConte
 
 class _Pool:
     def __init__(self, fn: Callable[[Any, Any], Any], shared: Any, seconds: float, memory_bytes: float,
-                 fork: bool) -> None:
+                 own: bool) -> None:
+        self.fork = own and OWN_WORK_FORKS
         # Pickled once, not once per worker: the ledger is ~2 MB at 1,000 units, ~20 MB at 10,000.
-        self.shared = shared if fork else pickle.dumps(shared)
-        self.fn, self.fork, self.seconds, self.memory_bytes = fn, fork, seconds, memory_bytes
+        self.shared = shared if self.fork else pickle.dumps(shared)
+        self.fn, self.own, self.seconds, self.memory_bytes = fn, own, seconds, memory_bytes
         self.workers: list[_Worker] = []
         self.waiting: list[int] = []  # indexes of items not yet given, next one last
         self.items: list[Any] = []
@@ -311,7 +313,8 @@ class _Pool:
         return None
 
     def _start(self) -> _Worker:
-        return _Worker(self.fn, Inherited(self.shared, self.items) if self.fork else self.shared, self.memory_bytes)
+        shared = Inherited(self.shared, self.items) if self.fork else self.shared
+        return _Worker(self.fn, shared, self.memory_bytes, self.own)
 
     def close(self) -> None:
         for worker in self.workers:  # all asked first: they wind down together
