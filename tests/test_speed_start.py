@@ -49,11 +49,12 @@ def test_the_reading_workers_do_not_import_the_command_line_each(tmp_path, built
 
 def test_the_reading_workers_server_imports_no_more_than_reading_needs():
     """The server starts while the merge imports; the merge's readers wait for it. It imports the
-    command line and the reading module, and neither pandas, the writers nor the lock library."""
+    command line and the reading module, and neither pandas, the writers (xlsxwriter: not even for
+    its A1 names) nor the lock library."""
     from toolkit.outputs.warm import READ_MODULE
 
-    code = (f"import sys, toolkit.cli.app, {READ_MODULE}; "
-            "print(' '.join(m for m in ('pandas', 'openpyxl', 'filelock', 'jinja2', 'docx') if m in sys.modules))")
+    code = (f"import sys, toolkit.cli.app, {READ_MODULE}; print(' '.join(m for m in "
+            "('pandas', 'openpyxl', 'xlsxwriter', 'filelock', 'jinja2', 'docx') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == []
 

@@ -12,12 +12,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
-
 ERROR = "error"
 WARNING = "warning"
 LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
-_A1 = re.compile(r"^(?:[A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D])[1-9][0-9]{0,6}$")  # A1 … XFD1048576
+_A1 = re.compile(r"^((?:[A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D]))([1-9][0-9]{0,6})$")  # A1 … XFD1048576
 
 
 @dataclass(frozen=True, order=True)
@@ -28,17 +26,36 @@ class Cell:
     col: int
 
     def __str__(self) -> str:
-        return xl_rowcol_to_cell(self.row - 1, self.col - 1)
+        return f"{column_letters(self.col)}{self.row}"
 
     @classmethod
     def parse(cls, a1: str) -> Cell | None:
         """"F7" → Cell(7, 6); None for anything that is not an A1 name inside Excel's grid (a
         range, a blank, a crafted file's column ZZZZZZ)."""
-        text = a1.strip().upper()
-        if not _A1.match(text):
+        found = _A1.match(a1.strip().upper())
+        if found is None:
             return None
-        row, col = xl_cell_to_rowcol(text)
-        return cls(row + 1, col + 1)
+        return cls(int(found[2]), column_number(found[1]))
+
+
+def column_number(letters: str) -> int:
+    """A → 1, AA → 27, without an upper bound (a crafted sheet names columns past XFD to claim a
+    huge extent: intake.parts measures it all the same)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def column_letters(col: int) -> str:
+    """A column's letters, 1-based: 1 → A, 28 → AB. Made here rather than by xlsxwriter.utility,
+    whose import brings all of xlsxwriter (~40 ms) into every process that only reads: the
+    reading workers' server and every command before it writes anything."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 @dataclass(frozen=True)

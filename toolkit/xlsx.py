@@ -13,9 +13,12 @@ import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+if TYPE_CHECKING:  # the readers use these helpers too, and need no writer (problems.column_letters)
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
+
 
 LINE_HEIGHT = 15.0  # points per wrapped line of 11pt 宋体
 # East Asian wide and full-width characters (CJK, kana, hangul, full-width punctuation), which

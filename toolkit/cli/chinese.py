@@ -12,6 +12,7 @@ rewords a message fails a test instead of reaching a clerk in English.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -137,7 +138,7 @@ def _commands(ctx: click.Context | None) -> str:
 
 # click's messages (click 8.5, as formatted) → Chinese. A quoted value is click's repr().
 _QUOTED = r"(?P<q>['\"])(?P<value>.*)(?P=q)"
-_CATALOGUE: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern + r"\Z", re.S), chinese) for pattern, chinese in (
+_CATALOGUE = (
     (r"Option '(?P<name>.+)' requires an argument\.", "选项 {name} 后面要写一个值"),
     (r"Option '(?P<name>.+)' requires (?P<n>\d+) arguments\.", "选项 {name} 后面要写 {n} 个值"),
     (r"Option '(?P<name>.+)' does not take a value\.", "选项 {name} 后面不能写值"),
@@ -157,12 +158,20 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern + r"\Z", re
     (r"(?P<kind>File|Directory|Path) (?P<q>['\"])(?P<path>.*)(?P=q) is not readable\.", "没有读取{kind}“{path}”的权限"),
     (r"(?P<kind>File|Directory|Path) (?P<q>['\"])(?P<path>.*)(?P=q) is not writable\.", "没有写入{kind}“{path}”的权限"),
     (r"(?P<kind>File|Directory|Path) (?P<q>['\"])(?P<path>.*)(?P=q) is not executable\.", "{kind}“{path}”不能运行"),
-)]
+)
+
+
+@functools.cache
+def _compiled() -> list[tuple[re.Pattern[str], str]]:
+    """The catalogue's patterns, compiled on the first message to translate, not at import: every
+    command imports this module (and so does the reading workers' server) and most never need it
+    (~12 ms)."""
+    return [(re.compile(pattern + r"\Z", re.S), chinese) for pattern, chinese in _CATALOGUE]
 
 
 def translate(message: str) -> str:
     """One of click's messages in Chinese; ducha's own (already Chinese) pass unchanged."""
-    for pattern, chinese in _CATALOGUE:
+    for pattern, chinese in _compiled():
         match = pattern.match(message)
         if match:
             found = match.groupdict()

@@ -29,16 +29,17 @@ TABLE_ROWS = 100
 @click.pass_context
 def generate(ctx: click.Context, period: Any, units: str | None, out: Path | None, as_json: bool) -> None:
     """生成各单位本季度的填报表 / write each unit's report workbook for a quarter."""
-    from rich.console import Console
-    from rich.table import Table
-
     from toolkit.quarter.prefill import generate as generate_workbooks
 
     with progress(as_json):
         result = generate_workbooks(config_from(ctx), period, names(units), out)
-    from toolkit.cli.text import generated_lines
 
-    def render(data: dict[str, Any]) -> None:
+    def render(data: dict[str, Any]) -> None:  # its imports here: --json needs none of them
+        from rich.console import Console
+        from rich.table import Table
+
+        from toolkit.cli.text import generated_lines
+
         console = Console(markup=False, highlight=False)
         if len(data["workbooks"]) > TABLE_ROWS:  # a table that long only scrolls by, slowly (~0.5 s a 1,000 rows)
             click.echo("\n".join([f"{period.full_label}填报表", *generated_lines(data["workbooks"])]))
@@ -81,9 +82,10 @@ def merge(ctx: click.Context, period: Any, drop: Path | None, recheck: bool, as_
 
     with progress(as_json):
         summary = merge_summary(config_from(ctx), period, drop, recheck=recheck)
-    from toolkit.cli.text import summary_lines
 
     def render(data: dict[str, Any]) -> None:
+        from toolkit.cli.text import summary_lines  # not needed for --json
+
         for line in summary_lines(data):
             click.echo(line)
 

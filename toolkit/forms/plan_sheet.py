@@ -13,15 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, Protocol
 
 from toolkit.forms import layout
 from toolkit.model import ROLE_LEAD, Assignment, Milestone
 from toolkit.period import Period
 from toolkit.xlsx import write_row
+
+if TYPE_CHECKING:  # intake.plans reads with this module's rules, and needs no writer
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 BLANK_ROWS = 5  # rows offered for a task without a plan
 EXTRA_ROWS = 2  # blank rows after the bureau's milestones, for the unit's own

@@ -21,7 +21,7 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from toolkit.intake.sniff import Limits
 from toolkit.intake.submission import Table
-from toolkit.problems import Cell
+from toolkit.problems import Cell, column_number
 
 
 class SheetTooLarge(Exception):
@@ -143,7 +143,7 @@ def _extent(refs: list[tuple[bytes, bytes]], rows: int, cols: int) -> tuple[int,
     if refs:
         letters, numbers = zip(*refs, strict=True)  # distinct values first: C speed on big sheets
         rows = max(rows, *map(int, set(numbers)))
-        cols = max(cols, *(_column_number(c.decode().upper()) for c in set(letters)))
+        cols = max(cols, *(column_number(c.decode().upper()) for c in set(letters)))
     return rows, cols
 
 
@@ -154,15 +154,6 @@ def _span_bound(data: bytes, cells: int) -> int:
     for a sheet this bound does not clear."""
     rows, cols = _extent(_ANY_CELL_REF.findall(data), data.count(b"<row") + data.count(b":row"), 1 if cells else 0)
     return rows * cols
-
-
-def _column_number(letters: str) -> int:
-    """A → 1, AA → 27, without an upper bound: xlsxwriter.utility refuses columns past XFD, which
-    is just what a crafted sheet uses to claim a huge extent."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 def _show_error_values(table: Table, errors: dict[Cell | None, str]) -> None:

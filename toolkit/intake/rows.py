@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from xlsxwriter.utility import xl_col_to_name
-
 from toolkit.forms import layout, meta
 from toolkit.intake import normalize
 from toolkit.intake.codes import RESUBMIT
 from toolkit.intake.identity import Issued, LedgerIndex
 from toolkit.intake.submission import Row, Submission, Table
 from toolkit.model import IndicatorReport, Ledger, TaskReport
-from toolkit.problems import Report
+from toolkit.problems import Report, column_letters
 
 MAX_TEXT = 2000  # characters in one answer cell
 
@@ -60,7 +58,7 @@ def _check_table(table: Table, columns: tuple[layout.Column, ...], header_row: i
         elif found[column.key] != position:
             moved.append((column.header, position, found[column.key]))
     if moved:
-        detail = "、".join(f"“{h}”{xl_col_to_name(a - 1)}→{xl_col_to_name(b - 1)}" for h, a, b in moved)
+        detail = "、".join(f"“{h}”{column_letters(a)}→{column_letters(b)}" for h, a, b in moved)
         issues.add(
             "header_moved",
             f"列的位置被调整（{detail}），已按表头读取，请勿移动列",

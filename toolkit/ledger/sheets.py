@@ -19,7 +19,6 @@ from python_calamine import CalamineWorkbook
 
 from toolkit.config import Config
 from toolkit.errors import LedgerError
-from toolkit.fastxlsx import Book
 from toolkit.ledger import indicators
 from toolkit.model import INDICATOR_KINDS, UNIT_KINDS, Indicator, Ledger, Milestone, Task, Unit
 
@@ -233,7 +232,10 @@ def ledger_tables(ledger: Ledger, about: Table) -> dict[str, Table]:
 
 
 def write_tables(path: Path, tables: dict[str, Table], now: dt.datetime) -> None:
-    """Every text cell via write_string: a task text starting with = or + stays text."""
+    """Every text cell via write_string: a task text starting with = or + stays text. The writer is
+    imported here: every command reads the ledger, few write it, and the readers' server never."""
+    from toolkit.fastxlsx import Book
+
     book = Book(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
     book.set_properties({"title": "总台账", "created": now})
     header = book.add_format(
