@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.problems import Cell, Issue, Report
+from toolkit.problems import Cell, Issue, Report, column_letters, column_number
 
 
 @pytest.mark.parametrize(("cell", "a1"), [(Cell(1, 1), "A1"), (Cell(7, 6), "F7"), (Cell(10, 27), "AA10"),
@@ -13,6 +13,18 @@ def test_a_cell_prints_as_its_a1_name_and_parses_back(cell, a1):
     assert str(cell) == a1
     assert Cell.parse(a1) == cell
     assert Cell.parse(a1.lower()) == cell
+
+
+def test_every_column_is_named_as_excel_and_xlsxwriter_name_it():
+    """problems names columns itself (the readers need no writer); xlsxwriter is the reference."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    for col in range(1, 16385):
+        letters = column_letters(col)
+        assert letters == xl_col_to_name(col - 1)
+        assert column_number(letters) == col
+        assert Cell.parse(f"{letters}9") == Cell(9, col)
+    assert column_number("ZZZZ") == 475254  # past XFD, as a crafted sheet names them: counted all the same
 
 
 @pytest.mark.parametrize("text", ["", "A1:B2", "ZZZZZZ1", "XFE1", "A0", "7F", "A1048577x"])
