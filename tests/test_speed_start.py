@@ -29,22 +29,37 @@ def test_a_command_imports_none_of_the_other_commands_modules():
                                         "toolkit.cli.progress", "toolkit.cli.quarter"]
 
 
+def _merge_imports(workspace: Path, built: Path, *options: str) -> list[str]:
+    """The modules a `ducha merge` (the console script) imported, in it and its workers, one per
+    import, of three dropped files that are not workbooks (each read by a worker)."""
+    shutil.copy(built, workspace / "master_ledger.xlsx")
+    (workspace / "ducha.toml").write_text("", encoding="utf-8")
+    (workspace / "drop").mkdir()
+    for name in ("一", "二", "三"):
+        (workspace / "drop" / f"{name}.xlsx").write_text(f"不是工作簿{name}", encoding="utf-8")
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run([str(CONSOLE_SCRIPT), "--config", str(workspace), "merge", "--period", "2024Q1", *options],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not CONSOLE_SCRIPT.exists(),
                     reason="the console script's workers come from a forkserver (Linux, in the project's virtualenv)")
 def test_the_reading_workers_do_not_import_the_command_line_each(tmp_path, built):
     """Each worker re-runs the `ducha` script it was started from; its import of the command line is
     done once, in the workers' server, instead of once a worker (two workers here)."""
-    shutil.copy(built, tmp_path / "master_ledger.xlsx")
-    (tmp_path / "ducha.toml").write_text("", encoding="utf-8")
-    (tmp_path / "drop").mkdir()
-    for name in ("一", "二", "三"):
-        (tmp_path / "drop" / f"{name}.xlsx").write_text(f"不是工作簿{name}", encoding="utf-8")  # each read by a worker
-    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    done = subprocess.run([str(CONSOLE_SCRIPT), "--config", str(tmp_path), "merge", "--period", "2024Q1", "--json"],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    imports = [line for line in done.stderr.splitlines() if line.endswith("| toolkit.cli.app")]
-    assert len(imports) == 2  # this process and the workers' server
+    assert _merge_imports(tmp_path, built, "--json").count("toolkit.cli.app") == 2  # this process and the server
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="runs the console script of the project's virtualenv")
+def test_a_merge_printing_json_imports_nothing_to_print_text(tmp_path, built):
+    """--json prints the summary as JSON: the text renderers (cli.text, which brings the mail's
+    transport and smtplib) are imported only to print text."""
+    (tmp_path / "json").mkdir()
+    (tmp_path / "text").mkdir()
+    assert "toolkit.cli.text" not in _merge_imports(tmp_path / "json", built, "--json")
+    assert "toolkit.cli.text" in _merge_imports(tmp_path / "text", built)
 
 
 def test_the_reading_workers_server_imports_no_more_than_reading_needs():
