@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 ERROR = "error"
 WARNING = "warning"
 LEVEL_LABELS = {ERROR: "错误", WARNING: "提醒"}
-_A1 = re.compile(r"^((?:[A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D]))([1-9][0-9]{0,6})$")  # A1 … XFD1048576
+_A1 = re.compile(r"^([A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D])([1-9][0-9]{0,6})$")  # A1 … XFD1048576
 
 
 @dataclass(frozen=True, order=True)

@@ -29,8 +29,9 @@ from xlsxwriter.packager import Packager
 from xlsxwriter.relationships import Relationships
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.styles import Styles
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
+
+from toolkit.problems import column_letters
 
 CACHED_ENTRIES = 256  # entries each cache keeps
 STRMAX = 32767  # UTF-16 units in a cell or a comment, as xlsxwriter counts them
@@ -133,9 +134,9 @@ _WRITERS = {"App": _App, "ContentTypes": _ContentTypes, "Relationships": type("R
 
 @functools.lru_cache(maxsize=1 << 12)
 def column(col: int) -> str:
-    """A zero-based column's letters (0 → A), as xlsxwriter names it; the same few columns are
-    named in every cell of every workbook."""
-    return xl_col_to_name(col)
+    """A zero-based column's letters (0 → A), cached: the same few columns are named in every cell
+    of every workbook."""
+    return column_letters(col + 1)
 
 
 def _memoizing(method: Any) -> Any:

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from toolkit.config import Config
 from toolkit.errors import InputError, LedgerError
 from toolkit.intake.normalize import as_text, compact, date, task_no
@@ -33,6 +31,7 @@ from toolkit.outputs.review_book import (
     request_row,
     task_contents,
 )
+from toolkit.problems import Cell
 from toolkit.quarter import plan_store
 from toolkit.quarter.decisions import (
     APPROVE,
@@ -136,7 +135,7 @@ def _asked(store: Store, periods: set[str]) -> dict[tuple[str, str, int], list[A
 
 
 def _cell(excel_row: int, header: str) -> str:
-    return f"{SHEET_REVIEW}!{xl_rowcol_to_cell(excel_row - 1, _COL[header])}"
+    return f"{SHEET_REVIEW}!{Cell(excel_row, _COL[header] + 1)}"
 
 
 def _row(store: Store, excel_row: int, values: list[Any], asked: dict, decided: dict, contents: dict[int, str],
