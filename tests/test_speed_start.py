@@ -65,11 +65,13 @@ def test_a_merge_printing_json_imports_nothing_to_print_text(tmp_path, built):
 def test_the_reading_workers_server_imports_no_more_than_reading_needs():
     """The server starts while the merge imports; the merge's readers wait for it. It imports the
     command line and the reading module, and neither pandas, the writers (xlsxwriter: not even for
-    its A1 names) nor the lock library."""
+    its A1 names), the lock library nor the web client (urllib.request, which xml.sax's utilities
+    import: only an .ods return needs defusedxml's SAX reader)."""
     from toolkit.outputs.warm import READ_MODULE
 
     code = (f"import sys, toolkit.cli.app, {READ_MODULE}; print(' '.join(m for m in "
-            "('pandas', 'openpyxl', 'xlsxwriter', 'filelock', 'jinja2', 'docx') if m in sys.modules))")
+            "('pandas', 'openpyxl', 'xlsxwriter', 'filelock', 'jinja2', 'docx', 'urllib.request') "
+            "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == []
 

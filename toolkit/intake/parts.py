@@ -17,7 +17,6 @@ from typing import Any
 from xml.sax.handler import ContentHandler
 
 from defusedxml import ElementTree
-from defusedxml.expatreader import DefusedExpatParser
 
 from toolkit.intake.sniff import Limits
 from toolkit.intake.submission import Table
@@ -98,6 +97,10 @@ def check_ods_extent(path: Path, limits: Limits) -> None:
     """Raise SheetTooLarge when a table of the .ods spans more than max_cells once its repeats are
     expanded. One streaming pass over content.xml (bounded by sniff.check_limits), no tree built;
     a DTD is refused as in xlsx parts."""
+    # Imported here: defusedxml's SAX reader brings xml.sax.saxutils, which imports urllib.request,
+    # http.client and ssl (~12 ms), into every process that reads xlsx returns too.
+    from defusedxml.expatreader import DefusedExpatParser
+
     parser = DefusedExpatParser(namespaceHandling=1, forbid_dtd=True)
     parser.setContentHandler(_OdsExtent(limits))
     with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
