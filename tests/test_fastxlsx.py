@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
 
@@ -321,6 +322,30 @@ def test_a_format_changed_after_it_was_made_is_written_as_changed(both):
 
     fast, stock = both(build)
     assert fast == stock
+
+
+def test_a_copied_format_changed_beside_an_unchanged_one_keeps_its_own_style(both):
+    """A copy's keys (fastxlsx.MadeFormat) are looked up under the properties it was made from only
+    while it is as made: two copies of one format, one of them then made italic, are two styles,
+    as in stock xlsxwriter, and the changed cell reads italic."""
+
+    def build() -> bytes:
+        for _ in range(2):  # the second workbook's formats are copies of the first's
+            buffer = io.BytesIO()
+            book = fastxlsx.Book(buffer, {"in_memory": True})
+            book.set_properties({"created": dt.datetime(2024, 1, 2)})
+            plain, changed = book.add_format({"bold": True}), book.add_format({"bold": True})
+            changed.set_italic()
+            sheet = book.add_worksheet()
+            sheet.write_string(0, 0, "plain", plain)
+            sheet.write_string(0, 1, "changed", changed)
+            book.close()
+        return buffer.getvalue()
+
+    fast, stock = both(build)
+    assert fast == stock
+    cells = openpyxl.load_workbook(io.BytesIO(fast)).active
+    assert (cells["A1"].font.b, cells["A1"].font.i, cells["B1"].font.b, cells["B1"].font.i) == (True, False, True, True)
 
 
 def test_a_package_past_the_zip64_limit_is_the_same_bytes(both, monkeypatch: pytest.MonkeyPatch):
