@@ -162,12 +162,14 @@ class Sheet(InertSheet):
             for row, cols in source.items():
                 if not cols or not first <= row <= last:
                     continue
-                inside = [c for c in cols if low <= c <= high]
-                if not inside:
-                    continue
-                block = bounds.setdefault(row // 16, [min(inside), max(inside)])
-                block[0] = min(block[0], *inside)
-                block[1] = max(block[1], *inside)
+                left, right = min(cols), max(cols)
+                if left < low or right > high:  # only cells outside the dimensions make a list
+                    inside = [c for c in cols if low <= c <= high]
+                    if not inside:
+                        continue
+                    left, right = min(inside), max(inside)
+                block = bounds.setdefault(row // 16, [left, right])
+                block[0], block[1] = min(block[0], left), max(block[1], right)
         self.row_spans = {index: f"{lo + 1}:{hi + 1}" for index, (lo, hi) in bounds.items()}
 
     def _row_tag(self, row: int, span: str | None, end: str) -> str:
