@@ -87,6 +87,12 @@ def merge_summary(config: Config, period: Period, drop: Path | None = None, now:
     change it changed since the last run, that run's summary, reading nothing."""
     drop = drop or config.paths.drop
     out = config.paths.reports / period.key
+    if recheck or not (out / _KEPT).exists():
+        # Nothing kept to answer from (the period's first merge, or one after a run that set a file
+        # aside): a full merge for certain, so its workers' server starts now, on the other core,
+        # beside taking the lock and the key. A run that may answer from the kept summary starts
+        # none (a rerun would pay ~25 ms for it).
+        warm_up(drop)
     with workspace_lock(config.paths.lock):
         as_of = config.bureau.local(now).date()
         if not recheck and (summary := kept(out, key(config, period.key, drop, as_of))) is not None:
@@ -101,7 +107,7 @@ def _merge(config: Config, period: Period, drop: Path, now: dt.datetime | None, 
     writers (~0.4 s), a quiet rerun needs neither, so they are imported only now: the reading
     workers' server starts first, then the take-in's own modules are imported here, and then the
     rest on a second thread while the take-in (which needs none of it) reads the drop folder."""
-    warm_up(drop)
+    warm_up(drop)  # if not started already (merge_summary)
     from toolkit.ledger.build import load_ledger
     from toolkit.quarter.takein import take_in
 
