@@ -213,6 +213,35 @@ def test_a_table_of_every_kind_of_value_is_the_same_bytes(both, monkeypatch: pyt
     assert fast == stock
 
 
+def test_a_sheet_long_enough_to_be_written_in_pieces_is_the_same_bytes(both, monkeypatch: pytest.MonkeyPatch):
+    """A long sheet's XML is handed on in pieces as its rows are made (Sheet._write_rows), and each
+    part's text is dropped once deflated (xlsxparts.written_parts): the same bytes as stock."""
+    pieces: list[str] = []
+    real = fastxlsx.Sheet._write_rows
+
+    def counted(self) -> None:  # the pieces each sheet's rows are written in
+        write = self.fh.write
+        self.fh.write = lambda text, name=self.name: pieces.append(name) or write(text)
+        try:
+            real(self)
+        finally:
+            del self.fh.write
+
+    monkeypatch.setattr(fastxlsx.Sheet, "_write_rows", counted)
+    rows = [[f"任务{r}", r, r / 7, None, "无" if r % 3 else "滞后", f"单位{r % 97}"] for r in range(12000)]
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        wb = sheets.new_book(buffer, "表", "督查局", dt.datetime(2024, 3, 28), "fp")
+        sheets.table(wb.add_worksheet("表"), [f"列{i}" for i in range(6)], rows, sheets.Formats(wb), "表")
+        wb.close()
+        return buffer.getvalue()
+
+    fast, stock = both(build)
+    assert pieces.count("表") > 1  # the long sheet's rows went in more than one piece
+    assert fast == stock
+
+
 def test_the_row_writer_stores_nothing_beyond_the_sheet():
     """As xlsxwriter refuses a cell past the last row or column, so does a row written at once."""
     book = fastxlsx.Book(io.BytesIO(), {"in_memory": True})

@@ -39,7 +39,7 @@ from xlsxwriter.worksheet import (
 from xlsxwriter.xmlwriter import XMLwriter
 
 from toolkit.xlsx import is_number, let_rows_grow, write_value
-from toolkit.xlsxparts import CACHED_ENTRIES, SHORT, FastPackager, column, write_zip
+from toolkit.xlsxparts import CACHED_ENTRIES, SHORT, FastPackager, column, write_zip, written_parts
 
 PINNED = "3.3.1"
 FAST = xlsxwriter.__version__ == PINNED
@@ -247,6 +247,9 @@ class Sheet(InertSheet):
                     style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
                 out.append(f'<c r="{name}{number}"{style}{end}')
             out.append("</row>")
+            if len(out) > 65536:  # a long sheet's XML is handed on in pieces, not made whole first
+                self.fh.write("".join(out))
+                out.clear()
         self.fh.write("".join(out))
 
 
@@ -387,9 +390,7 @@ class Book(xlsxwriter.Workbook):
         packager._add_workbook(self)
         packager._set_tmpdir(self.tmpdir)
         packager._set_in_memory(self.in_memory)
-        parts = [(name, data.getvalue() if binary else data.getvalue().encode("utf-8"))
-                 for data, name, binary in packager._create_package()]
-        write_zip(self.filename, parts, self.allow_zip64)
+        write_zip(self.filename, written_parts(packager._create_package()), self.allow_zip64)
 
     def close(self) -> None:
         super().close()
