@@ -86,25 +86,21 @@ def _write_job(issue: _Issue, job: UnitJob) -> Path:
 
     def writer(tmp: Path) -> None:
         with collector.paused():
-            _write(tmp, issue, job)
+            write_workbook(
+                tmp,
+                unit=job.unit,
+                assignments=job.assignments,
+                indicators=job.indicators,
+                period=issue.period,
+                bureau=issue.bureau,
+                secret=issue.secret,
+                generated_at=issue.generated_at,
+                prefill=job.prefill,
+                indicator_prefill=job.indicator_prefill,
+                milestones=job.milestones,
+            )
 
     return write_atomic(target, writer, flush=False)  # flushed together by write_jobs
-
-
-def _write(tmp: Path, issue: _Issue, job: UnitJob) -> None:
-    write_workbook(
-        tmp,
-        unit=job.unit,
-        assignments=job.assignments,
-        indicators=job.indicators,
-        period=issue.period,
-        bureau=issue.bureau,
-        secret=issue.secret,
-        generated_at=issue.generated_at,
-        prefill=job.prefill,
-        indicator_prefill=job.indicator_prefill,
-        milestones=job.milestones,
-    )
 
 
 def write_jobs(
