@@ -4,14 +4,15 @@ At 1,000 units a receipt and a unit workbook spent most of their time inside xls
 went through an A1-parsing decorator on the way in and through several small XML-writer calls and
 escaping regexes on the way out, and every unit workbook was reopened and deflated a second time
 to drop customHeight from its answer rows (xlsx.let_rows_grow). Book and Sheet keep xlsxwriter's
-API and data structures and replace only those inner loops: the cell writers store the same cell
-tuples without the decorator, the sheet data is assembled in one pass (strings, numbers, blanks;
-anything else goes to xlsxwriter's own code), plain shared strings skip the escaping regexes,
-rows marked to grow are written without customHeight in the first place, and what repeats from
-workbook to workbook is worked out once per process: a format of the same properties is copied
-from the first one made, each validation's XML and formula, workbook.xml for the same sheets and
-settings, and the small parts of the package (toolkit.xlsxparts: styles, app, content types, rels,
-theme, and the zip's records).
+API and replace only those inner loops: the cell writers store the same cell tuples without the
+decorator, a row written at once is kept as its values until the sheet is written (toolkit.xlsxcells),
+the sheet data is assembled in one pass (strings, numbers, blanks; anything else goes to
+xlsxwriter's own code) and a long sheet deflated as it is written, plain shared strings skip the
+escaping regexes, rows marked to grow are written without customHeight in the first place, and what
+repeats from workbook to workbook is worked out once per process: a format of the same properties
+is copied from the first one made (toolkit.xlsxformats), each validation's XML and formula,
+workbook.xml for the same sheets and settings, and the small parts of the package
+(toolkit.xlsxparts: styles, app, content types, rels, theme, and the zip's records).
 
 The inner loops mirror one xlsxwriter release (PINNED): under any other version Book is stock
 xlsxwriter and rows are let grow by the rewrite, so a library upgrade can cost speed, never bytes.
@@ -39,15 +40,25 @@ from xlsxwriter.worksheet import (
 from xlsxwriter.xmlwriter import XMLwriter
 
 from toolkit.xlsx import is_number, let_rows_grow, write_value
-from toolkit.xlsxparts import CACHED_ENTRIES, SHORT, FastPackager, column, write_zip, written_parts
+from toolkit.xlsxcells import OTHER, TEXT, Kept, kept_cells, kind_of, looks_rich
+from toolkit.xlsxformats import made_format
+from toolkit.xlsxparts import (
+    CACHED_ENTRIES,
+    PIECES,
+    SHORT,
+    FastPackager,
+    column,
+    spill,
+    write_zip,
+    written_parts,
+)
 
 PINNED = "3.3.1"
+KEEP_FROM = 512  # the first row (from 0) a sheet keeps as values (Sheet.write_values): a unit workbook has none
 FAST = xlsxwriter.__version__ == PINNED
 
 _FORMULAS: dict[tuple[str, bool, bool], str] = {}
 _VALIDATIONS: dict[tuple[str, bool], str] = {}
-_MADE_FORMATS: dict[str, dict[str, Any]] = {}
-_FORMAT_KEYS: dict[tuple[str, str], str] = {}  # (properties, which key) → the key, see MadeFormat
 _WORKBOOK_XML: dict[str, str] = {}
 
 
@@ -59,10 +70,6 @@ def _escape_attributes(writer: Any, attribute: Any) -> Any:
     return attribute
 
 
-def _looks_rich(text: Any) -> bool:
-    return isinstance(text, str) and text.startswith("<r>") and text.endswith("</r>")
-
-
 class InertSheet(Worksheet):
     """A worksheet on which every string stays text. xlsxwriter copies a string that starts with
     "<r>" and ends with "</r>" into sharedStrings.xml unescaped, as ready-made rich text: a unit
@@ -71,7 +78,7 @@ class InertSheet(Worksheet):
 
     @convert_cell_args
     def write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:
-        if _looks_rich(string):
+        if looks_rich(string):
             return self.write_rich_string(row, col, string[:1], string[1:3], string[3:],
                                           *([cell_format] if cell_format is not None else []))
         return super().write_string(row, col, string, cell_format)
@@ -82,8 +89,13 @@ class Sheet(InertSheet):
 
     grow_from: int | None = None  # the first row (as Excel numbers it) written without customHeight
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict[int, Kept] = {}  # see write_values
+        self.rows_alike: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}  # see set_row_pixels
+
     def write_string(self, *args: Any, **kwargs: Any) -> int:
-        if kwargs or args[0].__class__ is not int or _looks_rich(args[2]):
+        if kwargs or args[0].__class__ is not int or looks_rich(args[2]):
             return super().write_string(*args, **kwargs)
         return self._write_string(*args)
 
@@ -100,16 +112,21 @@ class Sheet(InertSheet):
     def write_values(self, row: int, values: Sequence[Any], formats: Sequence[Format],
                      number_formats: Sequence[Format]) -> None:
         """xlsx.write_row on this sheet: each value from column 0 in formats[col], a number in
-        number_formats[col], stored as xlsx.write_value would store it, the row's dimensions checked
-        once (汇总表's tables are a million cells at 10,000 units). Anything else (a long or
-        rich-looking string, a bool…) takes write_value."""
+        number_formats[col], stored as xlsx.write_value would store it, dimensions checked once. A new
+        row from KEEP_FROM down is kept as its values (formats kept, not copied) until the sheet is
+        written (xlsxcells.kept_cells): 汇总表's tables at 10,000 units were a million cell tuples,
+        ~140 MB, held till the book closed; its strings take their shared-string index now, in order.
+        Anything kind_of cannot tell (a long or rich-looking string, a bool…) takes write_value."""
         fits = 0 <= row < self.xls_rowmax and len(values) <= self.xls_colmax and not self.constant_memory
+        if FAST and fits and row >= KEEP_FROM and values and not self.table.get(row) and row not in self.kept:
+            self._keep(row, values, formats, number_formats)
+            return
         cells = self.table[row] if FAST and fits else None
         index = self.str_table._get_shared_string_index
-        for col, value in enumerate(values):
+        for col, value in enumerate(values):  # xlsxcells.kind_of's rules, inline: every unit workbook's rows
             kind = value.__class__
             if cells is not None:
-                if kind is str and value and len(value) <= SHORT and not _looks_rich(value):
+                if kind is str and value and len(value) <= SHORT and not looks_rich(value):
                     cells[col] = CellStringTuple(index(value), formats[col])
                     continue
                 if kind is int or (kind is float and isfinite(value)):
@@ -122,6 +139,31 @@ class Sheet(InertSheet):
         if cells is not None and values:
             self._check_dimensions(row, 0)
             self._check_dimensions(row, len(values) - 1)
+
+    def _keep(self, row: int, values: Sequence[Any], formats: Sequence[Format], number_formats: Sequence[Format]) -> None:
+        kinds = bytes(map(kind_of, values))
+        index = self.str_table._get_shared_string_index
+        for col, kind in enumerate(kinds):
+            if kind == TEXT:
+                index(values[col])
+            elif kind == OTHER:
+                value = values[col]
+                write_value(self, row, col, value, number_formats[col] if is_number(value) else formats[col])
+        self.kept[row] = (tuple(values), kinds, formats, number_formats)
+        self._check_dimensions(row, 0)
+        self._check_dimensions(row, len(values) - 1)
+
+    def set_row_pixels(self, row: int, height: Any = None, cell_format: Any = None,
+                       options: dict[str, Any] | None = None) -> int:
+        # A long table's rows come in a few heights: rows set alike share one RowInfo and one size
+        # entry, which xlsxwriter only reads (each its own dataclass and list: 20 MB of 汇总表 at
+        # 10,000 units). Above KEEP_FROM, where sharing saves nothing worth its time, as xlsxwriter.
+        result = super().set_row_pixels(row, height, cell_format, options)
+        if result == 0 and row >= KEEP_FROM and not options:
+            info = self.row_info[row]
+            key = (info.height, type(info.height), info.row_format, info.hidden)
+            self.row_info[row], self.row_sizes[row] = self.rows_alike.setdefault(key, (info, self.row_sizes[row]))
+        return result
 
     def _escape_attributes(self, attribute: Any) -> Any:
         return _escape_attributes(self, attribute)
@@ -158,8 +200,9 @@ class Sheet(InertSheet):
         low, high = self.dim_colmin, self.dim_colmax
         first, last = self.dim_rowmin, self.dim_rowmax
         bounds: dict[int, list[int]] = {}
-        for source in (self.table, self.comments):
-            for row, cols in source.items():
+        kept = ((row, range(len(entry[0]))) for row, entry in self.kept.items())
+        for source in (self.table.items(), self.comments.items(), kept):
+            for row, cols in source:
                 if not cols or not first <= row <= last:
                     continue
                 left, right = min(cols), max(cols)
@@ -205,13 +248,16 @@ class Sheet(InertSheet):
             super()._write_rows()
             return
         self._calculate_spans()
-        table, comments, row_info, spans = self.table, self.comments, self.row_info, self.row_spans
+        comments, row_info, spans = self.comments, self.row_info, self.row_spans
         low, high = self.dim_colmin, self.dim_colmax
         col_formats = {col: info.column_format for col, info in self.col_info.items() if info.column_format is not None}
         styles: dict[Any, str] = {}  # a format → its ' s="…"'
         out: list[str] = []
+        table, kept, sst = self.table, self.kept, self.str_table.string_table
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table[row]
+            cells = table.get(row)
+            if row in kept:
+                cells = kept_cells(kept[row], cells, sst)
             if not cells:
                 if row in row_info or row in comments:
                     out.append(self._row_tag(row, spans.get(row // 16), "/>"))
@@ -247,53 +293,11 @@ class Sheet(InertSheet):
                     style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
                 out.append(f'<c r="{name}{number}"{style}{end}')
             out.append("</row>")
-            if len(out) > 65536:  # a long sheet's XML is handed on in pieces, not made whole first
+            if len(out) > PIECES:  # a long sheet's XML is handed on in pieces, not made whole first
                 self.fh.write("".join(out))
                 out.clear()
+                spill(self.fh)
         self.fh.write("".join(out))
-
-
-class MadeFormat(Format):
-    """A format copied from one made before in this process (Book.add_format). xlsxwriter finds a
-    format's style index, font, border and fill by keys it joins from ~40 of its properties, in
-    every workbook (~0.3 ms of each unit workbook); a copy looks them up under the properties it
-    was made from, until anything changes it (set_bold and the like): then it is a plain format."""
-
-    # What xlsxwriter itself records on a format as it writes a workbook: none of them is a property.
-    _BOOKKEEPING = frozenset(("xf_index", "dxf_index", "_format_key", "font_index", "has_font", "num_format_index",
-                              "border_index", "has_border", "fill_index", "has_fill", "has_dxf_font",
-                              "has_dxf_border", "has_dxf_fill", "_made_as"))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name not in MadeFormat._BOOKKEEPING:
-            object.__setattr__(self, "_made_as", None)
-        object.__setattr__(self, name, value)
-
-    def _keyed(self, which: str, make: Any) -> str:
-        made_as = self._made_as
-        if made_as is None:
-            return make(self)
-        key = _FORMAT_KEYS.get((made_as, which))
-        if key is None:
-            if len(_FORMAT_KEYS) >= 8 * CACHED_ENTRIES:
-                _FORMAT_KEYS.clear()
-            key = _FORMAT_KEYS[made_as, which] = make(self)
-        return key
-
-    def _get_format_key(self) -> str:
-        return self._keyed("format", Format._get_format_key)
-
-    def _get_font_key(self) -> str:
-        return self._keyed("font", Format._get_font_key)
-
-    def _get_border_key(self) -> str:
-        return self._keyed("border", Format._get_border_key)
-
-    def _get_fill_key(self) -> str:
-        return self._keyed("fill", Format._get_fill_key)
-
-    def _get_alignment_key(self) -> str:
-        return self._keyed("alignment", Format._get_alignment_key)
 
 
 class Book(xlsxwriter.Workbook):
@@ -318,22 +322,10 @@ class Book(xlsxwriter.Workbook):
 
     def add_format(self, properties: dict[str, Any] | None = None) -> Format:
         """xlsxwriter's add_format; a format with the same properties as one made before in this
-        process is copied from it instead of set property by property (colours shared, see _Styles)."""
-        given = self.default_format_properties | (properties or {})
-        key = repr(list(given.items()))  # in order: a later property may override an earlier one
-        made = _MADE_FORMATS.get(key)
-        if made is None or not FAST:
-            fmt = super().add_format(properties)
-            if FAST and " at 0x" not in key:
-                if len(_MADE_FORMATS) >= CACHED_ENTRIES:
-                    _MADE_FORMATS.clear()
-                _MADE_FORMATS[key] = dict(vars(fmt))
-            return fmt
-        fmt = MadeFormat.__new__(MadeFormat)
-        vars(fmt).update(made, xf_format_indices=self.xf_format_indices, dxf_format_indices=self.dxf_format_indices,
-                         _made_as=key)
-        self.formats.append(fmt)
-        return fmt
+        process is copied from it instead of set property by property (toolkit.xlsxformats)."""
+        if not FAST:
+            return super().add_format(properties)
+        return made_format(self, properties, super().add_format)
 
     def _assemble_xml_file(self) -> None:
         # workbook.xml, the same for every workbook of a run with the same sheets, made once per
@@ -358,6 +350,14 @@ class Book(xlsxwriter.Workbook):
             if len(_WORKBOOK_XML) >= CACHED_ENTRIES:
                 _WORKBOOK_XML.clear()
             _WORKBOOK_XML[key] = self.fh.getvalue()
+
+    def _prepare_sst_string_data(self) -> None:
+        # xlsxwriter's sorts the strings by index and drops the index, which a kept row's strings
+        # are looked up in as the sheets are written (Sheet._cells); the index is in insertion order.
+        if not FAST:
+            super()._prepare_sst_string_data()
+            return
+        self.str_table.string_array = list(self.str_table.string_table)
 
     def _get_packager(self) -> Packager:
         return FastPackager() if FAST else super()._get_packager()

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from io import StringIO
 from os import PathLike
 from types import FunctionType
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlsxwriter import contenttypes, packager
 from xlsxwriter.app import App
@@ -53,6 +53,9 @@ _DOS_DATE = 1 << 5 | 1
 _ATTRIBUTES = 0o600 << 16
 _CREATE_SYSTEM = 0 if sys.platform == "win32" else 3
 _UTF8_NAME = 1 << 11
+_STREAM_AFTER = 1 << 18  # characters of a long part held as text before they are deflated (DeflatingText)
+_STREAMED = ("xl/worksheets/sheet", "xl/sharedStrings.xml")
+PIECES = 4096  # XML pieces (cells, strings) a long part's writer joins before handing them on
 
 
 class _Strings(SharedStrings):
@@ -67,6 +70,10 @@ class _Strings(SharedStrings):
                 self._write_si(string)
             else:
                 out.append(f"<si><t>{string}</t></si>")
+                if len(out) > PIECES:  # handed on in pieces, not made whole first
+                    self.fh.write("".join(out))
+                    out.clear()
+                    spill(self.fh)
         self.fh.write("".join(out))
 
 
@@ -113,7 +120,7 @@ class _Styles(_Memo, Styles):
         for fmt in self.xf_formats + self.dxf_formats:
             state = vars(fmt).copy()
             del state["fh"], state["xf_format_indices"], state["dxf_format_indices"]
-            state.pop("_made_as", None)  # what a fastxlsx.MadeFormat was made from: not in styles.xml
+            state.pop("_made_as", None)  # what a formats.MadeFormat was made from: not in styles.xml
             formats.append((tuple(state.items()), tuple(map(type, state.values()))))
         rest = repr([item for item in vars(self).items() if item[0] not in _NOT_STATE | _FORMAT_LISTS])
         return len(self.xf_formats), tuple(formats), rest
@@ -146,8 +153,59 @@ def _memoizing(method: Any) -> Any:
     return FunctionType(method.__code__, vars(packager) | _WRITERS, method.__name__, method.__defaults__)
 
 
+class Deflated(NamedTuple):
+    crc: int
+    deflated: bytes
+    size: int  # of the part, UTF-8 encoded
+
+
+class DeflatingText(StringIO):
+    """A sheet's or the shared strings' XML as xlsxwriter writes it, held as text; the writers of
+    long parts (fastxlsx.Sheet's rows, the shared strings) call spill between pieces, and past
+    _STREAM_AFTER characters what is held is encoded and deflated, so a long part never exists
+    whole: at 10,000 units 汇总表's largest sheet was ~64 MB of XML, held as text and then as
+    bytes. Deflate's output does not depend on how its input is cut: the bytes are the same. A
+    short part stays text (it may be one deflated before, see _deflated)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compressor: Any = None
+        self.crc = self.size = 0
+        self.pieces: list[bytes] = []
+
+    def spill(self) -> None:
+        if self.tell() > _STREAM_AFTER:
+            self._deflate_held()
+
+    def part(self) -> bytes | Deflated:
+        """The part as bytes when it stayed short, else deflated."""
+        if self.compressor is None:
+            return self.getvalue().encode("utf-8")
+        self._deflate_held()
+        self.pieces.append(self.compressor.flush())
+        return Deflated(self.crc, b"".join(self.pieces), self.size)
+
+    def _deflate_held(self) -> None:
+        if self.compressor is None:
+            self.compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        data = self.getvalue().encode("utf-8")
+        self.seek(0)
+        self.truncate()
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        if piece := self.compressor.compress(data):
+            self.pieces.append(piece)
+
+
+def spill(text: Any) -> None:
+    """Between pieces of a long part: see DeflatingText."""
+    if isinstance(text, DeflatingText):
+        text.spill()
+
+
 class FastPackager(Packager):
-    """xlsxwriter's packager, shared strings written the short way and the small parts memoized."""
+    """xlsxwriter's packager, shared strings written the short way, the small parts memoized and
+    the long ones deflated as they are written."""
 
     _write_app_file = _memoizing(Packager._write_app_file)
     _write_content_types_file = _memoizing(Packager._write_content_types_file)
@@ -155,6 +213,13 @@ class FastPackager(Packager):
     _write_workbook_rels_file = _memoizing(Packager._write_workbook_rels_file)
     _write_worksheet_rels_files = _memoizing(Packager._write_worksheet_rels_files)
     _write_styles_file = _memoizing(Packager._write_styles_file)
+
+    def _filename(self, xml_filename: str) -> Any:
+        if not (self.in_memory and xml_filename.startswith(_STREAMED)):
+            return super()._filename(xml_filename)
+        text = DeflatingText()
+        self.filenames.append((text, xml_filename, False))
+        return text
 
     def _write_shared_strings_file(self) -> None:
         if not self.workbook.str_table.count:
@@ -165,11 +230,13 @@ class FastPackager(Packager):
         sst._assemble_xml_file()
 
 
-def _deflated(name: str, data: bytes) -> tuple[int, bytes]:
+def _deflated(name: str, data: bytes | Deflated) -> tuple[int, bytes]:
     """data's CRC and raw deflate stream, as zipfile makes them, deflated once per process for a
     part seen before: at once for a part most workbooks share (theme, styles, rels …), from its
     second sighting for a part most make their own (sheets, shared strings; yet a receipt's
     first sheet, and several sheets of every unit workbook, are alike from unit to unit)."""
+    if isinstance(data, Deflated):
+        return data.crc, data.deflated
     small = len(data) <= _CACHED_SIZE
     if small and (hit := _DEFLATED.get(data)) is not None:
         return hit
@@ -192,20 +259,23 @@ def _seen_before(data: bytes) -> bool:
     return False
 
 
-def written_parts(files: list[tuple[Any, str, bool]]) -> Iterator[tuple[str, bytes]]:
-    """The in-memory parts xlsxwriter's packager made, as bytes, each one's text dropped as it is
-    handed on (write_zip deflates them one at a time): at 10,000 units 汇总表's parts as text and
-    as bytes side by side were ~110 MB at once."""
+def written_parts(files: list[tuple[Any, str, bool]]) -> Iterator[tuple[str, bytes | Deflated]]:
+    """The in-memory parts xlsxwriter's packager made, as bytes (or already deflated), each one's
+    text dropped as it is handed on (write_zip deflates them one at a time)."""
     while files:
         data, name, binary = files.pop(0)
-        yield name, data.getvalue() if binary else data.getvalue().encode("utf-8")
+        if isinstance(data, DeflatingText):
+            yield name, data.part()
+        else:
+            yield name, data.getvalue() if binary else data.getvalue().encode("utf-8")
         data.close()  # its sheet holds it too
 
 
-def write_zip(target: Any, parts: Iterable[tuple[str, bytes]], allow_zip64: bool) -> None:
+def write_zip(target: Any, parts: Iterable[tuple[str, bytes | Deflated]], allow_zip64: bool) -> None:
     """The zip xlsxwriter writes in memory (entries dated 1980-01-01, deflated, no zip64), its
     records packed here as zipfile packs them; a larger package is left to zipfile."""
-    entries = [(name, *_deflated(name, data), len(data)) for name, data in parts]
+    entries = [(name, *_deflated(name, data), data.size if isinstance(data, Deflated) else len(data))
+               for name, data in parts]
     base = 0 if isinstance(target, str | PathLike) else target.tell()
     local: list[bytes] = []
     central: list[bytes] = []
