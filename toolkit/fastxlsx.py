@@ -40,7 +40,7 @@ from xlsxwriter.worksheet import (
 from xlsxwriter.xmlwriter import XMLwriter
 
 from toolkit.xlsx import is_number, let_rows_grow, write_value
-from toolkit.xlsxcells import OTHER, TEXT, Kept, kept_cells, kind_of, looks_rich
+from toolkit.xlsxcells import OTHER, TEXT, Kept, kept_cells, kept_xml, kind_of, looks_rich, row_tag
 from toolkit.xlsxformats import made_format
 from toolkit.xlsxparts import (
     CACHED_ENTRIES,
@@ -215,34 +215,6 @@ class Sheet(InertSheet):
                 block[0], block[1] = min(block[0], left), max(block[1], right)
         self.row_spans = {index: f"{lo + 1}:{hi + 1}" for index, (lo, hi) in bounds.items()}
 
-    def _row_tag(self, row: int, span: str | None, end: str) -> str:
-        info = self.row_info.get(row)
-        height = info.height if info else None
-        if height is None:
-            height = self.default_row_height
-        row_format = info.row_format if info else None
-        tag = f'<row r="{row + 1}"'
-        if span:
-            tag += f' spans="{span}"'
-        if row_format:
-            if xf_index := row_format._get_xf_index():
-                tag += f' s="{xf_index}"'
-            tag += ' customFormat="1"'
-        custom = height != self.original_row_height or height != self.default_row_height
-        if custom:
-            tag += f' ht="{height * 0.75:.16g}"'
-        if info and info.hidden:
-            tag += ' hidden="1"'
-        if custom and (self.grow_from is None or row + 1 < self.grow_from):
-            tag += ' customHeight="1"'
-        if info and info.level:
-            tag += f' outlineLevel="{info.level}"'
-        if info and info.collapsed:
-            tag += ' collapsed="1"'
-        if self.excel_version == 2010:
-            tag += ' x14ac:dyDescent="0.25"'
-        return tag + end
-
     def _write_rows(self) -> None:
         if self.constant_memory:
             super()._write_rows()
@@ -254,44 +226,52 @@ class Sheet(InertSheet):
         styles: dict[Any, str] = {}  # a format → its ' s="…"'
         out: list[str] = []
         table, kept, sst = self.table, self.kept, self.str_table.string_table
+
+        def style(fmt: Any) -> str:
+            if (found := styles.get(fmt)) is None:
+                found = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+            return found
+
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
-            if row in kept:
+            if row in kept and cells:
                 cells = kept_cells(kept[row], cells, sst)
-            if not cells:
+            elif not cells and row not in kept:
                 if row in row_info or row in comments:
-                    out.append(self._row_tag(row, spans.get(row // 16), "/>"))
+                    out.append(row_tag(self, row, spans.get(row // 16), "/>"))
                 continue
-            out.append(self._row_tag(row, spans.get(row // 16), ">"))
+            out.append(row_tag(self, row, spans.get(row // 16), ">"))
             number = str(row + 1)
             info = row_info.get(row)
             row_format = info.row_format if info else None
-            for col in sorted(cells):
-                cell = cells[col]
-                kind = cell.__class__
-                if kind is CellStringTuple:
-                    end = f' t="s"><v>{cell[0]}</v></c>'
-                elif kind is CellNumberTuple:
-                    end = f"><v>{cell[0]:.16G}</v></c>"
-                elif kind is CellBlankTuple:
-                    end = "/>"
-                else:
-                    self.fh.write("".join(out))
-                    out.clear()
-                    if low <= col <= high:
-                        self._write_cell(row, col, cell)
-                    continue
-                if not low <= col <= high:
-                    continue
-                name = column(col)
-                fmt = cell[-1] or row_format or col_formats.get(col)
-                if fmt is None:
-                    out.append(f'<c r="{name}{number}"{end}')
-                    continue
-                style = styles.get(fmt)
-                if style is None:
-                    style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
-                out.append(f'<c r="{name}{number}"{style}{end}')
+            if not cells:
+                out.append(kept_xml(kept[row], number, sst, row_format, col_formats, style))
+            else:
+                for col in sorted(cells):
+                    cell = cells[col]
+                    kind = cell.__class__
+                    if kind is CellStringTuple:
+                        end = f' t="s"><v>{cell[0]}</v></c>'
+                    elif kind is CellNumberTuple:
+                        end = f"><v>{cell[0]:.16G}</v></c>"
+                    elif kind is CellBlankTuple:
+                        end = "/>"
+                    else:
+                        self.fh.write("".join(out))
+                        out.clear()
+                        if low <= col <= high:
+                            self._write_cell(row, col, cell)
+                        continue
+                    if not low <= col <= high:
+                        continue
+                    name = column(col)
+                    fmt = cell[-1] or row_format or col_formats.get(col)
+                    if fmt is None:
+                        out.append(f'<c r="{name}{number}"{end}')
+                        continue
+                    if (found := styles.get(fmt)) is None:  # style() inline: every unit workbook's cells
+                        found = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+                    out.append(f'<c r="{name}{number}"{found}{end}')
             out.append("</row>")
             if len(out) > PIECES:  # a long sheet's XML is handed on in pieces, not made whole first
                 self.fh.write("".join(out))
