@@ -9,6 +9,8 @@ import io
 import tracemalloc
 import zlib
 
+import pytest
+
 from tests.test_fastxlsx import HOSTILE, both  # noqa: F401 (both is a fixture)
 from toolkit import fastxlsx, xlsxparts
 from toolkit.outputs import sheets
@@ -118,3 +120,30 @@ def test_the_shared_strings_of_a_long_table_are_written_in_pieces(both, monkeypa
     fast, stock = both(lambda: _table_book(rows)[0])
     assert fast == stock
     assert sum(pieces) > 3 * xlsxparts.PIECES and max(pieces) <= xlsxparts.PIECES + 1
+
+
+@pytest.mark.parametrize("reader", ["chart", "autofit"])
+def test_what_reads_the_cells_before_the_sheet_is_written_sees_kept_rows(both, reader: str):  # noqa: F811
+    """A chart over a long table's last rows caches their values, and autofit measures the widest
+    text, here in a kept row: both read xlsxwriter's cells, so kept rows are made cells first."""
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        wb = sheets.new_book(buffer, "表", "督查局", dt.datetime(2024, 3, 28), "fp")
+        formats, ws = sheets.Formats(wb), wb.add_worksheet("表")
+        count = fastxlsx.KEEP_FROM + 40
+        for r in range(count):
+            text = "最宽的一行文字" * 6 if r == count - 3 else f"第{r}行"
+            sheets.write_row(ws, r, (f"单位{r}", r * 1.5, text), [formats.cell] * 3, [formats.number] * 3)
+        if reader == "chart":
+            chart = wb.add_chart({"type": "column"})
+            chart.add_series({"categories": ["表", count - 20, 0, count - 1, 0],
+                              "values": ["表", count - 20, 1, count - 1, 1]})
+            ws.insert_chart(0, 4, chart)
+        else:
+            ws.autofit()
+        wb.close()
+        return buffer.getvalue()
+
+    fast, stock = both(build)
+    assert fast == stock

@@ -153,6 +153,21 @@ class Sheet(InertSheet):
         self._check_dimensions(row, 0)
         self._check_dimensions(row, len(values) - 1)
 
+    def autofit(self, *args: Any, **kwargs: Any) -> None:
+        self._unkeep()
+        super().autofit(*args, **kwargs)
+
+    def _get_range_data(self, *args: Any) -> Any:
+        self._unkeep()
+        return super()._get_range_data(*args)
+
+    def _unkeep(self) -> None:
+        """Every kept row made cells, for what in xlsxwriter reads the cells before the sheet is written
+        (autofit, a chart's cached values): it would not see a kept row."""
+        for row, entry in self.kept.items():
+            self.table[row] = kept_cells(entry, self.table.get(row), self.str_table.string_table)
+        self.kept.clear()
+
     def set_row_pixels(self, row: int, height: Any = None, cell_format: Any = None,
                        options: dict[str, Any] | None = None) -> int:
         # A long table's rows come in a few heights: rows set alike share one RowInfo and one size
