@@ -355,7 +355,7 @@ def test_a_format_changed_after_it_was_made_is_written_as_changed(both):
 
 
 def test_a_copied_format_changed_beside_an_unchanged_one_keeps_its_own_style(both):
-    """A copy's keys (fastxlsx.MadeFormat) are looked up under the properties it was made from only
+    """A copy's keys (xlsxformats.MadeFormat) are looked up under the properties it was made from only
     while it is as made: two copies of one format, one of them then made italic, are two styles,
     as in stock xlsxwriter, and the changed cell reads italic."""
 

@@ -114,7 +114,7 @@ class Sheet(InertSheet):
         """xlsx.write_row on this sheet: each value from column 0 in formats[col], a number in
         number_formats[col], stored as xlsx.write_value would store it, dimensions checked once. A new
         row from KEEP_FROM down is kept as its values (formats kept, not copied) until the sheet is
-        written (xlsxcells.kept_cells): 汇总表's tables at 10,000 units were a million cell tuples,
+        written (xlsxcells.kept_xml): 汇总表's tables at 10,000 units were a million cell tuples,
         ~140 MB, held till the book closed; its strings take their shared-string index now, in order.
         Anything kind_of cannot tell (a long or rich-looking string, a bool…) takes write_value."""
         fits = 0 <= row < self.xls_rowmax and len(values) <= self.xls_colmax and not self.constant_memory
@@ -348,7 +348,7 @@ class Book(xlsxwriter.Workbook):
 
     def _prepare_sst_string_data(self) -> None:
         # xlsxwriter's sorts the strings by index and drops the index, which a kept row's strings
-        # are looked up in as the sheets are written (Sheet._cells); the index is in insertion order.
+        # are looked up in as the sheets are written (xlsxcells.kept_xml, kept_cells); the index is in insertion order.
         if not FAST:
             super()._prepare_sst_string_data()
             return

@@ -120,7 +120,7 @@ class _Styles(_Memo, Styles):
         for fmt in self.xf_formats + self.dxf_formats:
             state = vars(fmt).copy()
             del state["fh"], state["xf_format_indices"], state["dxf_format_indices"]
-            state.pop("_made_as", None)  # what a formats.MadeFormat was made from: not in styles.xml
+            state.pop("_made_as", None)  # what an xlsxformats.MadeFormat was made from: not in styles.xml
             formats.append((tuple(state.items()), tuple(map(type, state.values()))))
         rest = repr([item for item in vars(self).items() if item[0] not in _NOT_STATE | _FORMAT_LISTS])
         return len(self.xf_formats), tuple(formats), rest
