@@ -211,3 +211,22 @@ def test_a_periods_plan_rows_share_their_repeated_values_and_keep_their_numbers(
         assert len({id(v) for v in values}) == len(set(values)), field
     assert rows[0].content is rows[3].content and rows[0].seq is rows[2].seq
     assert pickle.loads(pickle.dumps(rows)) == rows
+
+
+def test_a_checked_file_comes_back_from_a_reading_worker_whole() -> None:
+    """A reading worker's CheckedFile is pickled to the merge: its rows come back equal, each
+    rebuilt through its class (model._by_init), with a request, a missing progress and an
+    indicator's missing value."""
+    import pickle
+
+    from toolkit.model import CheckedFile, IndicatorReport, Request, TaskReport
+
+    request = Request("申请延期", "2024-09-30", "资金未到位", ("批复.pdf",))
+    tasks = [TaskReport("市商务局", 7, "牵头", "正常推进", None, "已完成", "无", "继续", "张三", "13800000000", 6, request)]
+    indicators = [IndicatorReport("市商务局", 7, "外贸进出口", None, "", 4)]
+    checked = CheckedFile("a.xlsx", "0" * 64, 10, "2024-03-27T09:00:00", "xlsx", unit="市商务局", tasks=tasks,
+                          indicators=indicators)
+    back = pickle.loads(pickle.dumps(checked))
+    assert back == checked and back.tasks[0].request == request
+    for record in (request, tasks[0], indicators[0]):
+        assert record.__reduce__() == (type(record), tuple(getattr(record, f) for f in record.__match_args__))
