@@ -408,11 +408,13 @@ class Corpus:
         deflated_member(rows, sheet, iter([head, *million_rows(), b"</sheetData>", tail]))
         self.bad("a sheet with 1,000,000 rows", "一百万行.xlsx", rows, "over_limits")
 
-        for kind, ref, name in (("a value at row 99,999,999", "A99999999", "远端行.xlsx"),
-                                ("a value at column ZZZZZZ", "ZZZZZZ9", "远端列.xlsx")):
-            row = re.search(rb"\d+", ref.encode())[0]
-            far = rezip(good, self.scratch / name, edit={
-                sheet: before_sheet_data_end(b'<row r="%s"><c r="%s"><v>1</v></c></row>' % (row, ref.encode()))})
+        for kind, xml, name in (
+            ("a value at row 99,999,999", b'<row r="99999999"><c r="A99999999"><v>1</v></c></row>', "远端行.xlsx"),
+            ("a value at column ZZZZZZ", b'<row r="9"><c r="ZZZZZZ9"><v>1</v></c></row>', "远端列.xlsx"),
+            ("a value without r= in row 99,999,999", b'<row r="99999999"><c><v>1</v></c></row>', "远端行号.xlsx"),
+            ("a far reference in single quotes", b"<row r='9'><c r='ZZZZZZ9'><v>1</v></c></row>", "单引号引用.xlsx"),
+        ):
+            far = rezip(good, self.scratch / name, edit={sheet: before_sheet_data_end(xml)})
             self.bad(kind, name, far, "over_limits")
         many = rezip(good, self.scratch / "many.xlsx", add={f"customXml/item{i}.xml": b"<a/>" for i in range(1200)})
         self.bad("1,200 zip members", "部件过多.xlsx", many, "over_limits")

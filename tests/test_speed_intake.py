@@ -185,19 +185,19 @@ def sheet_xml(draw) -> bytes:
 @given(sheet_xml())
 @example(b"<x:sheetData><x:row><x:c><x:v>1</x:v></x:c></x:row></x:sheetData>")  # counted rows, prefixed
 @example(b'<sheetData><row><c\nr="B9"><v>1</v></c></row></sheetData>')  # a reference after a line break
-def test_the_quick_bound_on_a_sheets_extent_is_never_below_the_exact_one(data):
-    """A sheet passes on the quick bound alone only when the exact count would pass it too."""
+@example(b'<sheetData><row r="9000"><c><v>1</v></c></row></sheetData>')  # a row's r= places the cell
+def test_the_quick_look_clears_only_a_sheet_the_full_measure_finds_small(data):
+    """A sheet passes on _near alone only when the full measure would find it within _NEAR_SPAN."""
     from toolkit.intake import parts
 
-    cells = data.count(b"</c>") + data.count(b"</x:c>")
-    rows, cols = parts._extent(parts._VALUE_CELL.findall(data), len(parts._ROW_WITHOUT_REF.findall(data)),
-                               1 if cells else 0)
-    assert parts._span_bound(data, cells) >= rows * cols
+    if parts._near(data):
+        rows, cols = parts._placed_extent(data)
+        assert rows * cols <= parts._NEAR_SPAN
 
 
 def test_far_blank_cells_alone_do_not_make_a_sheet_too_large(tmp_path):
-    """A styled blank cell (<c r="K600000" s="1"/>, as Excel writes one) counts toward the quick
-    bound but not the exact extent, which decides: the file is read, not refused."""
+    """A styled blank cell (<c r="K600000" s="1"/>, as Excel writes one) is past what the quick
+    look clears, but the full measure does not count it: the file is read, not refused."""
     from tests.hostile import before_sheet_data_end, rezip, sheet_member
     from tests.return_fixtures import COMMERCE, issue
     from toolkit.demo import unitsim
@@ -210,7 +210,7 @@ def test_far_blank_cells_alone_do_not_make_a_sheet_too_large(tmp_path):
     far = before_sheet_data_end(b'<row r="600000"><c r="K600000" s="1"/></row>')
     path = rezip(filled, tmp_path / "far.xlsx", {member: far})
     with zipfile.ZipFile(path) as zf:
-        assert parts._span_bound(zf.read(member), 1) > Limits().max_cells  # so the exact count ran
+        assert not parts._near(zf.read(member))  # so the full measure ran
     sub = reader.read(path, "xlsx", Limits(), expected_rows=4, expected_indicators=1)
     assert (sub.progress.sheet, [r.row for r in sub.progress.rows]) == (layout.SHEET_PROGRESS, [6, 7, 8])
 
