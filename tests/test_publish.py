@@ -196,19 +196,21 @@ def test_a_rerun_rebuilds_a_receipt_the_clerk_deleted_or_replaced(tmp_path: Path
 
 @pytest.mark.skipif(not pool.OWN_WORK_FORKS, reason="the fingerprints go to workers only where they are forked")
 def test_fingerprints_taken_in_workers_are_those_taken_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a job per unit and the pool used from 2 jobs on, the fingerprints come from forked
-    workers: written outputs carry them, and a rerun taking them here rewrites nothing."""
+    """With the pool used from 2 outputs on, each output's fingerprint is taken in the forked worker
+    that writes it: written outputs carry it, and a rerun taking them here (as where workers are
+    not forked) rewrites nothing."""
     from toolkit.outputs import publish
 
     with monkeypatch.context() as patched:
-        patched.setattr(publish, "_FINGERPRINTS_A_JOB", 1)
         patched.setattr(pool, "POOL_THRESHOLD", 2)
         told: list[tuple[str, int, int]] = []
         with pool.watch(lambda *progress: told.append(progress)):
             first = write_outputs(_merged(tmp_path), tmp_path / "out", Bureau())
-    assert ("_output_inputs", len(first), len(first)) in told  # one job for 汇总表, one a receipt
+    assert ("_fresh_output", len(first), len(first)) in told  # one job for 汇总表, one a receipt
     stamps = {p: p.stat().st_mtime_ns for p in first}
-    assert write_outputs(_merged(tmp_path), tmp_path / "out", Bureau()) == first
+    with monkeypatch.context() as patched:
+        patched.setattr(publish, "OWN_WORK_FORKS", False)
+        assert write_outputs(_merged(tmp_path), tmp_path / "out", Bureau()) == first
     assert {p: p.stat().st_mtime_ns for p in first} == stamps
 
 

@@ -23,7 +23,7 @@ from toolkit import pool
 
 # The bar's label, by the pool job's function name.
 PROGRESS_LABELS = {"check_dropped": "审核收到的文件", "check_archived": "重新审核已收文件",
-                   "_output_inputs": "核对汇总表和回执是否要重写", "_write_output": "写汇总表和回执",
+                   "_fresh_output": "写汇总表和回执", "_write_output": "写汇总表和回执",
                    "_write_job": "生成填报表"}
 MIN_ITEMS = 50  # fewer go by too fast to be worth a bar
 REDRAW = 0.1  # seconds between redraws

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -178,13 +177,10 @@ def _receipt_inputs(merged: MergedQuarter, unit: str, bureau: Bureau) -> str:
                         [i for n in sorted(nos) for i in merged.indicators_by_task.get(n, [])])
 
 
-_FINGERPRINTS_A_JOB = 250  # ~0.1 ms each: fewer, bigger jobs keep this process from being the bottleneck
-
-
-def _output_inputs(shared: tuple[MergedQuarter, Bureau], units: list[str | None]) -> list[str]:
-    """The fingerprints of these units' receipts, 汇总表's for None."""
+def _output_inputs(shared: tuple[MergedQuarter, Bureau], unit: str | None) -> str:
+    """The fingerprint of this unit's receipt, 汇总表's for None."""
     merged, bureau = shared
-    return [_book_inputs(merged, bureau) if unit is None else _receipt_inputs(merged, unit, bureau) for unit in units]
+    return _book_inputs(merged, bureau) if unit is None else _receipt_inputs(merged, unit, bureau)
 
 
 def _write_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, str, Path]) -> Path:
@@ -198,6 +194,36 @@ def _write_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, s
     return write_bytes_atomic(target, data, flush=False)  # flushed together by write_outputs
 
 
+def _fresh_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, Path, list | None]) -> tuple[str, bool]:
+    """One output's fingerprint, the output written first unless the file holds it already
+    (job: the unit, None for 汇总表; the file; its entry in the index); True when written."""
+    unit, target, indexed = job
+    fingerprint = _output_inputs(shared, unit)
+    if _holds(target, fingerprint, indexed):
+        return fingerprint, False
+    _write_output(shared, (unit, fingerprint, target))
+    return fingerprint, True
+
+
+def _fresh_outputs(shared: tuple[MergedQuarter, Bureau], jobs: list[tuple[str | None, Path, list | None]]) -> list[str]:
+    """_fresh_output for every job; returns the fingerprints, having flushed what was written.
+
+    Where the pool's workers are forked (Linux: milliseconds to start) each worker takes an
+    output's fingerprint and writes it if need be: one pool, whose workers copy the pages of the
+    quarter they touch once (a pool for the fingerprints first, then one for the writing, took
+    0.9-1.4 s more at 10,000 units). Elsewhere a worker starts slowly and is handed the quarter
+    pickled, so the fingerprints are taken here and the workers write only what changed."""
+    if OWN_WORK_FORKS:
+        done = parallel_map(_fresh_output, jobs, shared)
+        flush_files(target for (_, target, _), (_, written) in zip(jobs, done, strict=True) if written)
+        return [fingerprint for fingerprint, _ in done]
+    fingerprints = [_output_inputs(shared, unit) for unit, _, _ in jobs]
+    stale = [(unit, fingerprint, target) for (unit, target, indexed), fingerprint in zip(jobs, fingerprints, strict=True)
+             if not _holds(target, fingerprint, indexed)]
+    flush_files(parallel_map(_write_output, stale, shared))
+    return fingerprints
+
+
 def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> list[Path]:
     """reports/<period>/汇总表.xlsx and 回执/<period>_<单位>_回执.xlsx for every identified unit
     that sent a file this period; returns their paths, 汇总表 first.
@@ -207,25 +233,19 @@ def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> l
     first — when there are many, in parallel, 汇总表 alongside the first receipts."""
     out = reports_dir / merged.period.key
     remove_stale_temps(out, out / RECEIPT_DIR)
-    book = out / BOOK_NAME
-    senders = sorted({f.unit for f in merged.files if f.unit}, key=_unit_order(merged))
-    receipt_paths = {unit: out / RECEIPT_DIR / receipt_name(merged.period.key, unit) for unit in senders}
-    # Where the pool's workers are forked (Linux: milliseconds to start) the fingerprints are taken
-    # in them too, a few hundred units a job: 1.7 s in this process alone at 10,000 units. Elsewhere
-    # a pool would cost more than it saves when only a few outputs changed.
-    units = [None, *senders]
-    chunks = [units[i:i + _FINGERPRINTS_A_JOB] for i in range(0, len(units), _FINGERPRINTS_A_JOB)]
-    fingerprints = parallel_map(_output_inputs, chunks, (merged, bureau), workers=None if OWN_WORK_FORKS else 1)
-    wanted = list(zip(units, itertools.chain(*fingerprints), [book, *receipt_paths.values()], strict=True))
-    index = _load_index(out)
-    jobs = [job for job in wanted if not _holds(job[2], job[1], index.get(job[2].relative_to(out).as_posix()))]
+    with collector.paused():  # the quarter is all this process holds: no collection need walk it for these lists
+        senders = sorted({f.unit for f in merged.files if f.unit}, key=_unit_order(merged))
+        receipts_dir = out / RECEIPT_DIR
+        targets = [out / BOOK_NAME, *(receipts_dir / receipt_name(merged.period.key, unit) for unit in senders)]
+        names = [target.relative_to(out).as_posix() for target in targets]
+        index = _load_index(out)
+        jobs = [(unit, target, index.get(name)) for unit, target, name in zip([None, *senders], targets, names, strict=True)]
     # The outputs are flushed to disk together, before the index that vouches for them is written.
-    flush_files(parallel_map(_write_output, jobs, (merged, bureau)))
-    now = {target.relative_to(out).as_posix(): [fingerprint, *(_stamp(target) or [])]
-           for _unit, fingerprint, target in wanted}
+    fingerprints = _fresh_outputs((merged, bureau), jobs)
+    now = {name: [fingerprint, *(_stamp(target) or [])] for name, target, fingerprint in zip(names, targets, fingerprints, strict=True)}
     if now != index:
         write_bytes_atomic(out / _INDEX, json.dumps(now, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    return [book, *receipt_paths.values()]
+    return targets
 
 
 def _unit_order(merged: MergedQuarter):
