@@ -44,6 +44,17 @@ def test_scan_finds_every_returned_file_recursively_in_a_stable_order(tmp_path):
     assert found == ["a/no extension", "a/z.xlsx", "a/报表.PDF", "b/一季度报表-最终版.xls", "市商务局(1).xlsx"]
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="symlinks need privileges on Windows")
+def test_scan_takes_a_linked_file_but_never_leaves_the_folder_by_a_linked_folder(tmp_path):
+    drop, outside = tmp_path / "drop", tmp_path / "outside"
+    write(outside / "别处.xlsx", b"x")
+    write(drop / "a.xlsx", b"x")
+    (drop / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (drop / "linked.xlsx").symlink_to(outside / "别处.xlsx")
+    (drop / "broken.xlsx").symlink_to(tmp_path / "gone.xlsx")
+    assert [p.relative_to(drop).as_posix() for p in archive.scan(drop)] == ["a.xlsx", "linked.xlsx"]
+
+
 def test_scan_of_a_missing_folder_says_which_folder(tmp_path):
     with pytest.raises(DuchaError, match="收件夹不存在"):
         archive.scan(tmp_path / "nowhere")

@@ -82,11 +82,12 @@ def test_recheck_always_merges_in_full(ws: Path, runs: list[str]) -> None:  # no
 def test_a_first_merge_starts_its_readers_server_before_the_lock_and_a_rerun_starts_none(
         ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     """With no kept summary a full merge is certain, so the readers' server starts first, beside
-    the lock and the key; a run that answers from the kept summary starts no server at all."""
+    the lock, and the key (a stat of every dropped file and output) is taken once, to keep the
+    summary; a run that answers from the kept summary starts no server at all."""
     from toolkit.outputs import rerun
 
     calls: list[str] = []
-    real_warm_up, real_lock = rerun.warm_up, rerun.workspace_lock
+    real_warm_up, real_lock, real_key = rerun.warm_up, rerun.workspace_lock, rerun.key
 
     def warm_up(drop: Path) -> None:
         calls.append("server")
@@ -96,15 +97,20 @@ def test_a_first_merge_starts_its_readers_server_before_the_lock_and_a_rerun_sta
         calls.append("lock")
         return real_lock(path)
 
+    def key(*args):
+        calls.append("key")
+        return real_key(*args)
+
     monkeypatch.setattr(rerun, "warm_up", warm_up)
     monkeypatch.setattr(rerun, "workspace_lock", workspace_lock)
+    monkeypatch.setattr(rerun, "key", key)
     _quarter(ws)
     _merge(ws)
-    assert calls[:2] == ["server", "lock"]
+    assert calls[:2] == ["server", "lock"] and calls.count("key") == 1
     calls.clear()
     _merge(ws)  # nothing new: answered from the kept summary
-    assert calls == ["lock"]
+    assert calls == ["lock", "key"]
     os.utime(ws / "drop" / "late.xlsx", (1e9, 1e9))
     calls.clear()
     _merge(ws)  # something new, a summary kept: the server starts once the key says so
-    assert calls == ["lock", "server"]
+    assert calls == ["lock", "key", "server", "key"]
