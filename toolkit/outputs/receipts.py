@@ -156,34 +156,40 @@ def _copy_rows(wb: xlsxwriter.Workbook, sheet: str, header_row: int, columns: Se
     ws.set_column(note_col, note_col, NOTE_WIDTH)
     ws.write_string(header_row - 1, note_col, NOTE_HEADER, formats.header)
     ws.freeze_panes(header_row, 0)
-    cells: dict[tuple[int, int], tuple[Any, Format | None]] = {
-        where: (text, formats.text if where[0] >= layout.FILLER_ROW - 1 else formats.plain)
-        for where, text in (top or {}).items()
-    }
-    notes: dict[int, list[str]] = {}
-    for (row, _), found in sorted(marks.items()):
-        notes.setdefault(row, []).extend(i.message for i in found)
     widths = [c.width for c in columns] + [NOTE_WIDTH]
+    # The cells by row, then column: (value, its format; None for a copied cell, as write_cell picks).
+    grid: dict[int, dict[int, tuple[Any, Format | None]]] = {}
     lines: dict[int, list[tuple[Any, float]]] = {}  # the wrapped texts of each row, for its height
-    for (row, col), (text, fmt) in cells.items():
+    for (row, col), text in (top or {}).items():
+        fmt = formats.text if row >= layout.FILLER_ROW - 1 else formats.plain
+        grid.setdefault(row, {})[col] = (text, fmt)
         if fmt is formats.text:
             lines.setdefault(row, []).append((text, widths[col]))
+    keys = [c.key for c in columns]
     for row, data in rows:
-        cells |= {(row - 1, col): (data.get(column.key), None) for col, column in enumerate(columns)}
-        cells[(row - 1, note_col)] = (None, None)  # bordered even when empty, like the row
-        lines.setdefault(row - 1, []).extend((data.get(c.key), c.width) for c in columns)
+        values = [data.get(key) for key in keys]
+        copied = grid.setdefault(row - 1, {})
+        copied.update(enumerate((value, None) for value in values))
+        copied[note_col] = (None, None)  # bordered even when empty, like the row
+        lines.setdefault(row - 1, []).extend(zip(values, widths[:note_col], strict=True))
+    notes: dict[int, list[str]] = {}
+    for (row, col), found in sorted(marks.items()):
+        notes.setdefault(row, []).extend(i.message for i in found)
+        grid.setdefault(row, {}).setdefault(col, (None, None))
     for row, messages in notes.items():
-        cells[(row, note_col)] = ("\n".join(messages), None)
+        grid[row][note_col] = ("\n".join(messages), None)
         lines.setdefault(row, []).append(("\n".join(messages), NOTE_WIDTH))
     for row, texts in lines.items():
         ws.set_row(row, row_height(texts))
-    for where in sorted(set(cells) | set(marks)):
-        value, fmt = cells.get(where, (None, None))
-        found = marks.get(where, [])
-        if found:
-            fmt = formats.issue["error" if any(i.level == "error" for i in found) else "warning"]
-            ws.write_comment(*where, "\n".join(i.message for i in found), {"x_scale": 2.5, "y_scale": 2})
-        write_cell(ws, *where, value, formats, fmt)
+    for row in sorted(grid):
+        cells = grid[row]
+        for col in sorted(cells):
+            value, fmt = cells[col]
+            found = marks.get((row, col)) if marks else None
+            if found:
+                fmt = formats.issue["error" if any(i.level == "error" for i in found) else "warning"]
+                ws.write_comment(row, col, "\n".join(i.message for i in found), {"x_scale": 2.5, "y_scale": 2})
+            write_cell(ws, row, col, value, formats, fmt)
     print_setup(ws, header_row - 1, sheet)
 
 
