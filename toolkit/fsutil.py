@@ -47,6 +47,24 @@ def atomic_path(target: Path, flush: bool = True) -> Iterator[Path]:
         raise
 
 
+def files_under(folder: str, hidden_folders: bool = True) -> Iterator[os.DirEntry]:
+    """Every entry below folder but the folders themselves (files, links to files, broken links),
+    without following a linked folder; a folder that cannot be listed is passed over, as os.walk
+    does. One os.scandir a folder, and no stat to tell a regular file (os.walk with a stat a file
+    took 0.1-0.2 s at 10,000 files, three times in a merge)."""
+    try:
+        with os.scandir(folder) as entries:
+            listed = list(entries)
+    except OSError:
+        return
+    for entry in listed:
+        if entry.is_dir(follow_symlinks=False):
+            if hidden_folders or not entry.name.startswith("."):
+                yield from files_under(entry.path, hidden_folders)
+        else:
+            yield entry
+
+
 def remove_stale_temps(*folders: Path) -> None:
     """Delete the temporary files (.name.xxxx.tmp) a killed run left in these folders. Call it
     only under the workspace lock and when no worker of this run is still writing."""
