@@ -145,6 +145,9 @@ def test_receipt_shows_verdict_problems_and_marks_cells(outputs: list[Path]) -> 
     assert rows["K6"].comment.text == "进展填报!K6 联系电话格式不对"
     assert rows["K6"].fill.fgColor.rgb == "FFFFEB9C"
     assert rows["F7"].comment is None  # problems of an earlier file are listed, not marked
+    # 说明 repeats a row's messages, since comments do not print; a row without any is bordered all the same
+    assert (rows["L5"].value, rows["L6"].value, rows["L7"].value) == ("说明", "进展填报!K6 联系电话格式不对", None)
+    assert [rows[ref].border.left.style for ref in ("L6", "L7", "L8")] == ["thin", "thin", None]
 
 
 def _n(name: str) -> str:

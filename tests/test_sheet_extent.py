@@ -85,8 +85,9 @@ def sheet_data(draw) -> bytes:
                 cell += ' s="1"' + _attr(draw, "r", ref)
             elif kind == "prefixed":  # x:r is not r
                 cell += f' xmlns:x="urn:x" x:r="{ref}"'
-            elif kind == "twice":  # the last r= counts
-                cell += _attr(draw, "r", ref) + f' r="A{draw(st.integers(1, 9))}"'
+            elif kind == "twice":  # the last r= counts, whichever way either is written
+                first, last = _attr(draw, "r", ref), f' r="A{draw(st.integers(1, 9))}"'
+                cell += first + last if draw(st.booleans()) else last + first
             elif kind == "quoted-gt":  # a value holding ">" does not end the tag
                 cell += ' t="s" foo="a>b"' + _attr(draw, "r", ref)
             cell += ' t="n"/>' if draw(st.booleans()) else ' t="n"><v>1</v></c>'
@@ -121,12 +122,26 @@ def test_a_sheet_passes_on_the_quick_look_only_when_it_is_small(data: bytes) -> 
 
 
 @pytest.mark.parametrize("sheet", [
+    b'<row r="1000"><c r="A1000" t="n"><v>1</v></c></row>',  # past row 999
+    b'<row r="1"><c r="AA1" t="n"><v>1</v></c></row>',  # past column Z
+    b'<row><c t="n"><v>1</v></c></row>' * 1000,  # rows counted past 999
+    b'<row r="1"><c r="A1" t="n"><v>1</v></c><c t="n"><v>1</v></c></row>',  # a cell placed by counting
+    b'<row r="1"><c r="A1" t="n"><v>1</v></c></row><x:row r="2"/>',  # a prefixed tag
+    b"<row r=\"1\"><c r=\"A1\" r='B1' t=\"n\"><v>1</v></c></row>",  # a second r=, written otherwise
+], ids=["far-row", "far-column", "counted-rows", "counted-cell", "prefixed", "second-reference"])
+def test_the_quick_look_leaves_any_unusual_or_far_sheet_to_the_full_measure(sheet: bytes) -> None:
+    assert not parts._near(sheet)
+    assert parts._near(b'<row r="999"><c r="Z999" t="n"><v>1</v></c></row>')  # the farthest it clears
+
+
+@pytest.mark.parametrize("sheet", [
     b'<row r="99999999999"><c t="n"><v>1</v></c></row>',  # calamine would ask for 38 GB
     b"<row><c r='XFD1048576' t=\"n\"><v>1</v></c></row>",
     b'<row><c r = "XFD1048576" t="n"><v>1</v></c></row>',
     b'<row><c s="1" foo="a>b" r="XFD1048576" t="n"><v>1</v></c></row>',
     b'<row r="1048576">' + b'<c t="n"><v>1</v></c>' * 600 + b"</row>",
-], ids=["row-reference", "single-quotes", "spaced", "after-a-quoted-gt", "counted-columns"])
+    b"<row r=\"1\"><c r=\"A1\" r='XFD1048576' t=\"n\"><v>1</v></c></row>",  # a plain first r=; the last counts
+], ids=["row-reference", "single-quotes", "spaced", "after-a-quoted-gt", "counted-columns", "second-reference"])
 def test_a_far_cell_written_any_way_is_refused_before_calamine_builds_it(tmp_path: Path, sheet: bytes) -> None:
     path = tmp_path / "far.xlsx"
     path.write_bytes(_workbook(sheet))
