@@ -194,15 +194,21 @@ def _write_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, s
     return write_bytes_atomic(target, data, flush=False)  # flushed together by write_outputs
 
 
-def _fresh_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, Path, list | None]) -> tuple[str, bool]:
-    """One output's fingerprint, the output written first unless the file holds it already
-    (job: the unit, None for 汇总表; the file; its entry in the index); True when written."""
+def _checked(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, Path, list | None]) -> tuple[str, bool]:
+    """(an output's fingerprint, whether its file holds it already); job: the unit (None for
+    汇总表), the file, its entry in the index."""
     unit, target, indexed = job
     fingerprint = _output_inputs(shared, unit)
-    if _holds(target, fingerprint, indexed):
-        return fingerprint, False
-    _write_output(shared, (unit, fingerprint, target))
-    return fingerprint, True
+    return fingerprint, _holds(target, fingerprint, indexed)
+
+
+def _fresh_output(shared: tuple[MergedQuarter, Bureau], job: tuple[str | None, Path, list | None]) -> tuple[str, bool]:
+    """One output's fingerprint, the output written first unless its file holds it already;
+    True when written."""
+    fingerprint, holds = _checked(shared, job)
+    if not holds:
+        _write_output(shared, (job[0], fingerprint, job[1]))
+    return fingerprint, not holds
 
 
 def _fresh_outputs(shared: tuple[MergedQuarter, Bureau], jobs: list[tuple[str | None, Path, list | None]]) -> list[str]:
@@ -217,11 +223,11 @@ def _fresh_outputs(shared: tuple[MergedQuarter, Bureau], jobs: list[tuple[str | 
         done = parallel_map(_fresh_output, jobs, shared)
         flush_files(target for (_, target, _), (_, written) in zip(jobs, done, strict=True) if written)
         return [fingerprint for fingerprint, _ in done]
-    fingerprints = [_output_inputs(shared, unit) for unit, _, _ in jobs]
-    stale = [(unit, fingerprint, target) for (unit, target, indexed), fingerprint in zip(jobs, fingerprints, strict=True)
-             if not _holds(target, fingerprint, indexed)]
+    checked = [_checked(shared, job) for job in jobs]
+    stale = [(unit, fingerprint, target) for (unit, target, _), (fingerprint, holds) in zip(jobs, checked, strict=True)
+             if not holds]
     flush_files(parallel_map(_write_output, stale, shared))
-    return fingerprints
+    return [fingerprint for fingerprint, _ in checked]
 
 
 def write_outputs(merged: MergedQuarter, reports_dir: Path, bureau: Bureau) -> list[Path]:
